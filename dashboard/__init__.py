@@ -1,0 +1,1 @@
+"""The Streamlit app and the `reviewdeck` command. Nothing imports this package."""

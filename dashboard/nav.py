@@ -1,0 +1,43 @@
+"""Page addresses and drill-down links, so every page links to every other the same way.
+
+Links carry the shared filter in the query string (models.filters), so a drill-down is a URL a
+reviewer can paste into the meeting chat and it reopens the same view.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from models.filters import EventFilter
+
+# url_path of each page; app.py registers the pages under these paths.
+OVERVIEW = "overview"
+TRENDS = "trends"
+EXPLORER = "events"
+DRIFT = "drift"
+PLAYGROUND = "playground"
+WEEKLY = "weekly"
+
+
+def page_file(url_path: str) -> str:
+    return f"app_pages/{url_path}.py"
+
+
+def explorer_params(flt: EventFilter, event_id: str | None = None) -> dict[str, list[str]]:
+    params = flt.to_query()
+    if event_id:
+        params["event"] = [event_id]
+    return params
+
+
+def link_to_explorer(flt: EventFilter, label: str, *, key: str | None = None) -> None:
+    """A link that opens the events explorer filtered to the events behind a number."""
+    st.page_link(page_file(EXPLORER), label=label, query_params=explorer_params(flt))
+
+
+def open_explorer(flt: EventFilter, event_id: str | None = None) -> None:
+    st.switch_page(page_file(EXPLORER), query_params=explorer_params(flt, event_id))
+
+
+def open_playground(event_id: str) -> None:
+    st.switch_page(page_file(PLAYGROUND), query_params={"event": event_id})

@@ -1,0 +1,12 @@
+"""Subcommands (being written in this change)."""
+
+
+def serve() -> None:
+    """Not written yet."""
+    raise SystemExit("not written yet")
+
+
+def demo() -> None:
+    """Not written yet."""
+    raise SystemExit("not written yet")
+

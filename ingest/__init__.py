@@ -1,0 +1,1 @@
+"""The warehouse: schema and migrations, format readers, the loader and the ingest command."""

@@ -1,0 +1,1 @@
+"""Analysis over the warehouse: filters, statistics, embeddings, clusters, drift, reruns."""
