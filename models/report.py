@@ -1,0 +1,394 @@
+"""The weekly review pack as plain data: what changed this week, where, is it real, what was
+tried, what to do next.
+
+`build_report(con, week)` assembles one week's report from the other analyses (feedback trends,
+clusters, reruns) and the reviewers' notes. The result is a tree of frozen dataclasses with only
+plain values in it, so it can be rendered (HTML, Markdown, the Weekly page), frozen as JSON
+(models.snapshot) and reopened later exactly as it was.
+
+Each section says where its numbers came from (`Report.sources`): a section whose analysis is
+missing from this warehouse (e.g. no cluster analysis has run) says so instead of inventing one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import types
+import typing
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import duckdb
+
+from ingest import config
+from ingest.errors import ReviewdeckError
+
+FORMAT_VERSION = "weekly-report/1"
+DEFAULT_APP_URL = "http://localhost:8501"
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class ReportError(ReviewdeckError):
+    """A report cannot be built or reopened as asked (bad week, unknown report id, …)."""
+
+
+# ---------------------------------------------------------------------------- weeks and links
+
+
+def parse_week(text: str) -> dt.date:
+    """The Monday of an ISO week written like 2026-W46."""
+    match = _WEEK.match(text.strip())
+    if not match:
+        raise ReportError(f"week {text!r} is not an ISO week like 2026-W46")
+    try:
+        return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError as exc:
+        raise ReportError(f"week {text!r} does not exist: {exc}") from exc
+
+
+def week_label(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def shift_week(week: str, weeks: int) -> str:
+    return week_label(parse_week(week) + dt.timedelta(weeks=weeks))
+
+
+def week_bounds(week: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the week in UTC."""
+    monday = parse_week(week)
+    start = dt.datetime.combine(monday, dt.time(), dt.UTC)
+    return start, start + dt.timedelta(days=7)
+
+
+def app_url() -> str:
+    """Base URL of the running app, for links in reports (REVIEWDECK_APP_URL)."""
+    url = config.env_str("REVIEWDECK_APP_URL", DEFAULT_APP_URL) or DEFAULT_APP_URL
+    if not url.startswith(("http://", "https://")):
+        raise ReportError(f"REVIEWDECK_APP_URL={url!r} must start with http:// or https://")
+    return url.rstrip("/")
+
+
+def event_url(base_url: str, event_id: str) -> str:
+    return f"{base_url.rstrip('/')}/events?event={quote(event_id, safe='')}"
+
+
+def explorer_url(base_url: str, query: str) -> str:
+    return f"{base_url.rstrip('/')}/events?{query}"
+
+
+# ---------------------------------------------------------------------------- the report's data
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One headline number this week against the previous week."""
+
+    key: str
+    label: str
+    unit: str  # 'rate', 'mean', 'ms', 'usd', 'count'
+    value: float | None
+    n: int
+    lo: float | None
+    hi: float | None
+    prev_value: float | None
+    prev_n: int
+    p_value: float | None
+    # 'better', 'worse', 'no significant change', 'too little data', 'not tested'
+    verdict: str
+    higher_is_better: bool | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    event_id: str
+    ts: str
+    model: str | None
+    input_text: str
+    output_text: str
+    signal: str  # why it counts as badly rated, e.g. 'thumbs down, helpfulness 0.20'
+    url: str
+
+
+@dataclass(frozen=True)
+class SegmentMove:
+    """A segment whose metric changed significantly week over week (after BH correction)."""
+
+    key: str  # 'tag=intent:billing', 'model=gpt-4o', …: also what notes attach to
+    label: str
+    metric: str  # 'thumbs_up_rate' or 'negative_rate'
+    metric_label: str
+    value: float
+    prev_value: float
+    n: int
+    prev_n: int
+    lo: float | None
+    hi: float | None
+    p_value: float
+    q_value: float
+    direction: str  # 'regression' or 'improvement'
+    impact: float  # |change| × volume this week
+    explorer_url: str
+    examples: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClusterItem:
+    cluster_id: str
+    label: str
+    status: str  # 'new', 'growing', 'quality drop'
+    share: float | None
+    prev_share: float | None
+    n: int
+    p_value: float | None
+    detail: str
+    explorer_url: str
+    examples: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True)
+class RerunRow:
+    model: str
+    reruns: int
+    originals: int
+    errors: int
+    better: int
+    same: int
+    worse: int
+    unjudged: int
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    note_id: int
+    week: str
+    target_kind: str
+    target_id: str | None
+    text: str
+    is_action: bool
+    owner: str | None
+    author: str | None
+    created_at: str
+    closed: bool
+    carried_over: bool  # an open action item written for an earlier week
+
+
+@dataclass(frozen=True)
+class Report:
+    week: str
+    prev_week: str
+    start: str
+    end: str
+    generated_at: str
+    base_url: str
+    n_events: int
+    quiet: bool
+    summary: tuple[str, ...]
+    headline: tuple[Metric, ...]
+    regressions: tuple[SegmentMove, ...]
+    improvements: tuple[SegmentMove, ...]
+    segments_tested: int
+    clusters: tuple[ClusterItem, ...]
+    reruns: tuple[RerunRow, ...]
+    notes: tuple[NoteItem, ...]
+    sources: tuple[tuple[str, str], ...]  # (section, where its numbers came from)
+    level: float = 0.05
+    format_version: str = FORMAT_VERSION
+
+
+@dataclass(frozen=True)
+class NumberRow:
+    """One number of a report, flattened for freezing and for "what changed"."""
+
+    key: str
+    label: str
+    value: float | None
+    n: int | None = None
+    lo: float | None = None
+    hi: float | None = None
+
+
+def report_numbers(report: Report) -> list[NumberRow]:
+    rows = [NumberRow("events/n", "LLM events this week", float(report.n_events))]
+    for m in report.headline:
+        rows.append(NumberRow(f"headline/{m.key}", m.label, m.value, m.n, m.lo, m.hi))
+    for s in (*report.regressions, *report.improvements):
+        rows.append(
+            NumberRow(f"segment/{s.key}/{s.metric}", f"{s.label}: {s.metric_label}",
+                      s.value, s.n, s.lo, s.hi)
+        )
+    for c in report.clusters:
+        rows.append(NumberRow(f"cluster/{c.cluster_id}/{c.status}", f"{c.label} ({c.status})",
+                              c.share, c.n))
+    for r in report.reruns:
+        for field in ("reruns", "better", "same", "worse", "errors"):
+            rows.append(NumberRow(f"reruns/{r.model}/{field}", f"reruns with {r.model}: {field}",
+                                  float(getattr(r, field))))
+    return rows
+
+
+# ---------------------------------------------------------------------------- JSON round trip
+
+
+def to_dict(report: Report) -> dict:
+    return dataclasses.asdict(report)
+
+
+def from_dict(data: dict) -> Report:
+    """Rebuild a Report from `to_dict` output (as stored in a frozen snapshot)."""
+    return _decode(Report, data)
+
+
+def _decode(tp: typing.Any, value: typing.Any) -> typing.Any:
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        known = {f.name for f in dataclasses.fields(tp)}
+        return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in known})
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(inner[0], value)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v) for v in value)
+        return tuple(_decode(a, v) for a, v in zip(args, value, strict=True))
+    if tp is float:
+        return float(value)
+    return value
+
+
+# ---------------------------------------------------------------------------- assembly
+
+
+def build_report(
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    *,
+    base_url: str | None = None,
+    examples_per_item: int = 3,
+    top: int = 5,
+    level: float = 0.05,
+    seed: int = 0,
+) -> Report:
+    """Assemble the report of one ISO week from the warehouse as it is now."""
+    from models import notes as notes_mod
+    from models import report_sections as sections
+
+    week = week_label(parse_week(week))
+    base = (base_url or app_url()).rstrip("/")
+    prev = shift_week(week, -1)
+    start, end = week_bounds(week)
+    ctx = sections.Context(con, week, prev, base, examples_per_item, top, level, seed)
+
+    headline, headline_src = sections.headline(ctx)
+    regressions, improvements, tested, seg_src = sections.segment_moves(ctx)
+    clusters, cluster_src = sections.clusters(ctx)
+    reruns, rerun_src = sections.reruns(ctx)
+    notes = tuple(notes_mod.notes_for_week(con, week))
+    n_events = sections.count_events(ctx)
+
+    summary = _summary(week, prev, n_events, headline, regressions, improvements, clusters,
+                       reruns, tested)
+    quiet = not (
+        regressions or improvements or clusters
+        or any(m.verdict in ("better", "worse") for m in headline)
+    )
+    return Report(
+        week=week,
+        prev_week=prev,
+        start=start.date().isoformat(),
+        end=(end - dt.timedelta(days=1)).date().isoformat(),
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        base_url=base,
+        n_events=n_events,
+        quiet=quiet,
+        summary=tuple(summary),
+        headline=tuple(headline),
+        regressions=tuple(regressions),
+        improvements=tuple(improvements),
+        segments_tested=tested,
+        clusters=tuple(clusters),
+        reruns=tuple(reruns),
+        notes=notes,
+        sources=(
+            ("headline", headline_src),
+            ("segments", seg_src),
+            ("clusters", cluster_src),
+            ("reruns", rerun_src),
+        ),
+        level=level,
+    )
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _summary(
+    week: str,
+    prev: str,
+    n_events: int,
+    headline: list[Metric],
+    regressions: list[SegmentMove],
+    improvements: list[SegmentMove],
+    clusters: list[ClusterItem],
+    reruns: list[RerunRow],
+    tested: int,
+) -> list[str]:
+    """The report's opening lines, most important first: regressions lead."""
+    if n_events == 0:
+        return [f"No LLM events were logged in {week}."]
+    lines: list[str] = []
+    for s in regressions:
+        lines.append(
+            f"Regression in {s.label}: {s.metric_label} {_pct(s.prev_value)} → {_pct(s.value)} "
+            f"(n={s.n}, q={s.q_value:.3g})."
+        )
+    for m in headline:
+        if m.verdict == "worse":
+            lines.append(f"{m.label} got worse: {_fmt(m, m.prev_value)} → {_fmt(m, m.value)}.")
+    for c in clusters:
+        lines.append(f"{c.status.capitalize()} cluster: {c.label} — {c.detail}.")
+    for m in headline:
+        if m.verdict == "better":
+            lines.append(f"{m.label} improved: {_fmt(m, m.prev_value)} → {_fmt(m, m.value)}.")
+    for s in improvements:
+        lines.append(
+            f"Improvement in {s.label}: {s.metric_label} {_pct(s.prev_value)} → {_pct(s.value)} "
+            f"(n={s.n}, q={s.q_value:.3g})."
+        )
+    if not lines:
+        lines.append(
+            f"A quiet week: no headline metric, segment or cluster changed significantly "
+            f"against {prev} ({tested} segment comparisons tested, {n_events} events)."
+        )
+    n_reruns = sum(r.reruns for r in reruns)
+    if n_reruns:
+        better = sum(r.better for r in reruns)
+        worse = sum(r.worse for r in reruns)
+        lines.append(f"{n_reruns} reruns this week; reviewers judged {better} better, "
+                     f"{worse} worse.")
+    return lines
+
+
+def _fmt(m: Metric, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if m.unit == "rate":
+        return _pct(value)
+    if m.unit == "usd":
+        return f"${value:,.2f}"
+    if m.unit == "ms":
+        return f"{value:,.0f} ms"
+    if m.unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:.3f}"
+
+
+format_value = _fmt
