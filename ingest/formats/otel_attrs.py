@@ -1,0 +1,544 @@
+"""Span attributes of every GenAI convention → event columns, with one precedence rule.
+
+Four dialects carry the same facts under different keys: current OTel GenAI, deprecated OTel
+GenAI (≤1.36), OpenInference, and vendor keys (Traceloop/OpenLLMetry, Vercel AI SDK `ai.*`,
+Langfuse `langfuse.*`). For every column the first dialect that has a value wins, in that order.
+Attribute maps arrive flat (`{"gen_ai.request.model": "gpt-4", ...}`) with values already
+decoded from OTLP AnyValue; numbers may be strings (Langfuse stringifies them all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from ingest.formats.messages import (
+    first_output_text,
+    last_user_text,
+    maybe_json,
+    to_chat,
+    tool_calls_output,
+)
+from ingest.prices import compute_cost
+
+Attrs = dict[str, Any]
+
+_OP_KIND = {
+    "chat": "llm",
+    "text_completion": "llm",
+    "generate_content": "llm",
+    "completion": "llm",
+    "execute_tool": "tool",
+    "invoke_agent": "agent",
+    "create_agent": "agent",
+    "embeddings": "embedding",
+    "retrieval": "retrieval",
+    "invoke_workflow": "chain",
+}
+_OI_KIND = {
+    "LLM": "llm",
+    "TOOL": "tool",
+    "AGENT": "agent",
+    "CHAIN": "chain",
+    "RETRIEVER": "retrieval",
+    "RERANKER": "retrieval",
+    "EMBEDDING": "embedding",
+}
+_TRACELOOP_KIND = {"workflow": "chain", "task": "chain", "agent": "agent", "tool": "tool"}
+_LANGFUSE_KIND = {
+    "generation": "llm",
+    "tool": "tool",
+    "agent": "agent",
+    "chain": "chain",
+    "retriever": "retrieval",
+    "embedding": "embedding",
+}
+_PROVIDER_ALIASES = {"az.ai.openai": "azure.ai.openai", "vertex_ai": "gcp.vertex_ai"}
+# Vercel writes "<provider>.<api>" (openai.responses, anthropic.messages); keep the provider.
+_VERCEL_APIS = {
+    "chat",
+    "responses",
+    "completion",
+    "embedding",
+    "messages",
+    "image",
+    "transcription",
+}
+
+# Request parameters under their canonical names. OpenAI's newer max_completion_tokens and the
+# Responses API's max_output_tokens are stored as max_tokens so one call logged by different
+# instrumentations compares equal; raw keeps the original spelling.
+_PARAM_RENAMES = {
+    "max_completion_tokens": "max_tokens",
+    "max_output_tokens": "max_tokens",
+    "maxTokens": "max_tokens",
+    "maxOutputTokens": "max_tokens",
+    "topP": "top_p",
+    "topK": "top_k",
+    "stop_sequences": "stop",
+    "stopSequences": "stop",
+    "frequencyPenalty": "frequency_penalty",
+    "presencePenalty": "presence_penalty",
+    "choice.count": "n",
+}
+PARAM_KEYS = {
+    "temperature", "top_p", "top_k", "max_tokens", "stop", "seed", "frequency_penalty",
+    "presence_penalty", "n", "stream", "response_format", "reasoning_effort", "service_tier",
+    "tool_choice", "parallel_tool_calls", "logprobs", "top_logprobs", "logit_bias", "user",
+}  # fmt: skip
+
+
+def canonical_params(raw: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Request parameters (of any producer) under canonical names, without model/messages."""
+    if not isinstance(raw, dict):
+        return None
+    out = {}
+    for key, value in raw.items():
+        key = _PARAM_RENAMES.get(key, key)
+        if key in PARAM_KEYS and value is not None:
+            out[key] = value
+    return out or None
+
+
+def as_int(value: Any) -> int | None:
+    """Lenient integer: 52, "52", 52.0 → 52; junk → None (callers decide whether to reject)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) else None
+
+
+def as_float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def first(attrs: Attrs, *keys: str) -> Any:
+    for key in keys:
+        value = attrs.get(key)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def normalise_provider(value: Any) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    value = _PROVIDER_ALIASES.get(value, value)
+    head, _, tail = value.partition(".")
+    if tail in _VERCEL_APIS:
+        return head
+    return value
+
+
+def unflatten(attrs: Attrs, prefix: str) -> list[Any]:
+    """`prefix.0.a.b`, `prefix.10.a` … → a list in numeric index order (not lexicographic)."""
+    root: dict[Any, Any] = {}
+    cut = len(prefix) + 1
+    for key, value in attrs.items():
+        if not key.startswith(prefix) or len(key) <= cut or key[cut - 1] != ".":
+            continue
+        node = root
+        parts = key[cut:].split(".")
+        for part in parts[:-1]:
+            slot = int(part) if part.isdigit() else part
+            nxt = node.get(slot)
+            if not isinstance(nxt, dict):
+                nxt = node[slot] = {}
+            node = nxt
+        last = parts[-1]
+        node[int(last) if last.isdigit() else last] = value
+    return _listify(root) if root else []
+
+
+def _listify(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    if node and all(isinstance(k, int) for k in node):
+        return [_listify(node[k]) for k in sorted(node)]
+    return {k: _listify(v) for k, v in node.items()}
+
+
+def kind_of(attrs: Attrs, name: str | None = None) -> str | None:
+    """The event kind from attributes, or None when no convention says."""
+    op = attrs.get("gen_ai.operation.name")
+    if op in _OP_KIND:
+        return _OP_KIND[op]
+    oi = attrs.get("openinference.span.kind")
+    if isinstance(oi, str):
+        return _OI_KIND.get(oi.upper(), "other")
+    vercel = attrs.get("ai.operationId")
+    if isinstance(vercel, str):
+        if vercel.endswith((".doGenerate", ".doStream")):
+            return "llm"
+        if vercel.endswith(".doEmbed"):
+            return "embedding"
+        if vercel == "ai.toolCall":
+            return "tool"
+        return "chain"
+    tl = attrs.get("traceloop.span.kind")
+    if isinstance(tl, str):
+        return _TRACELOOP_KIND.get(tl, "llm" if tl == "llm" else "other")
+    lf = attrs.get("langfuse.observation.type")
+    if isinstance(lf, str):
+        return _LANGFUSE_KIND.get(lf.lower(), "other")
+    if op is not None:
+        return "other"
+    if attrs.get("llm.request.type") or any(
+        k in attrs
+        for k in (
+            "gen_ai.prompt",
+            "gen_ai.prompt.0.role",
+            "gen_ai.prompt.0.content",
+            "gen_ai.system",
+        )
+    ):
+        return "llm"
+    return None
+
+
+def _messages_from_events(events: list[dict[str, Any]]) -> tuple[list, list]:
+    """Deprecated per-message events (span events, log records or Pydantic AI's `events`)."""
+    inputs, outputs = [], []
+    for ev in events:
+        if not isinstance(ev, dict):
+            continue
+        name = ev.get("event.name") or ev.get("name")
+        body = ev.get("body") if isinstance(ev.get("body"), dict) else ev
+        if name == "gen_ai.choice":
+            outputs.extend(to_chat(body) or [])
+        elif name in ("gen_ai.system.message", "gen_ai.user.message",
+                      "gen_ai.assistant.message", "gen_ai.tool.message"):  # fmt: skip
+            msg = dict(body)
+            msg.setdefault("event.name", name)
+            inputs.extend(to_chat([msg]) or [])
+    return inputs, outputs
+
+
+def _indexed(attrs: Attrs, prefix: str) -> list[dict[str, Any]] | None:
+    """Traceloop's `gen_ai.prompt.N.role/content` indexed form."""
+    if f"{prefix}.0.role" not in attrs and f"{prefix}.0.content" not in attrs:
+        return None
+    items = unflatten(attrs, prefix)
+    msgs = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        msg = {"role": item.get("role") or ("assistant" if "completion" in prefix else "user"),
+               "content": item.get("content")}  # fmt: skip
+        if item.get("tool_calls"):
+            msg["tool_calls"] = item["tool_calls"]
+        if item.get("tool_call_id"):
+            msg["tool_call_id"] = item["tool_call_id"]
+        msgs.append(msg)
+    return to_chat(msgs)
+
+
+def _system(value: Any) -> list[dict[str, Any]]:
+    value = maybe_json(value)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [{"role": "system", "content": value}]
+    if isinstance(value, list):
+        return to_chat([{"role": "system", "parts": value}]) or []
+    return []
+
+
+def _inputs(attrs: Attrs, span_events: list[dict[str, Any]] | None) -> tuple[Any, Any]:
+    # 1. current OTel
+    inputs = (
+        to_chat(attrs.get("gen_ai.input.messages")) if "gen_ai.input.messages" in attrs else None
+    )
+    outputs = (
+        to_chat(attrs.get("gen_ai.output.messages")) if "gen_ai.output.messages" in attrs else None
+    )
+    system = _system(attrs.get("gen_ai.system_instructions"))
+    if system and inputs is not None and not any(m.get("role") == "system" for m in inputs):
+        inputs = system + inputs
+    elif system and inputs is None:
+        inputs = system
+    # 2. deprecated OTel: JSON strings, indexed keys, per-message events
+    if inputs is None:
+        inputs = to_chat(attrs.get("gen_ai.prompt")) or _indexed(attrs, "gen_ai.prompt")
+    if outputs is None:
+        completion = maybe_json(attrs.get("gen_ai.completion"))
+        if isinstance(completion, dict) and "role" not in completion and "parts" not in completion:
+            text = completion.get("text", completion.get("content"))
+            outputs = [{"role": "assistant", "content": text}] if text is not None else None
+        else:
+            outputs = to_chat(completion) if completion is not None else None
+        if outputs is None:
+            outputs = _indexed(attrs, "gen_ai.completion")
+        if outputs:
+            outputs = [{**m, "role": m.get("role") or "assistant"} for m in outputs]
+    if inputs is None or outputs is None:
+        evs = list(span_events or [])
+        evs += [e for e in maybe_json(attrs.get("events")) or [] if isinstance(e, dict)]
+        if evs:
+            ev_in, ev_out = _messages_from_events(evs)
+            inputs = inputs if inputs is not None else (ev_in or None)
+            outputs = outputs if outputs is not None else (ev_out or None)
+    # 3. OpenInference
+    if inputs is None and "llm.input_messages.0.message.role" in attrs:
+        inputs = to_chat(
+            [
+                m.get("message", m)
+                for m in unflatten(attrs, "llm.input_messages")
+                if isinstance(m, dict)
+            ]
+        )
+    if outputs is None and "llm.output_messages.0.message.role" in attrs:
+        outputs = to_chat(
+            [
+                m.get("message", m)
+                for m in unflatten(attrs, "llm.output_messages")
+                if isinstance(m, dict)
+            ]
+        )
+    if inputs is None and "llm.prompts.0.prompt.text" in attrs:
+        prompts = unflatten(attrs, "llm.prompts")
+        inputs = [{"role": "user", "content": p.get("prompt", {}).get("text")} for p in prompts]
+    if outputs is None and "llm.choices.0.completion.text" in attrs:
+        choices = unflatten(attrs, "llm.choices")
+        outputs = [
+            {"role": "assistant", "content": c.get("completion", {}).get("text")} for c in choices
+        ]
+    # 4. vendor keys
+    if inputs is None:
+        prompt = maybe_json(
+            first(attrs, "ai.prompt.messages", "ai.prompt", "traceloop.entity.input",
+                  "langfuse.observation.input")  # fmt: skip
+        )
+        if isinstance(prompt, dict) and isinstance(prompt.get("messages"), list):
+            msgs = prompt["messages"]
+            if prompt.get("system"):
+                msgs = [{"role": "system", "content": prompt["system"]}, *msgs]
+            inputs = to_chat(msgs)
+        elif prompt is not None:
+            inputs = to_chat(prompt)
+    if outputs is None:
+        text = attrs.get("ai.response.text")
+        if text is None and attrs.get("ai.response.object") is not None:
+            text = attrs["ai.response.object"]
+        calls = tool_calls_output(attrs.get("ai.response.toolCalls"))
+        if text is not None:
+            outputs = [{"role": "assistant", "content": text}]
+            if calls:
+                outputs[0]["tool_calls"] = calls[0]["tool_calls"]
+        elif calls:
+            outputs = calls
+        else:
+            out = first(attrs, "traceloop.entity.output", "langfuse.observation.output")
+            outputs = to_chat(out) if out is not None else None
+            if outputs:
+                outputs = [
+                    {**m, "role": "assistant"} if m.get("role") == "user" else m for m in outputs
+                ]
+    return inputs, outputs
+
+
+def _params(attrs: Attrs) -> dict[str, Any] | None:
+    params: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if (
+            key.startswith("gen_ai.request.")
+            and key != "gen_ai.request.model"
+            and value is not None
+        ):
+            params[key[len("gen_ai.request.") :]] = value
+    if "gen_ai.openai.request.seed" in attrs:
+        params.setdefault("seed", attrs["gen_ai.openai.request.seed"])
+    if "openai.request.service_tier" in attrs:
+        params.setdefault("service_tier", attrs["openai.request.service_tier"])
+    out = canonical_params(params) or {}
+    invocation = maybe_json(attrs.get("llm.invocation_parameters"))
+    for key, value in (
+        canonical_params(invocation if isinstance(invocation, dict) else None) or {}
+    ).items():
+        out.setdefault(key, value)
+    for key, value in attrs.items():
+        if key.startswith("ai.settings.") and key != "ai.settings.maxRetries":
+            name = _PARAM_RENAMES.get(key[len("ai.settings.") :], key[len("ai.settings.") :])
+            if name in PARAM_KEYS:
+                out.setdefault(name, value)
+    return out or None
+
+
+def _tokens(attrs: Attrs) -> tuple[int | None, int | None, int | None, int | None]:
+    t_in = as_int(first(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
+                        "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens",
+                        "ai.usage.tokens", "llm.usage.prompt_tokens"))  # fmt: skip
+    t_out = as_int(first(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                         "llm.token_count.completion", "ai.usage.outputTokens",
+                         "ai.usage.completionTokens", "llm.usage.completion_tokens"))  # fmt: skip
+    cache = as_int(first(attrs, "gen_ai.usage.cache_read.input_tokens",
+                         "gen_ai.usage.cache_read_input_tokens",
+                         "llm.token_count.prompt_details.cache_read",
+                         "ai.usage.cachedInputTokens"))  # fmt: skip
+    reasoning = as_int(first(attrs, "gen_ai.usage.reasoning.output_tokens",
+                             "llm.token_count.completion_details.reasoning",
+                             "ai.usage.reasoningTokens"))  # fmt: skip
+    return t_in, t_out, cache, reasoning
+
+
+def _tags(attrs: Attrs) -> list[str] | None:
+    tags = maybe_json(first(attrs, "tag.tags", "langfuse.trace.tags", "ai.telemetry.metadata.tags"))
+    if isinstance(tags, str):
+        tags = [tags]
+    if isinstance(tags, list):
+        return [str(t) for t in tags] or None
+    return None
+
+
+def decode(
+    attrs: Attrs, span_events: list[dict[str, Any]] | None = None, name: str | None = None
+) -> dict[str, Any]:
+    """Event columns found in one span's attributes (keys absent when no dialect has them)."""
+    kind = kind_of(attrs, name)
+    inputs, outputs = _inputs(attrs, span_events)
+    t_in, t_out, cache, reasoning = _tokens(attrs)
+    model_requested = first(attrs, "gen_ai.request.model", "llm.request.model_name")
+    if model_requested is None:
+        invocation = maybe_json(attrs.get("llm.invocation_parameters"))
+        if isinstance(invocation, dict):
+            model_requested = invocation.get("model")
+    if model_requested is None:
+        model_requested = first(attrs, "ai.model.id", "langfuse.observation.model.name")
+    model = first(attrs, "gen_ai.response.model", "llm.response.model_name", "llm.model_name",
+                  "ai.response.model") or model_requested  # fmt: skip
+    row: dict[str, Any] = {
+        "kind": kind,
+        "provider": normalise_provider(
+            first(
+                attrs,
+                "gen_ai.provider.name",
+                "gen_ai.system",
+                "llm.provider",
+                "llm.system",
+                "ai.model.provider",
+            )  # fmt: skip
+        ),
+        "model": model,
+        "model_requested": model_requested,
+        "prompt_name": first(
+            attrs,
+            "gen_ai.prompt.name",
+            "prompt.id",
+            "traceloop.prompt.key",
+            "langfuse.observation.prompt.name",
+        ),  # fmt: skip
+        "prompt_version": first(
+            attrs,
+            "llm.prompt_template.version",
+            "traceloop.prompt.version",
+            "langfuse.observation.prompt.version",
+        ),  # fmt: skip
+        "input_messages": inputs,
+        "output_messages": outputs,
+        "input_text": last_user_text(inputs),
+        "output_text": first_output_text(outputs),
+        "params": _params(attrs),
+        "tokens_in": t_in,
+        "tokens_out": t_out,
+        "tokens_cache_read": cache,
+        "tokens_reasoning": reasoning,
+        "user_id": first(
+            attrs,
+            "user.id",
+            "enduser.id",
+            "langfuse.user.id",
+            "traceloop.association.properties.user_id",
+            "ai.telemetry.metadata.userId",
+        ),  # fmt: skip
+        "session_id": first(
+            attrs,
+            "gen_ai.conversation.id",
+            "session.id",
+            "langfuse.session.id",
+            "traceloop.association.properties.session_id",
+            "ai.telemetry.metadata.sessionId",
+        ),  # fmt: skip
+        "tags": _tags(attrs),
+        "environment": first(
+            attrs, "deployment.environment.name", "deployment.environment", "langfuse.environment"
+        ),  # fmt: skip
+        "error_type": first(attrs, "error.type"),
+    }
+    if row["prompt_version"] is not None:
+        row["prompt_version"] = str(row["prompt_version"])
+    if row["prompt_name"] is None and attrs.get("llm.prompt_template.template"):
+        digest = hashlib.sha1(str(attrs["llm.prompt_template.template"]).encode()).hexdigest()[:12]
+        row["prompt_name"] = f"template:{digest}"
+    ttft = as_float(
+        first(attrs, "gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token")
+    )
+    if ttft is not None:
+        row["ttft_ms"] = ttft * 1000.0
+    else:
+        ms = as_float(attrs.get("ai.response.msToFirstChunk"))
+        if ms is not None:
+            row["ttft_ms"] = ms
+    cost = as_float(first(attrs, "llm.cost.total", "gen_ai.usage.cost"))
+    if cost is None and attrs.get("llm.cost.prompt") is not None:
+        cost = (as_float(attrs.get("llm.cost.prompt")) or 0.0) + (
+            as_float(attrs.get("llm.cost.completion")) or 0.0
+        )
+    if cost is not None:
+        row["cost_usd"], row["cost_source"] = cost, "provided"
+    else:
+        row.update(cost_fields(model, t_in, t_out, cache))
+    return row
+
+
+def cost_fields(
+    model: Any, t_in: int | None, t_out: int | None, cache: int | None
+) -> dict[str, Any]:
+    if not isinstance(model, str) or (t_in is None and t_out is None):
+        return {"cost_usd": None, "cost_source": None}
+    cost = compute_cost(model, t_in, t_out, cache)
+    return {"cost_usd": cost, "cost_source": None if cost is None else "computed"}
+
+
+_SOURCE_OF_ANNOTATOR = {"HUMAN": "reviewer", "LLM": "llm_judge", "CODE": "code"}
+
+
+def annotations(attrs: Attrs) -> list[tuple[str, dict[str, Any]]]:
+    """OpenInference span/trace/session annotations and evaluations → (scope, feedback fields)."""
+    found = []
+    for scope, prefix in (("span", ""), ("trace", "trace."), ("session", "session.")):
+        for plural, singular in (("annotations", "annotation"), ("evaluations", "evaluation")):
+            key = f"{prefix}{plural}"
+            if f"{key}.0.{singular}.name" not in attrs:
+                continue
+            for index, item in enumerate(unflatten(attrs, key)):
+                ann = item.get(singular, {}) if isinstance(item, dict) else {}
+                if not ann.get("name"):
+                    continue
+                kind = str(ann.get("annotator_kind") or "LLM").upper()
+                found.append(
+                    (
+                        scope,
+                        {
+                            "name": str(ann["name"]),
+                            "value": as_float(ann.get("score")),
+                            "label": None if ann.get("label") is None else str(ann["label"]),
+                            "comment": ann.get("explanation"),
+                            "source": _SOURCE_OF_ANNOTATOR.get(kind, "code"),
+                            "identifier": ann.get("identifier"),
+                            "index": index,
+                        },
+                    )
+                )
+    return found
