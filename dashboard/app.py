@@ -1,12 +1,16 @@
 """The Streamlit entry point: page config, the page list (st.navigation) and the shared filters.
 
 Pages are flat scripts under app_pages/; they read `current_filter()`, call cached queries and
-draw. Start it with `reviewdeck serve` (or `reviewdeck demo`).
+draw. Start it with `reviewdeck serve` (or `reviewdeck demo`). A ReviewdeckError raised anywhere
+in a page (warehouse busy, schema too old, bad link) is shown as an error with its next step
+instead of a traceback.
 """
+
+from pathlib import Path
 
 import streamlit as st
 
-from dashboard import nav
+from dashboard import cache, nav
 from dashboard.filters_ui import sidebar_filter
 from ingest.errors import ReviewdeckError
 
@@ -14,27 +18,59 @@ st.set_page_config(page_title="reviewdeck", page_icon=":material/fact_check:", l
 
 pages = {
     "Review": [
-        st.Page(nav.page_file(nav.OVERVIEW), title="Overview", url_path=nav.OVERVIEW,
-                icon=":material/dashboard:", default=True),
-        st.Page(nav.page_file(nav.TRENDS), title="Feedback trends", url_path=nav.TRENDS,
-                icon=":material/trending_up:"),
-        st.Page(nav.page_file(nav.DRIFT), title="Drift & clusters", url_path=nav.DRIFT,
-                icon=":material/bubble_chart:"),
-        st.Page(nav.page_file(nav.WEEKLY), title="Weekly review", url_path=nav.WEEKLY,
-                icon=":material/event_note:"),
+        st.Page(
+            nav.page_file(nav.OVERVIEW),
+            title="Overview",
+            url_path=nav.OVERVIEW,
+            icon=":material/dashboard:",
+            default=True,
+        ),
+        st.Page(
+            nav.page_file(nav.TRENDS),
+            title="Feedback trends",
+            url_path=nav.TRENDS,
+            icon=":material/trending_up:",
+        ),
+        st.Page(
+            nav.page_file(nav.DRIFT),
+            title="Drift & clusters",
+            url_path=nav.DRIFT,
+            icon=":material/bubble_chart:",
+        ),
+        st.Page(
+            nav.page_file(nav.WEEKLY),
+            title="Weekly review",
+            url_path=nav.WEEKLY,
+            icon=":material/event_note:",
+        ),
     ],
     "Investigate": [
-        st.Page(nav.page_file(nav.EXPLORER), title="Events", url_path=nav.EXPLORER,
-                icon=":material/list:"),
-        st.Page(nav.page_file(nav.PLAYGROUND), title="Playground", url_path=nav.PLAYGROUND,
-                icon=":material/science:"),
+        st.Page(
+            nav.page_file(nav.EXPLORER),
+            title="Events",
+            url_path=nav.EXPLORER,
+            icon=":material/list:",
+        ),
+        st.Page(
+            nav.page_file(nav.PLAYGROUND),
+            title="Playground",
+            url_path=nav.PLAYGROUND,
+            icon=":material/science:",
+        ),
     ],
 }
 
 page = st.navigation(pages)
+if not Path(cache.db_path()).exists():
+    st.info(
+        f"No warehouse at `{cache.db_path()}` yet. Run `reviewdeck demo` to load demo data, or "
+        "`reviewdeck ingest YOUR_LOGS.jsonl` and then `reviewdeck serve`.",
+        icon=":material/database:",
+    )
+    st.stop()
 try:
     sidebar_filter()
+    page.run()
 except ReviewdeckError as exc:
-    st.error(str(exc))
+    st.error(str(exc), icon=":material/error:")
     st.stop()
-page.run()

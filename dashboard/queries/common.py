@@ -21,7 +21,7 @@ class FilterChoices:
 def filter_choices(con: duckdb.DuckDBPyConnection) -> FilterChoices:
     lo, hi = con.execute(
         "SELECT min(ts)::DATE, max(ts)::DATE FROM events WHERE kind = 'llm'"
-    ).fetchone()
+    ).fetchall()[0]
 
     def distinct(column: str) -> list[str]:
         # column comes from the fixed list below, never from user input

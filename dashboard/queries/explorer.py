@@ -1,0 +1,117 @@
+"""Queries behind the events explorer: a filtered page of events, its count, and one event in full.
+
+The events table has no index, so each query reads as few columns as it can: the list reads the
+summary columns with ORDER BY ts DESC LIMIT/OFFSET (a top-N, not a full sort), the count is a
+bare count(*), and the heavy JSON columns are read for one event only, in the detail view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from models.filters import EventFilter, where_sql
+
+PAGE_SIZE = 50
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()[0][0]
+    )
+
+
+def _where(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> tuple[str, list[object]]:
+    if flt.cluster_id is not None and not _has_table(con, "cluster_members"):
+        # No clusters yet means no event is in cluster N: an empty result, not an SQL error.
+        return "FALSE", []
+    return where_sql(flt)
+
+
+def count_events(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> int:
+    where, params = _where(con, flt)
+    return con.execute(f"SELECT count(*) FROM events e WHERE {where}", params).fetchall()[0][0]
+
+
+def page_of_events(
+    con: duckdb.DuckDBPyConnection, flt: EventFilter, offset: int = 0, limit: int = PAGE_SIZE
+) -> pl.DataFrame:
+    """The newest events first, `limit` of them from `offset`, with a feedback summary each."""
+    where, params = _where(con, flt)
+    return con.sql(
+        f"""
+        WITH page AS (
+            SELECT e.event_id, e.ts, e.kind, e.model, e.prompt_version, e.status,
+                   left(e.input_text, 200) AS input, left(e.output_text, 200) AS output,
+                   e.tokens_in, e.tokens_out, e.cost_usd, e.latency_ms, e.rerun_of
+            FROM events e WHERE {where}
+            ORDER BY e.ts DESC, e.event_id
+            LIMIT ? OFFSET ?
+        )
+        SELECT page.*,
+               (SELECT string_agg(DISTINCT f.name, ', ' ORDER BY f.name)
+                  FROM feedback f WHERE f.event_id = page.event_id) AS feedback
+        FROM page ORDER BY page.ts DESC, page.event_id
+        """,
+        params=[*params, int(limit), int(offset)],
+    ).pl()
+
+
+@dataclass(frozen=True)
+class EventDetail:
+    fields: dict[str, Any]  # every column of the events row; JSON columns as text
+
+    @property
+    def event_id(self) -> str:
+        return self.fields["event_id"]
+
+
+def event_detail(con: duckdb.DuckDBPyConnection, event_id: str) -> EventDetail | None:
+    cur = con.execute("SELECT * FROM events WHERE event_id = ? LIMIT 1", [event_id])
+    rows = cur.fetchall()
+    if not rows:
+        return None
+    row = rows[0]
+    names = [d[0] for d in cur.description]
+    return EventDetail(dict(zip(names, row, strict=True)))
+
+
+def event_feedback(
+    con: duckdb.DuckDBPyConnection, event_id: str, trace_id: str | None
+) -> pl.DataFrame:
+    """All feedback on the event, and the scores given to its whole trace (event_id unset)."""
+    return con.sql(
+        """
+        SELECT CASE WHEN f.event_id = ? THEN 'event' ELSE 'trace' END AS scope,
+               f.name, f.kind, f.value, f.label, f.source, f.author, f.ts,
+               f.comment, f.correction, f.feedback_id
+        FROM feedback f
+        WHERE f.event_id = ? OR (? IS NOT NULL AND f.trace_id = ? AND f.event_id IS NULL)
+        ORDER BY scope, f.ts NULLS LAST, f.name
+        """,
+        params=[event_id, event_id, trace_id, trace_id],
+    ).pl()
+
+
+def reruns_of(con: duckdb.DuckDBPyConnection, event_id: str) -> pl.DataFrame:
+    """Events that re-ran this one (the playground and `reviewdeck rerun`), with any verdict."""
+    return con.sql(
+        """
+        SELECT e.event_id, e.ts, e.model, e.status, left(e.output_text, 300) AS output,
+               e.cost_usd, e.latency_ms,
+               (SELECT string_agg(f.label, ', ') FROM feedback f
+                 WHERE f.event_id = e.event_id AND f.name = 'verdict') AS verdict
+        FROM events e WHERE e.rerun_of = ?
+        ORDER BY e.ts DESC
+        """,
+        params=[event_id],
+    ).pl()
+
+
+def kinds_present(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT DISTINCT kind FROM events ORDER BY 1").fetchall()]
