@@ -345,11 +345,7 @@ def _summary(
     if n_events == 0:
         return [f"No LLM events were logged in {week}."]
     lines: list[str] = []
-    for s in regressions:
-        lines.append(
-            f"Regression in {s.label}: {s.metric_label} {_pct(s.prev_value)} → {_pct(s.value)} "
-            f"(n={s.n}, q={s.q_value:.3g})."
-        )
+    lines += _moves_lines("Regression", regressions)
     for m in headline:
         if m.verdict == "worse":
             lines.append(f"{m.label} got worse: {_fmt(m, m.prev_value)} → {_fmt(m, m.value)}.")
@@ -358,11 +354,7 @@ def _summary(
     for m in headline:
         if m.verdict == "better":
             lines.append(f"{m.label} improved: {_fmt(m, m.prev_value)} → {_fmt(m, m.value)}.")
-    for s in improvements:
-        lines.append(
-            f"Improvement in {s.label}: {s.metric_label} {_pct(s.prev_value)} → {_pct(s.value)} "
-            f"(n={s.n}, q={s.q_value:.3g})."
-        )
+    lines += _moves_lines("Improvement", improvements)
     if not lines:
         lines.append(
             f"A quiet week: no headline metric, segment or cluster changed significantly "
@@ -374,6 +366,21 @@ def _summary(
         worse = sum(r.worse for r in reruns)
         lines.append(f"{n_reruns} reruns this week; reviewers judged {better} better, "
                      f"{worse} worse.")
+    return lines
+
+
+def _moves_lines(kind: str, moves: list[SegmentMove], limit: int = 3) -> list[str]:
+    """One line per segment (its metrics together), biggest impact first."""
+    by_key: dict[str, list[SegmentMove]] = {}
+    for s in moves:
+        by_key.setdefault(s.key, []).append(s)
+    lines = []
+    for group in list(by_key.values())[:limit]:
+        changes = ", ".join(
+            f"{s.metric_label} {_pct(s.prev_value)} → {_pct(s.value)} (n={s.n}, q={s.q_value:.2g})"
+            for s in group
+        )
+        lines.append(f"{kind} in {group[0].label}: {changes}.")
     return lines
 
 

@@ -262,7 +262,10 @@ def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], i
                coalesce(sum(fb.thumbs) FILTER (WHERE wk = 'cur'), 0),
                coalesce(sum(fb.thumbs) FILTER (WHERE wk = 'prev'), 0),
                count_if(fb.negative AND wk = 'cur'), count_if(fb.negative AND wk = 'prev'),
-               count_if(status = 'error' AND wk = 'cur'), count_if(status = 'error' AND wk = 'prev')
+               count_if(status = 'error' AND wk = 'cur'),
+               count_if(status = 'error' AND wk = 'prev'),
+               any_value((SELECT count(*) FROM ev WHERE wk = 'cur')),
+               any_value((SELECT count(*) FROM ev WHERE wk = 'prev'))
         FROM seg LEFT JOIN fb USING (event_id)
         WHERE val IS NOT NULL
         GROUP BY dim, val ORDER BY dim, val
@@ -270,7 +273,9 @@ def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], i
         _two_weeks(ctx),
     ).fetchall()
     tests: list[tuple] = []
-    for dim, val, n, n0, nt, nt0, up, up0, neg, neg0, err, err0 in rows:
+    for dim, val, n, n0, nt, nt0, up, up0, neg, neg0, err, err0, total, total0 in rows:
+        if n == total and n0 == total0:
+            continue  # a segment holding all the traffic is the headline, not a segment
         for metric, k, m, k0, m0 in (
             ("thumbs_up_rate", up, nt, up0, nt0),
             ("negative_rate", neg, n, neg0, n0),

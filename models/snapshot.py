@@ -155,7 +155,7 @@ def list_reports(con: duckdb.DuckDBPyConnection, week: str | None = None) -> pl.
     if week:
         sql += " WHERE week = ?"
         params.append(week)
-    return con.execute(sql + " ORDER BY created_at DESC, report_id DESC", params).pl()
+    return con.sql(sql + " ORDER BY created_at DESC, report_id DESC", params=params).pl()
 
 
 def frozen_numbers(con: duckdb.DuckDBPyConnection, report_id: int) -> list[NumberRow]:

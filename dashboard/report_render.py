@@ -1,0 +1,393 @@
+"""The weekly report as one self-contained HTML file, or as Markdown for docs and chat.
+
+The HTML opens offline: no scripts, no fonts or styles fetched, charts rendered from Altair specs
+to SVG by vl-convert and inlined as data: images, and a Content-Security-Policy that forbids
+anything else. Every piece of logged or user-written text (inputs, outputs, tags, model names,
+notes) goes through `html.escape`, so a `<script>` in a log shows as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+from string import Template
+
+from models.report import Example, Metric, Report, SegmentMove, format_value
+from models.snapshot import FrozenReport, ReportDiff
+
+TEMPLATES = Path(__file__).parent / "report_templates"
+_VERDICT_CLASS = {"worse": "worse", "better": "better"}
+
+
+def e(value: object) -> str:
+    """Escape anything for HTML text or a quoted attribute."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _href(url: str) -> str:
+    # Links only ever point at the app (http/https); anything else is dropped.
+    return e(url) if url.startswith(("http://", "https://")) else "#"
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _interval(m: Metric) -> str:
+    if m.lo is None or m.hi is None:
+        return ""
+    return f"{format_value(m, m.lo)} – {format_value(m, m.hi)}"
+
+
+# ---------------------------------------------------------------------------- charts
+
+
+def headline_chart(report: Report):
+    """Rates this week (with 95% interval) against last week, as an Altair chart (or None)."""
+    import altair as alt
+    import polars as pl
+
+    rows = []
+    for m in report.headline:
+        if m.unit != "rate" or m.value is None:
+            continue
+        rows.append({"metric": m.label, "week": f"{report.week} (95% CI)", "value": m.value,
+                     "lo": m.lo, "hi": m.hi})
+        if m.prev_value is not None:
+            rows.append({"metric": m.label, "week": report.prev_week, "value": m.prev_value,
+                         "lo": None, "hi": None})
+    if not rows:
+        return None
+    data = pl.DataFrame(rows, schema={"metric": pl.Utf8, "week": pl.Utf8, "value": pl.Float64,
+                                      "lo": pl.Float64, "hi": pl.Float64})
+    base = alt.Chart(data).encode(y=alt.Y("metric:N", title=None))
+    points = base.mark_point(filled=True, size=80).encode(
+        x=alt.X("value:Q", title="rate", axis=alt.Axis(format="%")),
+        color=alt.Color("week:N", title="week"),
+    )
+    bars = base.mark_rule().encode(x="lo:Q", x2="hi:Q", color=alt.Color("week:N"))
+    return (bars + points).properties(width=620, height=28 * len({r["metric"] for r in rows}))
+
+
+def segments_chart(moves: list[SegmentMove]):
+    """Each significant segment move as previous week → this week."""
+    import altair as alt
+    import polars as pl
+
+    if not moves:
+        return None
+    rows = []
+    for s in moves:
+        name = f"{s.label} · {s.metric_label}"
+        rows.append({"segment": name, "when": "previous week", "value": s.prev_value,
+                     "direction": s.direction})
+        rows.append({"segment": name, "when": "this week", "value": s.value,
+                     "direction": s.direction})
+    data = pl.DataFrame(rows)
+    base = alt.Chart(data).encode(y=alt.Y("segment:N", title=None, sort=None))
+    line = base.mark_line(color="#9aa3b5").encode(x="value:Q", detail="segment:N")
+    dots = base.mark_point(filled=True, size=80).encode(
+        x=alt.X("value:Q", title="rate", axis=alt.Axis(format="%")),
+        color=alt.Color("when:N", title=None,
+                        scale=alt.Scale(domain=["previous week", "this week"],
+                                        range=["#9aa3b5", "#1f5fbf"])),
+        shape=alt.Shape("direction:N", title=None),
+    )
+    return (line + dots).properties(width=620, height=30 * len(moves))
+
+
+def chart_img(chart, alt_text: str) -> str:
+    """An Altair chart as an inline SVG data: image (images cannot run scripts)."""
+    if chart is None:
+        return ""
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(chart.to_json())
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img class="chart" alt="{e(alt_text)}" src="data:image/svg+xml;base64,{data}">'
+
+
+# ---------------------------------------------------------------------------- HTML
+
+
+def render_html(
+    report: Report,
+    *,
+    frozen: FrozenReport | None = None,
+    diff: ReportDiff | None = None,
+    charts: bool = True,
+) -> str:
+    parts: list[str] = [f"<h1>Weekly review {e(report.week)}</h1>"]
+    parts.append(
+        f'<p class="meta">{e(report.start)} to {e(report.end)} (UTC) · compared with '
+        f"{e(report.prev_week)} · {report.n_events:,} LLM events · generated "
+        f"{e(report.generated_at)}</p>"
+    )
+    if frozen is not None:
+        parts.append(
+            f'<p class="frozen">Frozen report #{frozen.report_id}, stored {e(frozen.created_at)}'
+            f"{' by ' + e(frozen.created_by) if frozen.created_by else ''}: these are the numbers"
+            " as they were then, whatever arrived later.</p>"
+        )
+    cls = "quiet" if report.quiet else ""
+    parts.append(f'<h2>Summary</h2><ul class="summary {cls}">')
+    parts += [f"<li>{e(line)}</li>" for line in report.summary]
+    parts.append("</ul>")
+    if diff is not None:
+        parts.append(_diff_html(diff))
+    parts.append(_headline_html(report, charts))
+    parts.append(_segments_html(report, charts))
+    parts.append(_clusters_html(report))
+    parts.append(_reruns_html(report))
+    parts.append(_notes_html(report))
+    parts.append('<h2>Where the numbers come from</h2><ul class="meta">')
+    parts += [f"<li><b>{e(sec)}</b>: {e(src)}</li>" for sec, src in report.sources]
+    parts.append(
+        f"<li>Significance level {report.level:g}; no verdict under the minimum sample size."
+        "</li></ul>"
+    )
+    template = Template((TEMPLATES / "report.html").read_text(encoding="utf-8"))
+    return template.substitute(
+        title=e(f"Weekly review {report.week}"),
+        body="\n".join(parts),
+        format_version=e(report.format_version),
+    )
+
+
+def _headline_html(report: Report, charts: bool) -> str:
+    rows = []
+    for m in report.headline:
+        verdict = m.verdict
+        rows.append(
+            f"<tr><td>{e(m.label)}</td><td class='num'>{e(format_value(m, m.value))}</td>"
+            f"<td class='num muted'>{e(_interval(m))}</td><td class='num'>{m.n:,}</td>"
+            f"<td class='num'>{e(format_value(m, m.prev_value))}</td>"
+            f"<td class='{_VERDICT_CLASS.get(verdict, 'muted')}'>{e(verdict)}</td>"
+            f"<td class='num muted'>{'' if m.p_value is None else f'{m.p_value:.3g}'}</td></tr>"
+        )
+    chart = chart_img(headline_chart(report), "headline rates with intervals") if charts else ""
+    return (
+        "<h2>Headline metrics</h2>" + chart +
+        "<table><tr><th>metric</th><th>this week</th><th>95% interval</th><th>n</th>"
+        f"<th>{e(report.prev_week)}</th><th>verdict</th><th>p</th></tr>" + "".join(rows)
+        + "</table>"
+    )
+
+
+def _examples_html(examples: tuple[Example, ...]) -> str:
+    if not examples:
+        return "<p class='muted'>No badly rated example this week.</p>"
+    out = []
+    for ex in examples:
+        out.append(
+            f"<div class='example'><a href='{_href(ex.url)}'>event {e(ex.event_id)}</a> "
+            f"<span class='muted'>{e(ex.ts)} · {e(ex.model)} · {e(ex.signal)}</span>"
+            f"<pre>{e(ex.input_text)}</pre><pre>{e(ex.output_text)}</pre></div>"
+        )
+    return "".join(out)
+
+
+def _segments_html(report: Report, charts: bool) -> str:
+    parts = ["<h2>Top regressions and improvements by segment</h2>"]
+    moves = [*report.regressions, *report.improvements]
+    parts.append(
+        f"<p class='meta'>{report.segments_tested} segment comparisons tested against "
+        f"{e(report.prev_week)}, Benjamini–Hochberg at {report.level:g}.</p>"
+    )
+    if not moves:
+        parts.append("<p>No segment changed significantly this week.</p>")
+        return "".join(parts)
+    if charts:
+        parts.append(chart_img(segments_chart(moves), "segment changes"))
+    for title, group in (("Regressions", report.regressions),
+                         ("Improvements", report.improvements)):
+        if not group:
+            continue
+        parts.append(f"<h3>{title}</h3>")
+        for s in group:
+            cls = "worse" if s.direction == "regression" else "better"
+            parts.append(
+                f"<p><a href='{_href(s.explorer_url)}'><b>{e(s.label)}</b></a>: "
+                f"{e(s.metric_label)} <span class='{cls}'>{_pct(s.prev_value)} → "
+                f"{_pct(s.value)}</span> (95% CI {_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,} vs "
+                f"{s.prev_n:,}, q={s.q_value:.3g})</p>"
+            )
+            parts.append(_examples_html(s.examples))
+    return "".join(parts)
+
+
+def _clusters_html(report: Report) -> str:
+    parts = ["<h2>New and growing clusters, quality drops inside clusters</h2>"]
+    if not report.clusters:
+        parts.append("<p>No new or growing cluster and no quality drop inside a cluster.</p>")
+        return "".join(parts)
+    for c in report.clusters:
+        parts.append(
+            f"<h3><a href='{_href(c.explorer_url)}'>{e(c.label)}</a> "
+            f"<span class='muted'>({e(c.status)})</span></h3><p>{e(c.detail)}</p>"
+        )
+        parts.append(_examples_html(c.examples))
+    return "".join(parts)
+
+
+def _reruns_html(report: Report) -> str:
+    parts = ["<h2>Reruns this week</h2>"]
+    if not report.reruns:
+        parts.append("<p>No reruns this week.</p>")
+        return "".join(parts)
+    parts.append(
+        "<table><tr><th>model</th><th>reruns</th><th>originals</th><th>errors</th>"
+        "<th>better</th><th>same</th><th>worse</th><th>not judged</th></tr>"
+    )
+    for r in report.reruns:
+        parts.append(
+            f"<tr><td>{e(r.model)}</td><td class='num'>{r.reruns}</td>"
+            f"<td class='num'>{r.originals}</td><td class='num'>{r.errors}</td>"
+            f"<td class='num better'>{r.better}</td><td class='num'>{r.same}</td>"
+            f"<td class='num worse'>{r.worse}</td><td class='num muted'>{r.unjudged}</td></tr>"
+        )
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def _notes_html(report: Report) -> str:
+    parts = ["<h2>Notes and action items</h2>"]
+    if not report.notes:
+        parts.append("<p class='muted'>No notes or action items for this week.</p>")
+        return "".join(parts)
+    parts.append("<ul>")
+    for n in report.notes:
+        tag = ""
+        if n.is_action:
+            tag = "[closed] " if n.closed else "[open action] "
+        where = n.target_kind if n.target_kind == "week" else f"{n.target_kind} {n.target_id}"
+        extra = []
+        if n.owner:
+            extra.append(f"owner {n.owner}")
+        if n.carried_over:
+            extra.append(f"carried over from {n.week}")
+        if n.author:
+            extra.append(f"by {n.author}")
+        parts.append(
+            f"<li><b>{e(tag)}</b>{e(n.text)} <span class='muted'>({e(where)}"
+            f"{'; ' + e('; '.join(extra)) if extra else ''})</span></li>"
+        )
+    parts.append("</ul>")
+    return "".join(parts)
+
+
+def _diff_html(diff: ReportDiff) -> str:
+    parts = [f"<h2>What changed since the meeting (frozen {e(diff.frozen_at)})</h2>"]
+    parts.append(
+        f"<p>{diff.events_added:,} events arrived since, {diff.events_removed:,} are gone, "
+        f"{diff.late_feedback:,} feedback rows on the week's events were loaded after the "
+        "freeze.</p>"
+    )
+    if not diff.changes:
+        parts.append("<p>No number of the report changed.</p>")
+        return "".join(parts)
+    parts.append("<table><tr><th>number</th><th>frozen</th><th>now</th><th>n frozen</th>"
+                 "<th>n now</th><th></th></tr>")
+    for c in diff.changes:
+        parts.append(
+            f"<tr class='diff-changed'><td>{e(c.label)}</td><td class='num'>{_num(c.before)}</td>"
+            f"<td class='num'>{_num(c.after)}</td><td class='num'>{e(c.n_before or '')}</td>"
+            f"<td class='num'>{e(c.n_after or '')}</td><td>{e(c.change)}</td></tr>"
+        )
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.4g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+# ---------------------------------------------------------------------------- Markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+
+
+def md(value: object) -> str:
+    """Logged text made inert in Markdown: one line, HTML entities, punctuation escaped."""
+    text = " ".join(("" if value is None else str(value)).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def render_markdown(
+    report: Report, *, frozen: FrozenReport | None = None, diff: ReportDiff | None = None
+) -> str:
+    out = [f"# Weekly review {report.week}", ""]
+    out.append(f"{report.start} to {report.end} (UTC) · compared with {report.prev_week} · "
+               f"{report.n_events:,} LLM events · generated {report.generated_at}")
+    if frozen is not None:
+        out += ["", f"> Frozen report #{frozen.report_id}, stored {frozen.created_at}: the "
+                "numbers as they were then."]
+    out += ["", "## Summary", ""]
+    out += [f"- {md(line)}" for line in report.summary]
+    if diff is not None:
+        out += ["", "## What changed since the meeting", "",
+                f"{diff.events_added:,} events arrived since, {diff.events_removed:,} gone, "
+                f"{diff.late_feedback:,} late feedback rows.", ""]
+        if diff.changes:
+            out += ["| number | frozen | now | |", "|---|---:|---:|---|"]
+            out += [f"| {md(c.label)} | {_num(c.before)} | {_num(c.after)} | {c.change} |"
+                    for c in diff.changes]
+        else:
+            out.append("No number of the report changed.")
+    out += ["", "## Headline metrics", "",
+            f"| metric | this week | 95% interval | n | {report.prev_week} | verdict |",
+            "|---|---:|---:|---:|---:|---|"]
+    for m in report.headline:
+        out.append(f"| {md(m.label)} | {format_value(m, m.value)} | {_interval(m)} | {m.n:,} | "
+                   f"{format_value(m, m.prev_value)} | {m.verdict} |")
+    out += ["", "## Top regressions and improvements by segment", "",
+            f"{report.segments_tested} segment comparisons tested (Benjamini–Hochberg at "
+            f"{report.level:g})."]
+    if not (report.regressions or report.improvements):
+        out += ["", "No segment changed significantly this week."]
+    for s in (*report.regressions, *report.improvements):
+        out += ["", f"### {s.direction.capitalize()}: [{md(s.label)}]({s.explorer_url})", "",
+                f"{md(s.metric_label)} {_pct(s.prev_value)} → {_pct(s.value)} (95% CI "
+                f"{_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,}, q={s.q_value:.3g})", ""]
+        out += _md_examples(s.examples)
+    out += ["", "## New and growing clusters, quality drops inside clusters", ""]
+    if not report.clusters:
+        out.append("No new or growing cluster and no quality drop inside a cluster.")
+    for c in report.clusters:
+        out += [f"### [{md(c.label)}]({c.explorer_url}) ({c.status})", "", md(c.detail), ""]
+        out += _md_examples(c.examples)
+    out += ["", "## Reruns this week", ""]
+    if not report.reruns:
+        out.append("No reruns this week.")
+    else:
+        out += ["| model | reruns | errors | better | same | worse | not judged |",
+                "|---|---:|---:|---:|---:|---:|---:|"]
+        out += [f"| {md(r.model)} | {r.reruns} | {r.errors} | {r.better} | {r.same} | "
+                f"{r.worse} | {r.unjudged} |" for r in report.reruns]
+    out += ["", "## Notes and action items", ""]
+    if not report.notes:
+        out.append("No notes or action items for this week.")
+    for n in report.notes:
+        box = ("[x] " if n.closed else "[ ] ") if n.is_action else ""
+        where = n.target_kind if n.target_kind == "week" else f"{n.target_kind} {n.target_id}"
+        carried = f"; carried over from {n.week}" if n.carried_over else ""
+        owner = f"; owner {n.owner}" if n.owner else ""
+        out.append(f"- {box}{md(n.text)} ({md(where + owner + carried)})")
+    out += ["", "## Where the numbers come from", ""]
+    out += [f"- **{sec}**: {md(src)}" for sec, src in report.sources]
+    return "\n".join(out) + "\n"
+
+
+def _md_examples(examples: tuple[Example, ...]) -> list[str]:
+    if not examples:
+        return ["No badly rated example this week."]
+    return [
+        f"- [event {md(ex.event_id)}]({ex.url}) · {md(ex.model)} · {md(ex.signal)}: "
+        f"“{md(ex.input_text)}” → “{md(ex.output_text)}”"
+        for ex in examples
+    ]
