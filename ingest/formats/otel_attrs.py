@@ -124,6 +124,22 @@ def as_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def maybe_cast(value: Any) -> Any:
+    """Langfuse stringifies numbers and booleans ("2", "true"): give them back their type."""
+    if not isinstance(value, str):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
 def first(attrs: Attrs, *keys: str) -> Any:
     for key in keys:
         value = attrs.get(key)
