@@ -5,21 +5,107 @@ Contract used by the loader:
 - `detect_format(path, head)`: the name of the format of a file from its first bytes, or None.
 - `read_foreign(name, path, data)`: parse a whole file into a ParsedFile (never raises for a bad
   record: it becomes a Reject; raises InputError only when the file cannot be read at all).
+
+Detection looks at content, not file names: each format has keys no other one writes at its top
+(`resourceSpans`, `custom_id`, `run_type`, `dataType`, …), checked from the most specific to the
+least, because the general formats quote the others (a LangSmith run holds a chat.completion).
+Each reader module maps one format; docs/formats.md is the column-by-column mapping.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ingest.errors import InputError
 from ingest.records import ParsedFile
 
-FORMATS: tuple[str, ...] = ()
+FORMATS: tuple[str, ...] = ("otlp", "langfuse", "langsmith", "openai", "openai_batch", "scores")
+
+DESCRIPTIONS = {
+    "otlp": "OTLP/JSON TracesData or LogsData (document or JSON Lines), OTel-JS ReadableSpan "
+    "arrays, or one span's attribute map",
+    "langfuse": "Langfuse trace export (trace + observations) or JSON Lines of observations/scores",
+    "langsmith": "LangSmith runs (JSON/JSONL, {post, patch} payloads) and feedback",
+    "openai": "OpenAI Chat Completions/Responses request/response logs, VCR cassettes (YAML)",
+    "openai_batch": "OpenAI Batch API output file (joined with its input file in the same folder)",
+    "scores": "score/feedback CSV or JSON Lines: event_id|trace_id, name, value|label, source, …",
+}
+
+
+def _has(head: str, *keys: str) -> bool:
+    return any(re.search(r'"' + re.escape(k) + r'"\s*:', head) for k in keys)
 
 
 def detect_format(path: Path, head: bytes) -> str | None:
+    text = head.decode("utf-8", "replace").lstrip("\ufeff")
+    stripped = text.lstrip()
+    if re.match(r"(interactions|version)\s*:", stripped) or "\ninteractions:" in text:
+        return "openai"
+    if not stripped.startswith(("{", "[")):
+        header = stripped.splitlines()[0].lower() if stripped else ""
+        cols = {c.strip().strip('"') for c in header.split(",")}
+        if "name" in cols and cols & {"event_id", "trace_id"}:
+            return "scores"
+        return None
+    if _has(text, "resourceSpans", "resourceLogs", "spanContext", "_spanContext"):
+        return "otlp"
+    if _has(text, "custom_id"):
+        return "openai_batch"
+    if _has(text, "observations", "parentObservationId", "dataType", "projectId"):
+        return "langfuse"
+    if _has(text, "run_type", "dotted_order", "feedback_source") or (
+        _has(text, "post", "patch") and _has(text, "trace_id", "inputs", "outputs")
+    ) or (_has(text, "key") and _has(text, "run_id")):  # fmt: skip
+        return "langsmith"
+    if re.search(r'"object"\s*:\s*"(chat\.completion|chat\.completion\.chunk|response)"', text) or (
+        _has(text, "request") and _has(text, "response", "error")
+    ):  # fmt: skip
+        return "openai"
+    if _has(text, "name") and _has(text, "event_id", "trace_id") and _has(text, "value", "label"):
+        return "scores"
+    if re.search(r'"(gen_ai|llm|openinference|ai|traceloop)\.[a-z_.0-9]+"\s*:', text):
+        return "otlp"
     return None
 
 
+def detect_or_raise(path: Path, head: bytes) -> str:
+    """Like detect_format, but an unrecognised file is an InputError naming the formats tried."""
+    name = detect_format(path, head)
+    if name is None:
+        tried = "; ".join(f"{n} ({d})" for n, d in DESCRIPTIONS.items())
+        raise InputError(
+            f"{path}: format not recognised. Tried: native JSONL; {tried}. "
+            "Use --format NAME to force one."
+        )
+    return name
+
+
 def read_foreign(name: str, path: Path, data: bytes) -> ParsedFile:
-    raise InputError(f"{path}: unknown format {name!r}")
+    if name == "otlp":
+        from ingest.formats import otlp
+
+        return otlp.read_any(path, data)
+    if name == "langfuse":
+        from ingest.formats import langfuse
+
+        return langfuse.read(path, data)
+    if name == "langsmith":
+        from ingest.formats import langsmith
+
+        return langsmith.read(path, data)
+    if name == "openai":
+        from ingest.formats import openai_logs
+
+        if data.lstrip()[:1] not in (b"{", b"["):
+            return openai_logs.read_cassette(path, data)
+        return openai_logs.read(path, data)
+    if name == "openai_batch":
+        from ingest.formats import openai_batch
+
+        return openai_batch.read(path, data)
+    if name == "scores":
+        from ingest.formats import scores
+
+        return scores.read(path, data)
+    raise InputError(f"{path}: unknown format {name!r}; known: native, {', '.join(FORMATS)}")

@@ -453,3 +453,20 @@ def _hr_nanos(value: Any) -> int | None:
         return None
     when = from_any(value)
     return None if when is None else int(when.timestamp() * 1e9)
+
+
+def read_any(path: Path, data: bytes) -> ParsedFile:
+    """Pick the OTLP-family reader by the top-level shape of the file."""
+    head = data.lstrip()[:65536]
+    if head.startswith(b"[") and (b'"spanContext"' in head or b'"_spanContext"' in head):
+        return read_readable_spans(path, data)
+    if head.startswith(b"{") and b'"resourceSpans"' not in head and b'"resourceLogs"' not in head:
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            return read(path, data)  # JSON Lines, or broken: read() says which
+        if isinstance(doc, dict) and not ({"resourceSpans", "resourceLogs"} & doc.keys()):
+            if "spanContext" in doc or "_spanContext" in doc:
+                return read_readable_spans(path, data)
+            return read_attribute_map(path, data)
+    return read(path, data)
