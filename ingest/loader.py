@@ -1,0 +1,501 @@
+"""The loader every format goes through: stage, dedup, then one short transaction per file.
+
+A file is parsed and validated into a private in-memory DuckDB (the *staging* database) while
+the warehouse is untouched and unlocked. Only then is the warehouse opened (ingest.db.connect,
+which waits for other writers) and the file merged in ONE transaction: events, feedback,
+rejects, its `ingested_files` row and the derived tables. A kill at any moment leaves the
+warehouse as it was before that file; rerunning loads it with exact counts, and a file already
+loaded is skipped by content hash.
+
+Dedup rule (docs/native-format.md): an id already in the warehouse, or earlier in the same file,
+with identical content is a duplicate; with different content the first one wins and the later
+row is a reject "duplicate event_id with different content" (feedback likewise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ingest import derived, native
+from ingest.db import connect
+from ingest.errors import InputError
+from ingest.load_read import ChunkReader, Source, file_sha256, read_all
+from ingest.records import ParsedFile
+
+STAGING_MEMORY = "900MB"
+WAREHOUSE_MEMORY = "700MB"
+TRANSFER_ROWS = 65536
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one input file."""
+
+    path: str
+    source_format: str
+    skipped: bool  # already ingested (same content hash)
+    read: int = 0
+    events_inserted: int = 0
+    feedback_inserted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+
+    @property
+    def inserted(self) -> int:
+        return self.events_inserted + self.feedback_inserted
+
+
+def _hash_sql(columns: tuple[str, ...]) -> str:
+    pack = ", ".join(f"{c} := {c}" for c in columns)
+    return f"md5(to_json(struct_pack({pack})))"
+
+
+EVENT_HASH = _hash_sql(native.EVENT_COLUMNS)
+FEEDBACK_HASH = _hash_sql(tuple(c for c in native.FEEDBACK_COLUMNS))
+
+
+def staging_connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{STAGING_MEMORY}'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/reviewdeck-staging-{os.getpid()}'")
+    native.create_staging_tables(con)
+    return con
+
+
+def _parse_native_chunk(stage: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    stage.register("_rd_chunk", table)
+    try:
+        try:
+            stage.execute("BEGIN")
+            native.parse_chunk(stage, "_rd_chunk")
+            stage.execute("COMMIT")
+        except duckdb.Error:
+            # A line DuckDB chokes on in bulk must not cost its neighbours: redo this chunk one
+            # line at a time and reject only the lines that still fail.
+            stage.execute("ROLLBACK")
+            _parse_lines_one_by_one(stage, table)
+    finally:
+        stage.unregister("_rd_chunk")
+
+
+def _parse_lines_one_by_one(stage: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    for i in range(table.num_rows):
+        one = table.slice(i, 1)
+        stage.register("_rd_one", one)
+        try:
+            stage.execute("BEGIN")
+            native.parse_chunk(stage, "_rd_one")
+            stage.execute("COMMIT")
+        except duckdb.Error as exc:
+            stage.execute("ROLLBACK")
+            line_no, line = one.column(0)[0].as_py(), one.column(1)[0].as_py()
+            stage.execute(
+                "INSERT INTO s_rejects VALUES (?, ?, ?)",
+                [
+                    line_no,
+                    f"cannot be parsed: {str(exc).splitlines()[0][:200]}",
+                    line[: native.REJECT_TEXT_CHARS],
+                ],
+            )
+        finally:
+            stage.unregister("_rd_one")
+
+
+def _dedup_within(stage: duckdb.DuckDBPyConnection, table: str, key: str, hash_sql: str) -> int:
+    """Keep the first row of each id; later copies are duplicates or rejects. Returns dups."""
+    repeated = stage.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {table}").fetchall()[0][0]
+    if not repeated:
+        return 0
+    order = "line_no, pos" if table == "s_feedback" else "line_no"
+    stage.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _later AS
+        SELECT * FROM (
+            SELECT line_no, {"pos" if table == "s_feedback" else "0"} AS pos, {key} AS id,
+                   {hash_sql} AS h,
+                   first_value({hash_sql}) OVER (PARTITION BY {key} ORDER BY {order}) AS first_h,
+                   row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS rn
+            FROM {table}
+            WHERE {key} IN (SELECT {key} FROM {table} GROUP BY {key} HAVING count(*) > 1))
+        WHERE rn > 1
+        """
+    )
+    return _drop_later(stage, table, key)
+
+
+def _drop_later(stage: duckdb.DuckDBPyConnection, table: str, key: str) -> int:
+    """Remove the rows listed in _later (id, line_no, pos, h, first_h): dup or reject each."""
+    pos = "pos" if table == "s_feedback" else "0"
+    stage.execute(
+        f"""
+        INSERT INTO s_rejects
+        SELECT l.line_no, 'duplicate {key} with different content', rd_clip(to_json(t))
+        FROM _later l JOIN {table} t
+            ON t.line_no = l.line_no AND {"t.pos" if pos == "pos" else "0"} = l.pos
+        WHERE l.h <> l.first_h
+        """
+    )
+    dups = stage.execute("SELECT count(*) FROM _later WHERE h = first_h").fetchall()[0][0]
+    stage.execute(
+        f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _later l "
+        f"WHERE l.line_no = t.line_no AND l.pos = {'t.pos' if pos == 'pos' else '0'})"
+    )
+    return dups
+
+
+def _dedup_against(
+    con: duckdb.DuckDBPyConnection,
+    stage: duckdb.DuckDBPyConnection,
+    table: str,
+    target: str,
+    key: str,
+    hash_sql: str,
+) -> int:
+    """Rows whose id the warehouse already holds: duplicates or rejects (the warehouse wins)."""
+    ids = stage.sql(f"SELECT DISTINCT {key} AS id FROM {table}").to_arrow_table()
+    con.register("_rd_ids", ids)
+    try:
+        existing = con.sql(
+            f"SELECT {key} AS id, {hash_sql} AS h FROM {target} "
+            f"WHERE {key} IN (SELECT id FROM _rd_ids)"
+        ).to_arrow_table()
+    finally:
+        con.unregister("_rd_ids")
+    if existing.num_rows == 0:
+        return 0
+    stage.register("_rd_existing", existing)
+    try:
+        pos = "pos" if table == "s_feedback" else "0"
+        stage.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _later AS
+            SELECT t.line_no, {pos} AS pos, t.{key} AS id, {hash_sql} AS h, x.h AS first_h
+            FROM {table} t JOIN _rd_existing x ON x.id = t.{key}
+            """
+        )
+    finally:
+        stage.unregister("_rd_existing")
+    return _drop_later(stage, table, key)
+
+
+def _stream(stage: duckdb.DuckDBPyConnection, sql: str) -> pa.RecordBatchReader:
+    return stage.sql(sql).to_arrow_reader(TRANSFER_ROWS)
+
+
+def merge(
+    db_path: str | os.PathLike[str],
+    stage: duckdb.DuckDBPyConnection,
+    *,
+    label: str,
+    content_hash: str,
+    size_bytes: int | None,
+    source_format: str,
+    lines_read: int,
+    started_at: datetime,
+    t0: float,
+) -> FileResult:
+    """Merge a staged file into the warehouse in one transaction (the only time we hold it)."""
+    dups = _dedup_within(stage, "s_events", "event_id", EVENT_HASH)
+    dups += _dedup_within(stage, "s_feedback", "feedback_id", FEEDBACK_HASH)
+    ev_cols = ", ".join(native.EVENT_COLUMNS)
+    fb_cols = ", ".join(native.FEEDBACK_COLUMNS)
+    with connect(db_path) as con:
+        con.execute(f"SET memory_limit = '{WAREHOUSE_MEMORY}'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if con.execute(
+                "SELECT 1 FROM ingested_files WHERE content_hash = ?", [content_hash]
+            ).fetchall():
+                con.execute("ROLLBACK")
+                return FileResult(label, source_format, skipped=True, seconds=time.monotonic() - t0)
+            dups += _dedup_against(con, stage, "s_events", "events", "event_id", EVENT_HASH)
+            dups += _dedup_against(
+                con, stage, "s_feedback", "feedback", "feedback_id", FEEDBACK_HASH
+            )
+            file_id = con.execute("SELECT nextval('ingested_files_seq')").fetchall()[0][0]
+            n_ev = stage.execute("SELECT count(*) FROM s_events").fetchall()[0][0]
+            n_fb = stage.execute("SELECT count(*) FROM s_feedback").fetchall()[0][0]
+            n_rej = stage.execute("SELECT count(*) FROM s_rejects").fetchall()[0][0]
+            for name, sql, target, cols in (
+                ("_rd_events", f"SELECT {ev_cols} FROM s_events", "events", ev_cols),
+                ("_rd_feedback", f"SELECT {fb_cols} FROM s_feedback", "feedback", fb_cols),
+            ):
+                if (n_ev if target == "events" else n_fb) == 0:
+                    continue
+                con.register(name, _stream(stage, sql))
+                try:
+                    con.execute(
+                        f"INSERT INTO {target} ({cols}, file_id) SELECT {cols}, ? FROM {name}",
+                        [file_id],
+                    )
+                finally:
+                    con.unregister(name)
+            if n_rej:
+                con.register(
+                    "_rd_rejects",
+                    _stream(
+                        stage, "SELECT line_no, reason, raw_text FROM s_rejects ORDER BY line_no"
+                    ),
+                )
+                try:
+                    con.execute(
+                        "INSERT INTO rejects (file_id, path, line_no, reason, raw_text) "
+                        "SELECT ?, ?, line_no, reason, raw_text FROM _rd_rejects",
+                        [file_id, label],
+                    )
+                finally:
+                    con.unregister("_rd_rejects")
+            con.execute(
+                "INSERT INTO ingested_files (file_id, path, content_hash, size_bytes, "
+                "source_format, lines_read, events_inserted, feedback_inserted, duplicates, "
+                "rejected, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    file_id,
+                    label,
+                    content_hash,
+                    size_bytes,
+                    source_format,
+                    lines_read,
+                    n_ev,
+                    n_fb,
+                    dups,
+                    n_rej,
+                    started_at,
+                ],
+            )
+            derived.refresh(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return FileResult(
+        label, source_format, False, lines_read, n_ev, n_fb, dups, n_rej, time.monotonic() - t0
+    )
+
+
+def known_hashes(db_path: str | os.PathLike[str]) -> dict[int | None, set[str]]:
+    """Content hashes already loaded, by file size, so an unchanged big file is skipped unread."""
+    with connect(db_path) as con:
+        rows = con.execute("SELECT size_bytes, content_hash FROM ingested_files").fetchall()
+    out: dict[int | None, set[str]] = {}
+    for size, h in rows:
+        out.setdefault(size, set()).add(h)
+    return out
+
+
+def load_native(
+    db_path: str | os.PathLike[str],
+    src: Source,
+    *,
+    on_bytes: Callable[[int], None] | None = None,
+    chunk_bytes: int | None = None,
+) -> FileResult:
+    """Load one native JSONL source (the fast path)."""
+    t0 = time.monotonic()
+    started = datetime.now().astimezone()
+    stage = staging_connection()
+    try:
+        reader = ChunkReader(src, on_bytes=on_bytes)
+        if chunk_bytes:
+            reader.chunk_bytes = chunk_bytes
+        for table in reader:
+            _parse_native_chunk(stage, table)
+        read = _lines_read(stage)
+        return merge(
+            db_path,
+            stage,
+            label=src.label,
+            content_hash=reader.sha256,
+            size_bytes=src.size(),
+            source_format="native",
+            lines_read=read,
+            started_at=started,
+            t0=t0,
+        )
+    finally:
+        stage.close()
+
+
+def _lines_read(stage: duckdb.DuckDBPyConnection) -> int:
+    return stage.execute(
+        "SELECT count(DISTINCT line_no) FROM (SELECT line_no FROM s_events UNION ALL "
+        "SELECT line_no FROM s_feedback UNION ALL SELECT line_no FROM s_rejects)"
+    ).fetchall()[0][0]
+
+
+def _json_or_none(v: Any) -> str | None:
+    if v is None:
+        return None
+    return json.dumps(v, ensure_ascii=False, allow_nan=False, default=str)
+
+
+def load_parsed(
+    db_path: str | os.PathLike[str],
+    parsed: ParsedFile,
+    *,
+    label: str,
+    content_hash: str,
+    size_bytes: int | None = None,
+) -> FileResult:
+    """Load what a foreign reader produced, with the same dedup, rejects and transaction."""
+    t0 = time.monotonic()
+    started = datetime.now().astimezone()
+    stage = staging_connection()
+    try:
+        _stage_parsed(stage, parsed)
+        return merge(
+            db_path,
+            stage,
+            label=label,
+            content_hash=content_hash,
+            size_bytes=size_bytes,
+            source_format=parsed.source_format,
+            lines_read=parsed.records_read,
+            started_at=started,
+            t0=t0,
+        )
+    finally:
+        stage.close()
+
+
+_JSON_EVENT_COLS = ("input_messages", "output_messages", "params", "raw")
+
+
+def _stage_parsed(stage: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
+    ev_types = dict(
+        stage.execute(
+            "SELECT column_name, data_type FROM "
+            "information_schema.columns WHERE table_name = 's_events'"
+        ).fetchall()
+    )
+    fb_types = dict(
+        stage.execute(
+            "SELECT column_name, data_type FROM "
+            "information_schema.columns WHERE table_name = 's_feedback'"
+        ).fetchall()
+    )
+    events = []
+    for i, row in enumerate(parsed.events, start=1):
+        r = {c: row.get(c) for c in native.EVENT_COLUMNS}
+        for c in _JSON_EVENT_COLS:
+            r[c] = _json_or_none(r[c])
+        r["source_format"] = r["source_format"] or parsed.source_format
+        r["line_no"] = row.get("line_no", i)
+        events.append(r)
+    feedback = []
+    for i, row in enumerate(parsed.feedback, start=1):
+        r = {c: row.get(c) for c in native.FEEDBACK_COLUMNS}
+        r["source_format"] = r["source_format"] or parsed.source_format
+        r["line_no"] = row.get("line_no", i)
+        r["pos"] = i
+        feedback.append(r)
+    for table, rows, types, cols in (
+        ("s_events", events, ev_types, ("line_no",) + native.EVENT_COLUMNS),
+        ("s_feedback", feedback, fb_types, ("line_no", "pos") + native.FEEDBACK_COLUMNS),
+    ):
+        if not rows:
+            continue
+        arrow = pa.Table.from_pylist(rows)
+        stage.register("_rd_rows", arrow)
+        try:
+            select = ", ".join(
+                f"TRY_CAST({c} AS {types[c]}) AS {c}"
+                if c in arrow.column_names
+                else f"NULL::{types[c]} AS {c}"
+                for c in cols
+            )
+            stage.execute(f"INSERT INTO {table} SELECT {select} FROM _rd_rows")
+        finally:
+            stage.unregister("_rd_rows")
+    if feedback:
+        # Feedback rows without an id get the same stable content id as native ones.
+        args = ", ".join(native.FEEDBACK_ID_PARTS)
+        stage.execute(
+            f"UPDATE s_feedback SET feedback_id = rd_feedback_id({args}) WHERE feedback_id IS NULL"
+        )
+    stage.execute("DELETE FROM s_events WHERE event_id IS NULL OR ts IS NULL")
+    if parsed.rejects:
+        stage.executemany(
+            "INSERT INTO s_rejects VALUES (?, ?, ?)",
+            [[r.line_no, r.reason, r.raw_text[: native.REJECT_TEXT_CHARS]] for r in parsed.rejects],
+        )
+
+
+def load_foreign(db_path: str | os.PathLike[str], src: Source, fmt: str) -> FileResult:
+    from ingest.formats import read_foreign
+
+    data = read_all(src)
+
+    parsed = read_foreign(fmt, src.path or Path("-"), data)
+    return load_parsed(
+        db_path,
+        parsed,
+        label=src.label,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        size_bytes=src.size(),
+    )
+
+
+def detect(src: Source, forced: str | None) -> str:
+    """'native' or a foreign format name for this source."""
+    from ingest.formats import FORMATS, detect_format
+
+    if forced:
+        if forced != "native" and forced not in FORMATS:
+            raise InputError(
+                f"unknown format {forced!r}; choose one of: {', '.join(('native',) + FORMATS)}"
+            )
+        return forced
+    if src.path is None:
+        return "native"
+    try:
+        with open(src.path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise InputError(f"{src.label}: cannot read ({exc.strerror or exc})") from exc
+    if src.gzipped:
+        import gzip
+        import zlib
+
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 65536)
+        except zlib.error as exc:
+            raise InputError(f"{src.label}: not a valid gzip file ({exc})") from exc
+        del gzip
+    return detect_format(src.path, head) or "native"
+
+
+def load_source(
+    db_path: str | os.PathLike[str],
+    src: Source,
+    *,
+    fmt: str | None = None,
+    known: dict[int | None, set[str]] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> FileResult:
+    """Load one source: skip it when its content is known, else stage and merge it."""
+    name = detect(src, fmt)
+    size = src.size()
+    if known is not None and size is not None and size in known:
+        # Same size as a loaded file: hashing first is cheap next to parsing.
+        if file_sha256(src) in known[size]:
+            return FileResult(src.label, name, skipped=True)
+    if name == "native":
+        return load_native(db_path, src, on_bytes=on_bytes)
+    return load_foreign(db_path, src, name)
