@@ -14,6 +14,7 @@ Each reader module maps one format; docs/formats.md is the column-by-column mapp
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -31,6 +32,20 @@ DESCRIPTIONS = {
     "openai_batch": "OpenAI Batch API output file (joined with its input file in the same folder)",
     "scores": "score/feedback CSV or JSON Lines: event_id|trace_id, name, value|label, source, …",
 }
+
+
+_SCORE_KEYS = {
+    "event_id", "trace_id", "name", "value", "label", "source", "comment", "ts", "timestamp",
+    "feedback_id", "id", "kind", "correction", "author", "score", "created_at",
+}  # fmt: skip
+
+
+def _first_record(text: str) -> object:
+    line = text.split("\n", 1)[0]
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
 
 
 def _has(head: str, *keys: str) -> bool:
@@ -62,7 +77,12 @@ def detect_format(path: Path, head: bytes) -> str | None:
         _has(text, "request") and _has(text, "response", "error")
     ):  # fmt: skip
         return "openai"
-    if _has(text, "name") and _has(text, "event_id", "trace_id") and _has(text, "value", "label"):
+    record = _first_record(stripped)
+    if isinstance(record, dict):
+        # Native lines share score keys; a score line has nothing but score keys.
+        if record.get("type") in ("event", "feedback") or not record.keys() <= _SCORE_KEYS:
+            record = None
+    if record and "name" in record and record.keys() & {"event_id", "trace_id"}:
         return "scores"
     if re.search(r'"(gen_ai|llm|openinference|ai|traceloop)\.[a-z_.0-9]+"\s*:', text):
         return "otlp"
