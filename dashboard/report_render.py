@@ -206,16 +206,39 @@ def _segments_html(report: Report, charts: bool) -> str:
         if not group:
             continue
         parts.append(f"<h3>{title}</h3>")
-        for s in group:
-            cls = "worse" if s.direction == "regression" else "better"
+        for moves_of_segment in by_segment(group):
+            first = moves_of_segment[0]
+            cls = "worse" if first.direction == "regression" else "better"
             parts.append(
-                f"<p><a href='{_href(s.explorer_url)}'><b>{e(s.label)}</b></a>: "
-                f"{e(s.metric_label)} <span class='{cls}'>{_pct(s.prev_value)} → "
-                f"{_pct(s.value)}</span> (95% CI {_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,} vs "
-                f"{s.prev_n:,}, q={s.q_value:.3g})</p>"
+                f"<p><a href='{_href(first.explorer_url)}'><b>{e(first.label)}</b></a>"
+                f"{_models_html(first)}</p><ul>"
             )
-            parts.append(_examples_html(s.examples))
+            for s in moves_of_segment:
+                parts.append(
+                    f"<li>{e(s.metric_label)} <span class='{cls}'>{_pct(s.prev_value)} → "
+                    f"{_pct(s.value)}</span> (95% CI {_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,} vs "
+                    f"{s.prev_n:,}, q={s.q_value:.3g})</li>"
+                )
+            parts.append("</ul>")
+            parts.append(_examples_html(first.examples))
     return "".join(parts)
+
+
+def by_segment(moves: tuple[SegmentMove, ...] | list[SegmentMove]) -> list[list[SegmentMove]]:
+    """Moves grouped by segment (their metrics together), in the order they came."""
+    groups: dict[str, list[SegmentMove]] = {}
+    for s in moves:
+        groups.setdefault(s.key, []).append(s)
+    return list(groups.values())
+
+
+def _models_html(s: SegmentMove) -> str:
+    if not s.models_now:
+        return ""
+    if s.models_now == s.models_before:
+        return f" <span class='muted'>(models: {e(s.models_now)})</span>"
+    return (f" <span class='muted'>(models: {e(s.models_before or 'none')} → "
+            f"{e(s.models_now)})</span>")
 
 
 def _clusters_html(report: Report) -> str:
@@ -350,11 +373,16 @@ def render_markdown(
             f"{report.level:g})."]
     if not (report.regressions or report.improvements):
         out += ["", "No segment changed significantly this week."]
-    for s in (*report.regressions, *report.improvements):
-        out += ["", f"### {s.direction.capitalize()}: [{md(s.label)}]({s.explorer_url})", "",
-                f"{md(s.metric_label)} {_pct(s.prev_value)} → {_pct(s.value)} (95% CI "
-                f"{_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,}, q={s.q_value:.3g})", ""]
-        out += _md_examples(s.examples)
+    for group in (*by_segment(report.regressions), *by_segment(report.improvements)):
+        first = group[0]
+        out += ["", f"### {first.direction.capitalize()}: [{md(first.label)}]"
+                f"({first.explorer_url})", ""]
+        if first.models_now:
+            out += [f"Models: {md(first.models_before or 'none')} → {md(first.models_now)}", ""]
+        out += [f"- {md(s.metric_label)} {_pct(s.prev_value)} → {_pct(s.value)} (95% CI "
+                f"{_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,}, q={s.q_value:.3g})" for s in group]
+        out += ["", "Worst-rated examples:", ""]
+        out += _md_examples(first.examples)
     out += ["", "## New and growing clusters, quality drops inside clusters", ""]
     if not report.clusters:
         out.append("No new or growing cluster and no quality drop inside a cluster.")

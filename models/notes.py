@@ -49,7 +49,7 @@ def add_note(
         """,
         [week, target_kind, (target_id or None) if target_kind != "week" else None, text,
          is_action, owner or None, author or None],
-    ).fetchone()
+    ).fetchall()[0]
     return int(row[0])
 
 
@@ -65,7 +65,7 @@ def close_note(
         [closed_week, closed_by or None, note_id],
     ).fetchall()
     if not found:
-        exists = con.execute("SELECT 1 FROM report_notes WHERE note_id = ?", [note_id]).fetchone()
+        exists = con.execute("SELECT 1 FROM report_notes WHERE note_id = ?", [note_id]).fetchall()
         if not exists:
             raise ReportError(f"no note {note_id}")
 

@@ -133,6 +133,8 @@ class SegmentMove:
     impact: float  # |change| × volume this week
     explorer_url: str
     examples: tuple[Example, ...] = ()
+    models_now: str = ""  # which models served the segment, e.g. 'gpt-4.1-mini 100%'
+    models_before: str = ""
 
 
 @dataclass(frozen=True)
@@ -380,7 +382,10 @@ def _moves_lines(kind: str, moves: list[SegmentMove], limit: int = 3) -> list[st
             f"{s.metric_label} {_pct(s.prev_value)} → {_pct(s.value)} (n={s.n}, q={s.q_value:.2g})"
             for s in group
         )
-        lines.append(f"{kind} in {group[0].label}: {changes}.")
+        served = ""
+        if group[0].models_now and group[0].models_now != group[0].models_before:
+            served = f" Models: {group[0].models_before or 'none'} → {group[0].models_now}."
+        lines.append(f"{kind} in {group[0].label}: {changes}.{served}")
     return lines
 
 

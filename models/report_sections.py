@@ -1,10 +1,10 @@
 """The sections of the weekly report, each computed from the warehouse in plain SQL.
 
-These are deliberately simple and honest: DuckDB counts, scipy/statsmodels test (Wilson
-intervals, two-proportion z or Fisher's exact test under small counts, Welch's t for score
-means, Benjamini–Hochberg across segments), a minimum-n guard under which a number gets no
-verdict. Where a dedicated analysis exists in the warehouse (clusters from `reviewdeck
-analyze`), the section reads it; otherwise it says what it fell back to (`source` strings).
+These are deliberately simple and honest: DuckDB counts, models.stats tests (Wilson intervals,
+Fisher's exact test week over week, Welch's t for score means, Benjamini–Hochberg across
+segments), a minimum-n guard under which a number gets no verdict. Where a dedicated analysis
+exists in the warehouse (clusters from `reviewdeck analyze`), the section reads it; otherwise
+it says what it fell back to (`source` strings).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from models import stats
 from models.filters import LOW_SCORE, NEGATIVE_SQL, EventFilter
 from models.report import (
     ClusterItem,
@@ -28,7 +29,7 @@ from models.report import (
     week_bounds,
 )
 
-MIN_N = 30  # below this many events (or votes) on either side, no verdict: "too little data"
+MIN_N = stats.MIN_N  # below this many events (or votes) on either side: "too little data"
 TEXT_LIMIT = 400
 REFERENCE_WEEKS = 4  # cluster/topic shares: this week against the previous four
 # The production traffic the report judges: reruns are reported in their own section.
@@ -62,78 +63,50 @@ class Context:
 
 
 # ---------------------------------------------------------------------------- statistics
+# The mathematics lives in models.stats (the trends work): Wilson intervals, Fisher's exact
+# test week over week, Welch's t for means, Benjamini–Hochberg, the minimum-n guard.
 
 
 def wilson(k: int, n: int) -> tuple[float | None, float | None]:
-    from statsmodels.stats.proportion import proportion_confint
-
-    if n <= 0:
-        return None, None
-    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
-    return float(lo), float(hi)
+    est = stats.wilson(k, n)
+    return est.lo, est.hi
 
 
-def two_proportion_p(k1: int, n1: int, k0: int, n0: int) -> float:
-    """p-value of rate k1/n1 vs k0/n0: Fisher's exact test when any expected count is < 5."""
-    from scipy.stats import fisher_exact
-    from statsmodels.stats.proportion import proportions_ztest
-
-    pooled = (k1 + k0) / (n1 + n0)
-    expected = min(n1 * pooled, n1 * (1 - pooled), n0 * pooled, n0 * (1 - pooled))
-    if pooled in (0.0, 1.0):
-        return 1.0
-    if expected < 5:
-        return float(fisher_exact([[k1, n1 - k1], [k0, n0 - k0]])[1])
-    return float(proportions_ztest([k1, k0], [n1, n0])[1])
+def two_proportion_p(k1: int, n1: int, k0: int, n0: int) -> float | None:
+    """p-value of rate k1/n1 against k0/n0, or None under the minimum-n guard."""
+    return stats.compare_proportions(k1, n1, k0, n0, min_n=MIN_N).p_value
 
 
-def bh(p_values: list[float]) -> list[float]:
-    from statsmodels.stats.multitest import multipletests
-
-    if not p_values:
-        return []
-    return [float(q) for q in multipletests(p_values, method="fdr_bh")[1]]
+def bh(p_values: list[float], level: float = stats.DEFAULT_ALPHA) -> list[float]:
+    return list(stats.benjamini_hochberg(p_values, alpha=level).q_values)
 
 
-def _verdict(p: float | None, diff: float, higher_is_better: bool | None, level: float) -> str:
-    if p is None:
+def _verdict(cmp: stats.Comparison, higher_is_better: bool | None) -> str:
+    if cmp.verdict == stats.TOO_LITTLE:
         return "too little data"
-    if p >= level or diff == 0 or higher_is_better is None:
+    if not cmp.significant or higher_is_better is None:
         return "no significant change"
-    return "better" if (diff > 0) == higher_is_better else "worse"
+    return "better" if (cmp.verdict == stats.UP) == higher_is_better else "worse"
 
 
 def rate_metric(key: str, label: str, k: int, n: int, k0: int, n0: int,
                 higher_is_better: bool, level: float) -> Metric:
-    value = k / n if n else None
-    prev = k0 / n0 if n0 else None
-    lo, hi = wilson(k, n)
-    p = two_proportion_p(k, n, k0, n0) if min(n, n0) >= MIN_N else None
-    diff = (value or 0.0) - (prev or 0.0)
-    return Metric(key, label, "rate", value, n, lo, hi, prev, n0, p,
-                  _verdict(p, diff, higher_is_better, level), higher_is_better)
+    est = stats.wilson(k, n)
+    cmp = stats.compare_proportions(k, n, k0, n0, alpha=level, min_n=MIN_N)
+    return Metric(key, label, "rate", est.value, n, est.lo, est.hi, k0 / n0 if n0 else None,
+                  n0, cmp.p_value, _verdict(cmp, higher_is_better), higher_is_better)
 
 
-def mean_metric(key: str, label: str, stats: tuple, prev: tuple, level: float) -> Metric:
+def mean_metric(key: str, label: str, cur: tuple, prev: tuple, level: float) -> Metric:
     """A score mean with a t interval and Welch's test against the previous week."""
-    from scipy import stats as st
-
-    n, mean, var = stats
+    n, mean, var = cur
     n0, mean0, var0 = prev
-    lo = hi = p = None
-    if n >= 2 and var is not None:
-        sd = math.sqrt(var)
-        if sd > 0:
-            interval = st.t.interval(0.95, n - 1, loc=mean, scale=sd / math.sqrt(n))
-            lo, hi = (float(x) for x in interval)
-        else:
-            lo = hi = float(mean)
-    if min(n, n0) >= MIN_N and var and var0:
-        p = float(st.ttest_ind_from_stats(mean, math.sqrt(var), n, mean0, math.sqrt(var0), n0,
-                                          equal_var=False).pvalue)
-    diff = (mean or 0.0) - (mean0 or 0.0)
-    return Metric(key, label, "mean", mean, n, lo, hi, mean0, n0, p,
-                  _verdict(p, diff, True, level), True)
+    sd = math.sqrt(var) if var is not None else None
+    sd0 = math.sqrt(var0) if var0 is not None else None
+    est = stats.mean_t(n, mean, sd)
+    cmp = stats.compare_means(n, mean, sd, n0, mean0, sd0, alpha=level, min_n=MIN_N)
+    return Metric(key, label, "mean", est.value, n, est.lo, est.hi, mean0, n0, cmp.p_value,
+                  _verdict(cmp, True), True)
 
 
 # ---------------------------------------------------------------------------- sections
@@ -167,7 +140,7 @@ def count_events(ctx: Context) -> int:
     start, end = week_bounds(ctx.week)
     return int(ctx.con.execute(
         f"SELECT count(*) FROM events e WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ?", [start, end]
-    ).fetchone()[0])
+    ).fetchall()[0][0])
 
 
 def week_event_ids(con: duckdb.DuckDBPyConnection, week: str) -> list[tuple[str, str]]:
@@ -330,7 +303,27 @@ def _with_examples(ctx: Context, s: SegmentMove) -> SegmentMove:
     from dataclasses import replace
 
     dim, _, val = s.key.partition("=")
-    return replace(s, examples=tuple(worst_examples(ctx, DIMENSIONS[dim], [val])))
+    now, before = model_mix(ctx, DIMENSIONS[dim], [val])
+    return replace(s, examples=tuple(worst_examples(ctx, DIMENSIONS[dim], [val])),
+                   models_now=now, models_before=before)
+
+
+def model_mix(ctx: Context, condition: str, params: list[object]) -> tuple[str, str]:
+    """Which models served the matching events this week and the previous one ('m 80%, …')."""
+    rows = ctx.con.execute(
+        f"""
+        SELECT e.ts >= ? AS cur, coalesce(e.model, '?') AS model, count(*) AS n
+        FROM events e WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ? AND ({condition})
+        GROUP BY ALL ORDER BY cur, n DESC, model
+        """,
+        [*_two_weeks(ctx), *params],
+    ).fetchall()
+    out = []
+    for week in (True, False):
+        part = [(m, n) for cur, m, n in rows if cur == week]
+        total = sum(n for _, n in part)
+        out.append(", ".join(f"{m} {100 * n / total:.0f}%" for m, n in part[:3]))
+    return out[0], out[1]
 
 
 def worst_examples(ctx: Context, condition: str, params: list[object]) -> list[Example]:

@@ -84,7 +84,7 @@ def freeze(
     stamp = con.execute(
         "SELECT greatest((SELECT max(ingested_at) FROM events),"
         " (SELECT max(ingested_at) FROM feedback))"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     con.execute("BEGIN TRANSACTION")
     try:
         report_id = con.execute(
@@ -95,7 +95,7 @@ def freeze(
             """,
             [report.week, created_by, f"Weekly review {report.week}",
              json.dumps(to_dict(report)), report.n_events, stamp, FORMAT_VERSION],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         con.executemany(
             "INSERT INTO report_numbers VALUES (?, ?, ?, ?, ?, ?, ?)",
             [[report_id, r.key, r.label, _finite(r.value), r.n, _finite(r.lo), _finite(r.hi)]
@@ -133,7 +133,8 @@ def reopen(con: duckdb.DuckDBPyConnection, report_id: int) -> FrozenReport:
     row = con.execute(
         "SELECT report_id, created_at, created_by, content FROM reports WHERE report_id = ?",
         [report_id],
-    ).fetchone()
+    ).fetchall()
+    row = row[0] if row else None
     if row is None:
         raise ReportError(
             f"no frozen report {report_id}; `reviewdeck report --list` shows the stored ones"
@@ -197,7 +198,7 @@ def compare(con: duckdb.DuckDBPyConnection, report_id: int, fresh: Report) -> Re
               SELECT event_id FROM report_events WHERE report_id = ? AND role <> 'example')
         """,
         [prev_start, end, report_id],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     removed = con.execute(
         """
         SELECT count(*) FROM report_events r
@@ -205,10 +206,10 @@ def compare(con: duckdb.DuckDBPyConnection, report_id: int, fresh: Report) -> Re
           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = r.event_id)
         """,
         [report_id],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     frozen_at = con.execute(
         "SELECT created_at FROM reports WHERE report_id = ?", [report_id]
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     late = con.execute(
         """
         SELECT count(*) FROM feedback f
@@ -216,7 +217,7 @@ def compare(con: duckdb.DuckDBPyConnection, report_id: int, fresh: Report) -> Re
             SELECT event_id FROM report_events WHERE report_id = ? AND role = 'week')
         """,
         [frozen_at, report_id],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     return ReportDiff(report_id, frozen.created_at, tuple(changes), int(added), int(removed),
                       int(late))
 
