@@ -41,3 +41,7 @@ def main() -> None:
     except ReviewdeckError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

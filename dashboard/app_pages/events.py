@@ -46,13 +46,13 @@ def _detail(event_id: str) -> None:
     c2.metric("Tokens in / out", f"{f['tokens_in'] or 0:,} / {f['tokens_out'] or 0:,}")
     c3.metric("Cost", "–" if f["cost_usd"] is None else f"${f['cost_usd']:.4f}")
     c4.metric("Latency", "–" if f["latency_ms"] is None else f"{f['latency_ms']:,.0f} ms")
-    c5.metric("Time (UTC)", f"{f['ts']:%Y-%m-%d %H:%M:%S}")
-    b1, b2, _ = st.columns([1, 1, 3])
-    if b1.button(
+    c5.metric("Time (UTC)", f"{f['ts']:%b %d %H:%M}", help=f"{f['ts']:%Y-%m-%d %H:%M:%S} UTC")
+    buttons = st.container(horizontal=True)
+    if buttons.button(
         "Reopen in playground", icon=":material/science:", type="primary", key="events_playground"
     ):
         nav.open_playground(event_id)
-    if f["rerun_of"] and b2.button(
+    if f["rerun_of"] and buttons.button(
         "Open the original event", icon=":material/undo:", key="events_original"
     ):
         st.query_params["event"] = f["rerun_of"]

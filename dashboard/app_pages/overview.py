@@ -6,6 +6,14 @@ from dashboard import cache, charts, nav
 from dashboard.filters_ui import current_filter
 from dashboard.queries import common, overview
 
+
+def _compact(n: int) -> str:
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return f"{n:,}"
+
+
 st.title("Overview")
 
 if cache.query(common.filter_choices).min_day is None:
@@ -34,12 +42,15 @@ c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Events", f"{tot.events:,}")
 c2.metric("Error rate", f"{tot.error_rate:.2%}", help=f"{tot.errors:,} of {tot.events:,} events")
 c3.metric("Cost", f"${tot.cost_usd:,.2f}")
-c4.metric("Tokens in / out", f"{tot.tokens_in:,} / {tot.tokens_out:,}")
+c4.metric(
+    "Tokens",
+    _compact(tot.tokens_in + tot.tokens_out),
+    help=f"{tot.tokens_in:,} in, {tot.tokens_out:,} out",
+)
 c5.metric(
-    "Latency p50 / p95",
-    "–"
-    if tot.latency_p50_ms is None
-    else f"{tot.latency_p50_ms / 1000:.2f} s / {tot.latency_p95_ms / 1000:.2f} s",
+    "Latency p50",
+    "–" if tot.latency_p50_ms is None else f"{tot.latency_p50_ms / 1000:.2f} s",
+    help=None if tot.latency_p95_ms is None else f"p95 {tot.latency_p95_ms / 1000:.2f} s",
 )
 if tot.errors:
     nav.link_to_explorer(
