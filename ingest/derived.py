@@ -1,13 +1,107 @@
 """Derived tables kept in step with events and feedback, refreshed by the loader after each load.
 
 The loader calls `refresh(con)` inside its transaction after inserting rows, so anything derived
-is never out of date with what it derives from.
+is never out of date with what it derives from. Any other writer of `events` or `feedback`
+(reruns, verdicts) calls it too.
+
+`trend_facts` (migration 004) is refreshed incrementally: only events loaded since the last
+refresh, and events whose feedback arrived since then (feedback may come long after its event),
+are recomputed; the watermark is the newest `ingested_at` seen. A user's first week (new vs
+returning users) is recomputed for the users those events belong to.
 """
 
 from __future__ import annotations
 
 import duckdb
 
+_NAME = "trend_facts"
+
+
+def _facts_select() -> str:
+    """One row per touched event, its feedback folded into flags.
+
+    The conditions come from models.filters so "negative" and "explicit" mean exactly what the
+    explorer's filter means. (Imported here, not at the top: ingest sits below models; the
+    feedback vocabulary belongs in ingest, see the note in docs/trends.md.)
+    """
+    from models.filters import FEEDBACK_CHOICES, HEAVY_EDIT, NEGATIVE_SQL
+
+    return f"""
+    WITH fb AS (
+        SELECT f.event_id,
+            bool_or(f.name = 'thumbs') AS has_vote,
+            bool_or(f.name = 'thumbs' AND f.value = 1) AS thumbs_up,
+            bool_or({NEGATIVE_SQL}) AS negative,
+            bool_or(f.name = 'regenerated') AS regenerated,
+            bool_or(f.name = 'copied') AS copied,
+            bool_or(f.name = 'edited') AS edited,
+            bool_or(f.name = 'edited' AND f.value >= {HEAVY_EDIT}) AS heavy_edit,
+            max(f.value) FILTER (WHERE f.name = 'edited') AS edit_size,
+            bool_or(f.kind = 'correction') AS corrected,
+            max(f.value) FILTER (WHERE f.kind = 'correction') AS correction_size,
+            bool_or({FEEDBACK_CHOICES['any_explicit']}) AS explicit,
+            count(*) FILTER (WHERE f.source = 'user') AS fb_user,
+            count(*) FILTER (WHERE f.source = 'reviewer') AS fb_reviewer,
+            count(*) FILTER (WHERE f.source = 'llm_judge') AS fb_judge,
+            count(*) FILTER (WHERE f.source = 'code') AS fb_code
+        FROM feedback f
+        WHERE f.event_id IN (SELECT event_id FROM _touched)
+        GROUP BY f.event_id
+    )
+    SELECT e.event_id, e.ts, e.ts::DATE, date_trunc('week', e.ts)::DATE,
+        e.kind, e.model, e.prompt_version, e.tags, e.environment, e.status, e.user_id,
+        e.rerun_of, NULL, e.latency_ms, e.cost_usd,
+        e.status = 'error',
+        coalesce(fb.has_vote, FALSE), coalesce(fb.thumbs_up, FALSE),
+        coalesce(fb.negative, FALSE), coalesce(fb.regenerated, FALSE),
+        coalesce(fb.copied, FALSE), coalesce(fb.edited, FALSE),
+        coalesce(fb.heavy_edit, FALSE), fb.edit_size,
+        coalesce(fb.corrected, FALSE), fb.correction_size,
+        coalesce(fb.explicit, FALSE), fb.event_id IS NOT NULL,
+        coalesce(fb.fb_user, 0), coalesce(fb.fb_reviewer, 0),
+        coalesce(fb.fb_judge, 0), coalesce(fb.fb_code, 0)
+    FROM events e LEFT JOIN fb ON fb.event_id = e.event_id
+    WHERE e.event_id IN (SELECT event_id FROM _touched)
+    ORDER BY e.ts
+    """
+
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Bring derived tables up to date (none are needed yet)."""
+    """Bring `trend_facts` up to date with events and feedback loaded since the last refresh."""
+    rows = con.execute("SELECT watermark FROM derived_state WHERE name = ?", [_NAME]).fetchall()
+    watermark = rows[0][0] if rows else None
+    if watermark is None:
+        con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT event_id FROM events")
+        con.execute("DELETE FROM trend_facts")
+    else:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _touched AS
+            SELECT event_id FROM events WHERE ingested_at > $wm
+            UNION
+            SELECT event_id FROM feedback WHERE ingested_at > $wm AND event_id IS NOT NULL
+            """,
+            {"wm": watermark},
+        )
+        con.execute("DELETE FROM trend_facts WHERE event_id IN (SELECT event_id FROM _touched)")
+    con.execute(f"INSERT INTO trend_facts {_facts_select()}")
+    con.execute(
+        """
+        UPDATE trend_facts SET user_first_week = u.first_week
+        FROM (
+            SELECT user_id, min(week) AS first_week FROM trend_facts
+            WHERE user_id IN (
+                SELECT e.user_id FROM events e
+                WHERE e.event_id IN (SELECT event_id FROM _touched) AND e.user_id IS NOT NULL
+            )
+            GROUP BY user_id
+        ) u
+        WHERE trend_facts.user_id = u.user_id
+        """
+    )
+    newest = con.execute(
+        "SELECT greatest((SELECT max(ingested_at) FROM events),"
+        " (SELECT max(ingested_at) FROM feedback))"
+    ).fetchall()[0][0]
+    con.execute("INSERT OR REPLACE INTO derived_state VALUES (?, ?)", [_NAME, newest])
+    con.execute("DROP TABLE IF EXISTS _touched")

@@ -194,3 +194,36 @@ def benjamini_hochberg(p_values: Sequence[float], alpha: float = DEFAULT_ALPHA) 
     return MultipleTests(
         tuple(bool(r) for r in rejected), tuple(float(q) for q in q_values), alpha, len(p_values)
     )
+
+
+def wilson_bounds(x, n, level: float = 0.95):
+    """Vectorised Wilson bounds for chart bands: arrays of x and n in, (lo, hi) arrays out.
+
+    Rows with n = 0 get NaN bounds.
+    """
+    import numpy as np
+    from statsmodels.stats.proportion import proportion_confint
+
+    x = np.asarray(x, dtype=float)
+    n = np.asarray(n, dtype=float)
+    safe = np.where(n > 0, n, 1.0)
+    lo, hi = proportion_confint(np.clip(x, 0, safe), safe, alpha=1 - level, method="wilson")
+    bad = n <= 0
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+def t_bounds(n, mean, sd, level: float = 0.95):
+    """Vectorised Student-t bounds for chart bands from per-bucket (n, mean, sd) arrays.
+
+    Rows with fewer than 2 values get NaN bounds.
+    """
+    import numpy as np
+    from scipy import stats
+
+    n = np.asarray(n, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    sd = np.nan_to_num(np.asarray(sd, dtype=float), nan=0.0)
+    ok = n >= 2
+    df = np.where(ok, n - 1, 1.0)
+    half = stats.t.ppf(0.5 + level / 2, df) * sd / np.sqrt(np.where(ok, n, 1.0))
+    return np.where(ok, mean - half, np.nan), np.where(ok, mean + half, np.nan)

@@ -92,3 +92,19 @@ def test_benjamini_hochberg_matches_scipy() -> None:
     assert res.rejected == tuple(bool(q <= 0.05) for q in q_ref)
     assert res.n_tests == 25
     assert stats.benjamini_hochberg([]).n_tests == 0
+
+
+def test_vectorised_bounds_match_scalar_functions() -> None:
+    xs, ns = [0, 3, 40, 5], [20, 20, 400, 0]
+    lo, hi = stats.wilson_bounds(xs, ns)
+    for i, (x, n) in enumerate(zip(xs, ns, strict=True)):
+        est = stats.wilson(x, n)
+        if n == 0:
+            assert np.isnan(lo[i]) and np.isnan(hi[i])
+        else:
+            assert lo[i] == pytest.approx(est.lo) and hi[i] == pytest.approx(est.hi)
+    lo, hi = stats.t_bounds([10, 1, 200], [0.5, 0.2, 0.7], [0.1, None, 0.3])
+    est = stats.mean_t(10, 0.5, 0.1)
+    assert lo[0] == pytest.approx(est.lo) and hi[0] == pytest.approx(est.hi)
+    assert np.isnan(lo[1])
+    assert lo[2] == pytest.approx(stats.mean_t(200, 0.7, 0.3).lo)
