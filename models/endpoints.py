@@ -195,9 +195,13 @@ def get_endpoint(name: str | None = None, env: dict[str, str] | None = None,
     return hit
 
 
-def redact(text: str, endpoints: dict[str, Endpoint] | None = None) -> str:
-    """Remove any configured key from a text (an error message echoed by a server, say)."""
-    for ep in (endpoints or list_endpoints()).values():
-        if ep.api_key and len(ep.api_key) >= 4:
-            text = text.replace(ep.api_key, "***")
+def redact(text: str, extra_keys: tuple[str | None, ...] = ()) -> str:
+    """Remove configured keys (and `extra_keys`) from a text, e.g. an error a server echoed."""
+    try:
+        keys = [ep.api_key for ep in list_endpoints().values()]
+    except ConfigError:
+        keys = []
+    for key in {*keys, *extra_keys}:
+        if key and len(key) >= 4:
+            text = text.replace(key, "***")
     return text

@@ -72,7 +72,7 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
-def _error(exc: Exception, started: float) -> CallResult:
+def _error(exc: Exception, started: float, key: str | None) -> CallResult:
     import openai
 
     latency = (time.perf_counter() - started) * 1000
@@ -83,7 +83,7 @@ def _error(exc: Exception, started: float) -> CallResult:
         message = (err.get("message") if isinstance(err, dict) else None) or str(exc)
         return CallResult(status="error", latency_ms=latency,
                           error_type=str(code or type(exc).__name__),
-                          error_message=redact(str(message))[:2000],
+                          error_message=redact(str(message), (key,))[:2000],
                           http_status=exc.status_code,
                           retry_after_s=_retry_after(exc.response.headers))
     if isinstance(exc, openai.APITimeoutError):
@@ -91,9 +91,10 @@ def _error(exc: Exception, started: float) -> CallResult:
                           error_message="the endpoint did not answer in time")
     if isinstance(exc, openai.APIConnectionError):
         return CallResult(status="error", latency_ms=latency, error_type="connection",
-                          error_message=redact(f"cannot reach the endpoint: {exc}")[:2000])
+                          error_message=redact(f"cannot reach the endpoint: {exc}",
+                                               (key,))[:2000])
     return CallResult(status="error", latency_ms=latency, error_type=type(exc).__name__,
-                      error_message=redact(str(exc))[:2000])
+                      error_message=redact(str(exc), (key,))[:2000])
 
 
 def _usage_fields(usage: Any) -> dict[str, int | None]:
@@ -151,4 +152,4 @@ def chat(client: Any, model: str, messages: list[dict[str, Any]], params: dict[s
                           latency_ms=(time.perf_counter() - started) * 1000,
                           response_id=resp_id, **_usage_fields(usage))
     except openai.OpenAIError as exc:
-        return _error(exc, started)
+        return _error(exc, started, getattr(client, "api_key", None))

@@ -271,6 +271,13 @@ def _make_handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _send_error(self, status: int, model: str, retry_after: float | None = None):
+            if status == 401:
+                # Echo the key as sent, to check that callers redact what servers echo.
+                sent = self.headers.get("api-key") or self.headers.get("Authorization", "")
+                sent = sent.removeprefix("Bearer ")
+                payload = {"error": {**ERROR_BODIES[401],
+                                     "message": f"Incorrect API key provided: {sent}."}}
+                return self._send_json(401, payload)
             if status == 404:
                 payload = not_found_body(model)
             else:
