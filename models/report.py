@@ -100,6 +100,7 @@ class Metric:
     # 'better', 'worse', 'no significant change', 'too little data', 'not tested'
     verdict: str
     higher_is_better: bool | None = None
+    q_value: float | None = None  # BH across the headline's tested metrics; decides the verdict
 
 
 @dataclass(frozen=True)

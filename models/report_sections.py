@@ -204,7 +204,25 @@ def headline(ctx: Context) -> tuple[list[Metric], str]:
         out.append(mean_metric(f"score_{name}", f"Mean {name} score",
                                weeks.get("cur", (0, None, None)),
                                weeks.get("prev", (0, None, None)), lv))
-    return out, "warehouse SQL (report_sections)"
+    return _bh_headline(out, lv), (
+        "warehouse SQL (report_sections); verdicts Benjamini–Hochberg across the headline's "
+        "tested metrics, so a quiet week is not flagged by chance one metric in twenty"
+    )
+
+
+def _bh_headline(metrics: list[Metric], level: float) -> list[Metric]:
+    from dataclasses import replace
+
+    tested = [i for i, m in enumerate(metrics) if m.p_value is not None]
+    qs = bh([metrics[i].p_value for i in tested], level)
+    out = list(metrics)
+    for i, q in zip(tested, qs, strict=True):
+        m = metrics[i]
+        verdict = m.verdict
+        if verdict in ("better", "worse") and q >= level:
+            verdict = "no significant change"
+        out[i] = replace(m, q_value=q, verdict=verdict)
+    return out
 
 
 def _untested(m: Metric) -> Metric:

@@ -1,5 +1,226 @@
-"""Page under construction (being written in this change)."""
+"""Weekly review: the week's report (same content as `reviewdeck report`), reviewers' notes and
+action items, and past reports opened exactly as they were frozen, with what changed since."""
 
 import streamlit as st
 
-st.info("This page is being built.")
+from dashboard import cache, nav
+from dashboard.queries import weekly
+from dashboard.report_render import by_segment, headline_chart, md, render_html, render_markdown
+from models import notes, snapshot
+from models.filters import parse_where
+from models.report import Report, ReportError, app_url, format_value
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _explorer_link(url: str, label: str, key: str) -> None:
+    # Report links carry the filter as a query string; the in-app link reuses it.
+    query = url.split("?", 1)[1] if "?" in url else ""
+    nav.link_to_explorer(parse_where(query), label, key=key)
+
+
+def _examples(examples) -> None:
+    if not examples:
+        st.caption("No badly rated example this week.")
+    for ex in examples:
+        st.page_link(nav.page_file(nav.EXPLORER), label=f"event {ex.event_id}",
+                     query_params={"event": ex.event_id}, icon=":material/open_in_new:")
+        st.caption(md(f"{ex.ts} · {ex.model} · {ex.signal}"))
+        st.code(ex.input_text, language=None, wrap_lines=True)
+        st.code(ex.output_text, language=None, wrap_lines=True)
+
+
+def _show(report: Report, key: str) -> None:
+    """Draw a report: live or frozen, the same way."""
+    st.subheader("Summary")
+    for line in report.summary:
+        if report.quiet:
+            st.success(md(line), icon=":material/check_circle:")
+        else:
+            st.markdown(f"- {md(line)}")
+
+    st.subheader("Headline metrics")
+    chart = headline_chart(report)
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
+    st.dataframe(
+        [
+            {
+                "metric": m.label, "this week": format_value(m, m.value),
+                "95% interval": "" if m.lo is None else
+                f"{format_value(m, m.lo)} – {format_value(m, m.hi)}",
+                "n": m.n, report.prev_week: format_value(m, m.prev_value),
+                "verdict": m.verdict, "p": m.p_value,
+            }
+            for m in report.headline
+        ],
+        hide_index=True, key=f"{key}_headline",
+    )
+
+    st.subheader("Top regressions and improvements by segment")
+    st.caption(f"{report.segments_tested} segment comparisons tested against "
+               f"{report.prev_week}, Benjamini–Hochberg at {report.level:g}.")
+    if not (report.regressions or report.improvements):
+        st.info("No segment changed significantly this week.")
+    for title, moves in (("Regressions", report.regressions),
+                         ("Improvements", report.improvements)):
+        for i, group in enumerate(by_segment(moves)):
+            first = group[0]
+            st.markdown(f"**{title[:-1]}: {md(first.label)}**")
+            if first.models_now:
+                st.caption(md(f"models: {first.models_before or 'none'} → {first.models_now}"))
+            for s in group:
+                st.markdown(md(
+                    f"{s.metric_label} {_pct(s.prev_value)} → {_pct(s.value)} "
+                    f"(95% CI {_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,}, q={s.q_value:.3g})"
+                ))
+            _explorer_link(first.explorer_url, "Open these events",
+                           key=f"{key}_{title}_{i}_link")
+            _examples(first.examples)
+
+    st.subheader("New and growing clusters, quality drops inside clusters")
+    if not report.clusters:
+        st.info("No new or growing cluster and no quality drop inside a cluster.")
+    for i, c in enumerate(report.clusters):
+        st.markdown(f"**{md(c.label)}** ({md(c.status)}): {md(c.detail)}")
+        _explorer_link(c.explorer_url, "Open these events", key=f"{key}_cluster_{i}_link")
+        _examples(c.examples)
+
+    st.subheader("Reruns this week")
+    if report.reruns:
+        st.dataframe([r.__dict__ for r in report.reruns], hide_index=True,
+                     key=f"{key}_reruns")
+    else:
+        st.info("No reruns this week.")
+    st.caption(" · ".join(md(f"{sec}: {src}") for sec, src in report.sources))
+
+
+def _downloads(report: Report, key: str, frozen=None, diff=None) -> None:
+    left, right = st.columns(2)
+    left.download_button(
+        "Download Markdown", render_markdown(report, frozen=frozen, diff=diff),
+        file_name=f"weekly-{report.week}.md", mime="text/markdown", key=f"{key}_md",
+    )
+    html_key = f"{key}_html_ready"
+    if right.button("Build the HTML file", key=f"{key}_html_build"):
+        st.session_state[html_key] = render_html(report, frozen=frozen, diff=diff)
+    if html_key in st.session_state:
+        right.download_button(
+            "Download HTML", st.session_state[html_key], file_name=f"weekly-{report.week}.html",
+            mime="text/html", key=f"{key}_html",
+        )
+
+
+st.title("Weekly review")
+
+weeks = cache.query(weekly.weeks_available)
+if not weeks:
+    st.info("The warehouse has no LLM events yet. Run `reviewdeck demo` or "
+            "`reviewdeck ingest YOUR_LOGS.jsonl` first.", icon=":material/inbox:")
+    st.stop()
+try:
+    base_url = app_url()
+except ReportError as exc:
+    st.error(str(exc))
+    st.stop()
+
+url_week = st.query_params.get("week")
+week = st.selectbox("Week", weeks, index=weeks.index(url_week) if url_week in weeks else 0,
+                    key="weekly_week")
+if st.query_params.get("week") != week:
+    st.query_params["week"] = week
+
+live_tab, notes_tab, past_tab = st.tabs(["This week", "Notes & action items", "Past reports"])
+
+with live_tab:
+    report = cache.query(weekly.live_report, week, base_url)
+    st.caption(f"{report.start} to {report.end} (UTC), live: late feedback still changes it. "
+               "Freeze it to keep these numbers.")
+    if st.button("Freeze this report", key="weekly_freeze", icon=":material/ac_unit:"):
+        try:
+            frozen = cache.write(snapshot.generate_and_freeze, week, base_url=base_url)
+        except ReportError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Frozen as report #{frozen.report_id}; find it under Past reports.")
+    _downloads(report, "weekly_live")
+    _show(report, "weekly_live")
+
+with notes_tab:
+    st.caption("Notes attach to the week, a segment, a cluster or an event; open action items "
+               "carry over to the next weeks until closed.")
+    st.dataframe(cache.query(weekly.week_notes, week), hide_index=True, key="weekly_notes")
+    targets = {"the week": ("week", None)}
+    for s in (*report.regressions, *report.improvements):
+        targets[f"segment {s.key}"] = ("segment", s.key)
+    for c in report.clusters:
+        targets[f"cluster {c.cluster_id} ({c.label})"] = ("cluster", c.cluster_id)
+    targets["an event (give its id)"] = ("event", None)
+    with st.form("weekly_note_form", clear_on_submit=True):
+        target = st.selectbox("Attach to", list(targets), key="weekly_note_target")
+        event_id = st.text_input("Event id (for an event)", key="weekly_note_event")
+        text = st.text_area("Note", key="weekly_note_text")
+        is_action = st.checkbox("Action item (stays open until closed)",
+                                key="weekly_note_action")
+        owner = st.text_input("Owner", key="weekly_note_owner")
+        author = st.text_input("Your name", key="weekly_note_author")
+        if st.form_submit_button("Add note"):
+            kind, target_id = targets[target]
+            try:
+                cache.write(notes.add_note, week, text, target_kind=kind,
+                            target_id=event_id.strip() if kind == "event" else target_id,
+                            is_action=is_action, owner=owner, author=author)
+            except ReportError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+    frame = cache.query(weekly.week_notes, week)
+    open_ids = frame.filter(frame["status"] == "open")["id"].to_list()
+    if open_ids:
+        left, right = st.columns([3, 1])
+        to_close = left.selectbox("Open action item", open_ids, key="weekly_close_pick",
+                                  format_func=lambda i: f"#{i} " + " ".join(
+                                      frame.filter(frame["id"] == i)["text"][0].split())[:80])
+        if right.button("Close it", key="weekly_close"):
+            cache.write(notes.close_note, int(to_close), week=week)
+            st.rerun()
+
+with past_tab:
+    past = cache.query(weekly.past_reports)
+    if past.is_empty():
+        st.info("No frozen reports yet: press **Freeze this report** or run "
+                "`reviewdeck report --week 2026-W46`.")
+    else:
+        st.dataframe(past, hide_index=True, key="weekly_past")
+        ids = past["report_id"].to_list()
+        url_report = st.query_params.get("report")
+        pick = st.selectbox(
+            "Open a frozen report", ids,
+            index=ids.index(int(url_report)) if url_report and url_report.isdigit()
+            and int(url_report) in ids else 0,
+            format_func=lambda i: f"#{i} · {past.filter(past['report_id'] == i)['week'][0]}",
+            key="weekly_report_pick",
+        )
+        frozen = cache.query(weekly.frozen_report, int(pick))
+        st.caption(f"Frozen report #{frozen.report_id}, stored {frozen.created_at}: the numbers "
+                   "as they were then, whatever arrived later.")
+        diff = None
+        if st.toggle("Compare with a fresh regeneration", key="weekly_diff"):
+            diff = cache.query(weekly.frozen_diff, int(pick), base_url)
+            st.subheader("What changed since the meeting")
+            st.markdown(f"{diff.events_added:,} events arrived since, {diff.events_removed:,} "
+                        f"are gone, {diff.late_feedback:,} feedback rows on the week's events "
+                        "were loaded after the freeze.")
+            if diff.changes:
+                st.dataframe([c.__dict__ for c in diff.changes], hide_index=True,
+                             key="weekly_diff_table")
+            else:
+                st.success("No number of the report changed.")
+        _downloads(frozen.report, "weekly_past", frozen=frozen, diff=diff)
+        _show(frozen.report, "weekly_past")
+        if frozen.report.notes:
+            st.subheader("Notes and action items (as frozen)")
+            st.dataframe([n.__dict__ for n in frozen.report.notes], hide_index=True,
+                         key="weekly_past_notes")

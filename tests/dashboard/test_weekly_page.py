@@ -1,0 +1,118 @@
+"""The Weekly review page through Streamlit's AppTest on a planted warehouse: the week's report,
+notes written from the page, freezing, and a past report reopened as frozen with its diff."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ingest.db import connect
+from models import notes, snapshot
+from tests.models.report_fixtures import QUIET_WEEK, REGRESSION_WEEK, insert, plant
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+
+@pytest.fixture
+def planted(db_path):
+    with connect(db_path) as con:
+        plant(con, per_group=120)
+    return db_path
+
+
+def _app(db: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
+    monkeypatch.setenv("REVIEWDECK_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page("app_pages/weekly.py")
+    return at.run()
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [s.value for s in at.success]
+    parts += [i.value for i in at.info] + [c.value for c in at.caption]
+    return "\n".join(parts)
+
+
+def test_regression_week_is_shown_with_its_examples(planted, monkeypatch):
+    at = _app(planted, monkeypatch, week=REGRESSION_WEEK)
+    assert not at.exception and not at.error
+    assert at.selectbox(key="weekly_week").value == REGRESSION_WEEK
+    text = _texts(at)
+    first = next(m.value for m in at.markdown if m.value.startswith("- "))
+    assert first.startswith("- Regression in tag intent:billing")
+    assert "Regression: tag intent:billing" in text
+    # worst examples shown as code blocks (text), the planted <script> output included as text
+    assert any("<script>" in c.value for c in at.code)
+
+
+def test_quiet_week_says_so(planted, monkeypatch):
+    at = _app(planted, monkeypatch, week=QUIET_WEEK)
+    assert not at.exception and not at.error
+    assert any(s.value.startswith("A quiet week") for s in at.success)
+    assert "No segment changed significantly this week." in _texts(at)
+
+
+def test_note_written_on_the_page_is_stored_and_carried_over(planted, monkeypatch):
+    at = _app(planted, monkeypatch, week=REGRESSION_WEEK)
+    at.selectbox(key="weekly_note_target").set_value("segment tag=intent:billing")
+    at.text_area(key="weekly_note_text").input("Roll billing back to gpt-4o")
+    at.checkbox(key="weekly_note_action").check()
+    at.text_input(key="weekly_note_owner").input("ana")
+    at.button[[b.label for b in at.button].index("Add note")].click().run()
+    assert not at.exception and not at.error
+    with connect(planted, read_only=True) as con:
+        (item,) = notes.notes_for_week(con, "2026-W45")
+    assert (item.text, item.target_kind, item.target_id) == (
+        "Roll billing back to gpt-4o", "segment", "tag=intent:billing")
+    assert item.is_action and item.carried_over and item.owner == "ana"
+    # close it from the page, in the next week's view
+    at = _app(planted, monkeypatch, week="2026-W45")
+    assert at.selectbox(key="weekly_close_pick").value == item.note_id
+    at.button(key="weekly_close").click().run()
+    assert not at.exception
+    with connect(planted, read_only=True) as con:
+        assert notes.notes_for_week(con, "2026-W46") == []
+
+
+def test_freeze_then_reopen_frozen_with_diff(planted, monkeypatch):
+    at = _app(planted, monkeypatch, week=REGRESSION_WEEK)
+    at.button(key="weekly_freeze").click().run()
+    assert not at.exception and not at.error
+    assert any("Frozen as report #1" in s.value for s in at.success)
+    with connect(planted) as con:
+        frozen = snapshot.reopen(con, 1)
+        start = dt.datetime.combine(dt.date(2026, 10, 26), dt.time(), dt.UTC)
+        ids = [r[0] for r in con.execute(
+            "SELECT event_id FROM events WHERE ts >= ? AND ts < ? AND NOT EXISTS "
+            "(SELECT 1 FROM feedback f WHERE f.event_id = events.event_id) LIMIT 40",
+            [start, start + dt.timedelta(days=7)]).fetchall()]
+        insert(con, [], [{"feedback_id": f"late{i}", "event_id": i, "name": "thumbs",
+                          "kind": "vote", "value": 0.0, "source": "user", "ts": start}
+                         for i in ids])
+    at = _app(planted, monkeypatch, week=REGRESSION_WEEK, report="1")
+    assert not at.exception and not at.error
+    assert at.selectbox(key="weekly_report_pick").value == 1
+    assert any("Frozen report #1" in c.value for c in at.caption)
+    # live tab first, then the past-reports tab: the last headline table is the frozen one
+    live, past = [d.value for d in at.dataframe if "metric" in d.value.columns][-2:]
+    row = past[past["metric"] == "Thumbs-up rate"]
+    live_row = live[live["metric"] == "Thumbs-up rate"]
+    frozen_thumbs = next(m for m in frozen.report.headline if m.key == "thumbs_up_rate")
+    assert list(row["n"]) == [frozen_thumbs.n]  # the frozen n, not today's
+    assert list(live_row["n"]) == [frozen_thumbs.n + 40]
+    at.toggle(key="weekly_diff").set_value(True).run()
+    assert not at.exception and not at.error
+    assert any("40 feedback rows" in m.value for m in at.markdown)
+    diff = next(d.value for d in at.dataframe if "change" in d.value.columns)
+    assert "headline/thumbs_up_rate" in list(diff["key"])
+
+
+def test_empty_warehouse_says_what_to_do(db_path, monkeypatch):
+    at = _app(db_path, monkeypatch)
+    assert not at.exception
+    assert any("no LLM events" in i.value for i in at.info)
