@@ -53,7 +53,7 @@ def test_summary_matches_scipy():
 def test_win_rate_interval_coverage_by_simulation():
     rng = random.Random(7)
     true_p, covered, trials = 0.65, 0, 400
-    for t in range(trials):
+    for _ in range(trials):
         outs = [pair_outcome(str(i), ["rerun", "rerun"] if rng.random() < true_p
                              else ["original", "original"]) for i in range(60)]
         s = summarize(outs)

@@ -44,7 +44,7 @@ def test_rerun_cli_text_and_bad_filter(db_path, con, openai_env, monkeypatch, tm
                                    "model=x;DROP TABLE events", "--db", str(db_path)])
     assert bad.exit_code != 0 and "no events match" in str(bad.exception)
     with connect(db_path, read_only=True) as c:  # the value was a parameter, not SQL
-        assert c.execute("SELECT count(*) FROM events").fetchone()[0] == 3
+        assert c.execute("SELECT count(*) FROM events").fetchone()[0] == 2 + 2  # + reruns
     bad2 = CliRunner().invoke(app, ["rerun", "--model", "gpt-4o", "--where", "sql=1",
                                     "--db", str(db_path)])
     assert bad2.exit_code != 0 and "unknown filter field" in str(bad2.exception or bad2.output)
