@@ -42,7 +42,7 @@ def test_reruns_link_to_originals_and_only_the_filtered_events(db_path, con, ope
             " r.output_text, o.input_text FROM events r JOIN events o ON o.event_id = r.rerun_of"
             " ORDER BY r.rerun_of").fetchall()
     assert [r[0] for r in rows] == sorted(down)
-    for rerun_of, env, fmt, model, status, out, question in rows:
+    for _rerun_of, env, fmt, model, status, out, question in rows:
         assert (env, fmt, model, status) == ("playground", "playground", "gpt-4o", "ok")
         assert out == f"[gpt-4o] answer to: {question}"  # the stub echoes the replayed question
     # the replayed request kept the system prompt and the history
@@ -85,7 +85,8 @@ def test_exhausted_retries_leave_the_item_for_resume(db_path, con, openai_server
     _, first = run(db_path, openai_server, max_attempts=2)
     assert (first.status, first.failed, first.done) == ("partial", 3, 0)
     with connect(db_path, read_only=True) as c:
-        assert c.execute("SELECT count(*) FROM events WHERE rerun_of IS NOT NULL").fetchone()[0] == 0
+        n = c.execute("SELECT count(*) FROM events WHERE rerun_of IS NOT NULL").fetchone()[0]
+        assert n == 0
     openai_server.reset()
     plan, second = run(db_path, openai_server)
     assert plan.resumed and (second.done, second.status) == (3, "done")
