@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -161,7 +162,7 @@ def run_analysis_if_available(db: Path) -> bool:
     run = getattr(analyze, "run_analysis", None)
     if run is None:
         return False
-    run(db)
+    run(db, log=lambda msg: typer.echo(f"  {msg}"))
     return True
 
 
@@ -198,11 +199,15 @@ def demo(
         typer.echo(f"reviewdeck: using the demo log {data} (delete it to generate a new one)")
     else:
         typer.echo(f"reviewdeck: generating {events:,} demo events into {data}")
-        # Written under another name first, so an interrupted run never leaves a short log
-        # that a later run would take as complete.
-        partial = data.with_name(data.name + ".partial")
-        _subcommand("demo-data", "--events", str(events), "--out", str(partial))
-        partial.replace(data)
+        # Written in a side folder and moved in last, so an interrupted run never leaves a
+        # short log that a later run would take as complete.
+        side = data_dir / ".generating"
+        shutil.rmtree(side, ignore_errors=True)
+        side.mkdir()
+        _subcommand("demo-data", "--events", str(events), "--out", str(side / DEMO_FILE))
+        for made in sorted(side.iterdir(), key=lambda p: p.name == DEMO_FILE):
+            made.replace(data_dir / made.name)
+        side.rmdir()
     _subcommand("ingest", str(data), "--db", str(db))
     if run_analysis_if_available(db):
         typer.echo("reviewdeck: analysis done")

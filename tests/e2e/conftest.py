@@ -1,9 +1,8 @@
 """Fixtures for end-to-end tests: the real `reviewdeck serve` and Debian's Chromium via Playwright.
 
-- `start_server(db)` runs `python -m dashboard.cli serve --db DB --port P` (the same entry point
-  as the `reviewdeck` console script) on a free localhost port and waits for Streamlit's health
-  endpoint; use it directly to serve a warehouse of your own, or the session-wide `app_server`
-  over the seeded `e2e_warehouse` (tests/e2e/seed.py).
+- `start_server(db)` (tests/e2e/server.py) runs the real `reviewdeck serve` on a free localhost
+  port and waits for Streamlit's health endpoint; use it to serve a warehouse of your own, or
+  the session-wide `app_server` over the seeded `e2e_warehouse` (tests/e2e/seed.py).
 - `browser_page` is a fresh Chromium (/usr/bin/chromium, fresh user-data-dir) page; no browser is
   downloaded at run time. `goto_app(page, url)` waits until the script run has finished.
 - `assert_no_errors(page)` fails on Streamlit exception boxes and st.error alerts.
@@ -12,22 +11,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
 from tests.e2e.seed import seed
+from tests.e2e.server import Server, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -42,79 +33,6 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 # Elements Streamlit draws for an uncaught exception and for st.error.
 ERROR_SELECTORS = ('[data-testid="stException"]', '[data-testid="stAlertContentError"]')
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    port: int
-    db: Path
-    proc: subprocess.Popen
-    log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-@contextlib.contextmanager
-def start_server(
-    db: Path,
-    *,
-    timeout_s: float = 90,
-    env: dict[str, str] | None = None,
-    log_dir: Path | None = None,
-) -> Iterator[Server]:
-    """Serve `db` with the real `reviewdeck serve` on a free port until the block ends."""
-    port = free_port()
-    log = (log_dir or Path(db).parent) / f"serve-{port}.log"
-    cmd = [sys.executable, "-m", "dashboard.cli", "serve", "--db", str(db), "--port", str(port)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            env={**os.environ, **(env or {})},
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while not _healthy(url):
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"reviewdeck serve exited ({proc.returncode}):\n"
-                    + log.read_text(errors="replace")
-                )
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"reviewdeck serve not healthy after {timeout_s}s:\n"
-                    + log.read_text(errors="replace")
-                )
-            time.sleep(0.25)
-        yield Server(url, port, Path(db), proc, log)
-    finally:
-        # SIGTERM to `serve`, which forwards it to Streamlit; the group kill is a backstop.
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,108 @@
+"""`reviewdeck serve` and `reviewdeck demo`: in-process where they return, as a process where
+they serve (the real Streamlit server, checked over HTTP)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dashboard import cli, serve_cli
+from ingest.db import connect
+from ingest.errors import ConfigError
+from tests.e2e.seed import seed
+from tests.e2e.server import start_server
+
+
+def _main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["reviewdeck", *args])
+    try:
+        cli.main()
+    except SystemExit as exc:
+        return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
+def test_serve_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "none.duckdb"
+    assert _main(monkeypatch, "serve", "--db", str(missing), "--port", "9") == 2
+    err = capsys.readouterr().err
+    assert f"no warehouse at {missing}" in err and "reviewdeck demo" in err
+    assert not missing.exists()
+
+
+def test_serve_command_binds_localhost_with_absolute_db(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cmd = serve_cli.serve_command(Path("w.duckdb"), port=8765)
+    argv = cmd.argv
+    assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
+    assert argv[argv.index("--server.port") + 1] == "8765"
+    assert Path(argv[argv.index("run") + 1]) == serve_cli.app_script()
+    assert serve_cli.app_script().is_file()
+    assert cmd.env["REVIEWDECK_DB"] == str(tmp_path / "w.duckdb")
+
+
+def test_busy_port_is_reported_before_starting(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}.*--port"):
+            serve_cli.check_port_free("127.0.0.1", port)
+
+
+def _outside_address() -> str | None:
+    """A non-loopback address of this machine, if it has one."""
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = [a for a in out.stdout.split() if "." in a and not a.startswith("127.")]
+    return found[0] if found else None
+
+
+def test_real_serve_answers_on_localhost_only_and_stops_on_sigterm(tmp_path):
+    db = seed(tmp_path / "w.duckdb", n=50)
+    with start_server(db) as server:
+        with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as resp:
+            assert resp.read() == b"ok"
+        outside = _outside_address()
+        if outside:
+            with pytest.raises(OSError), socket.create_connection((outside, server.port), 2):
+                pass
+        server.proc.terminate()
+        assert server.proc.wait(timeout=20) is not None
+    # The Streamlit child went with it: the port is free again.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            serve_cli.check_port_free("127.0.0.1", server.port)
+            break
+        except ConfigError:
+            assert time.monotonic() < deadline, "the server outlived `reviewdeck serve`"
+            time.sleep(0.2)
+
+
+def test_demo_no_serve_builds_a_warehouse_and_is_idempotent(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = ("demo", "--events", "400", "--no-serve", "--dir", str(tmp_path / "demo"))
+    assert _main(monkeypatch, *args) == 0
+    db = tmp_path / "demo" / "reviewdeck.duckdb"
+    assert (tmp_path / "demo" / serve_cli.DEMO_FILE).exists()
+    assert not (tmp_path / "demo" / ".generating").exists()
+    with connect(db, read_only=True) as con:
+        first = con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchall()[0]
+    # Events may include a few spans besides the LLM calls; all distinct, at least the 400 asked.
+    assert first[0] == first[1] >= 400
+    capsys.readouterr()
+
+    assert _main(monkeypatch, *args) == 0
+    assert "using the demo log" in capsys.readouterr().out
+    with connect(db, read_only=True) as con:
+        again = con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchall()[0]
+    assert again == first
