@@ -237,6 +237,25 @@ def select_events(con: Any, flt: EventFilter, sample_n: int | None, seed: int) -
     return [r[0] for r in con.execute(query, params).fetchall()]
 
 
+@dataclass(frozen=True)
+class Estimate:
+    n_events: int
+    estimate_usd: float | None  # None when a model is not in the price table
+    unpriced: tuple[str, ...]
+
+
+def estimate_batch(con: Any, flt: EventFilter, model: str, judge_model: str | None = None,
+                   sample_n: int | None = None, seed: int = 0) -> Estimate:
+    """What a batch would cover and cost, read-only (the page shows it before starting)."""
+    ids = select_events(con, flt, sample_n, seed)
+    total: float | None = 0.0
+    for o in store.load_events(con, ids).values():
+        est = estimate_item(o, model, judge_model)
+        total = None if est is None or total is None else total + est
+    unpriced = tuple(m for m in (model, judge_model) if m and find_price(m) is None)
+    return Estimate(len(ids), total if ids else 0.0, unpriced)
+
+
 def plan_batch(db_path: str, flt: EventFilter, endpoint_name: str, opts: BatchOptions) -> Plan:
     """Create the batch (or find it, to resume) and estimate what its pending items cost."""
     if opts.max_cost_usd is not None:
