@@ -56,12 +56,13 @@ def build_truths(s: Sample, lines: LinesResult, end_date: str) -> dict[str, Any]
     sw = rel(cal.model_switch)
     sw_week = cal.week_of(cal.model_switch)
     billing = s.group == GROUP_INDEX[P.SWITCH_GROUP]
-    others = (
-        ~billing
-        & (s.group != GROUP_INDEX["smalltalk"])
-        & (s.group != GROUP_INDEX[P.NEW_TOPIC_GROUP])
-    )
     before, after = s.ts < sw, s.ts >= sw
+    pc = rel(cal.prompt_change)
+    unaffected = {
+        g.name: s.group == GROUP_INDEX[g.name]
+        for g in BASE_GROUPS
+        if g.name not in (P.SWITCH_GROUP, "smalltalk")
+    }
     q_before = P.BASE_QUALITY[P.SWITCH_GROUP]
     model_switch = {
         "what": "model switch lowers quality on one intent group only",
@@ -90,13 +91,19 @@ def build_truths(s: Sample, lines: LinesResult, end_date: str) -> dict[str, Any]
             "thumbs_baseline_weeks": _rate(up, votes & billing & (week < sw_week)),
             "helpfulness_before": _mean(s.helpfulness, judged & billing & before),
             "helpfulness_after": _mean(s.helpfulness, judged & billing & after),
-            "others_thumbs_before": _rate(up, votes & others & before),
-            "others_thumbs_after": _rate(up, votes & others & after),
+            # Unaffected groups, compared within the same prompt version (v4): the change
+            # planted in week 4 must not leak into this comparison.
+            "unaffected_by_group": {
+                name: {
+                    "thumbs_before": _rate(up, votes & grp & (s.ts >= pc) & before),
+                    "thumbs_after": _rate(up, votes & grp & after),
+                }
+                for name, grp in unaffected.items()
+            },
         },
     }
 
     # (b) prompt change
-    pc = rel(cal.prompt_change)
     trouble = s.group == GROUP_INDEX[P.PROMPT_GROUP]
     q_old = P.BASE_QUALITY[P.PROMPT_GROUP]
     prompt_change = {
@@ -119,6 +126,14 @@ def build_truths(s: Sample, lines: LinesResult, end_date: str) -> dict[str, Any]
             "thumbs_after": _rate(up, votes & trouble & (s.ts >= pc)),
             "helpfulness_before": _mean(s.helpfulness, judged & trouble & (s.ts < pc)),
             "helpfulness_after": _mean(s.helpfulness, judged & trouble & (s.ts >= pc)),
+            "unaffected_by_group": {
+                name: {
+                    "thumbs_before": _rate(up, votes & grp & (s.ts < pc)),
+                    "thumbs_after": _rate(up, votes & grp & (s.ts >= pc) & (s.ts < sw)),
+                }
+                for name, grp in unaffected.items()
+                if name != P.PROMPT_GROUP
+            },
         },
     }
 
@@ -138,9 +153,7 @@ def build_truths(s: Sample, lines: LinesResult, end_date: str) -> dict[str, Any]
         "intents": [it.name for it in guard_group.intents],
         "keywords": ["Guard", "siren", "arm", "motion zone", "keypad", "monitoring"],
         "expected_share_by_week": {
-            str(w): round(P.new_topic_share(w - launch_week), 4) if w > launch_week else None
-            for w in weeks
-            if w >= launch_week
+            str(w): round(P.new_topic_share(w - launch_week), 4) for w in weeks if w >= launch_week
         },
         "observed": {
             "first_event_ts": _iso(cal.start + timedelta(milliseconds=int(s.ts[guard].min())))
