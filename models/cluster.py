@@ -1,0 +1,281 @@
+"""Clusters in embedding space that keep their identity from one analysis run to the next.
+
+A run warm-starts k-means from the previous run's centroids (plus a few new seeds where many
+points sit far from every old centroid), then matches the new centroids to the old ones with the
+Hungarian algorithm: a match within `MAX_MATCH_DISTANCE` keeps the old id and label, anything
+else gets a new id. A first run is plain seeded k-means, so the same data and seed give the
+same clusters. Labels are cheap and deterministic: class-based TF-IDF keywords (as in BERTopic's
+c-TF-IDF) and the texts nearest the centroid.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Cosine distance between an old and a new centroid below which they are the same cluster.
+MAX_MATCH_DISTANCE = 0.35
+# A point is "far" from a cluster when its similarity to the nearest centroid falls below that
+# cluster's radius (the 5th percentile of its members' similarities at the last run).
+RADIUS_PERCENTILE = 5.0
+
+
+@dataclass(frozen=True)
+class Clustering:
+    centroids: np.ndarray  # (k, d), unit length
+    labels: np.ndarray  # (n,) index into centroids
+    similarity: np.ndarray  # (n,) cosine similarity to the own centroid
+
+
+def auto_k(n_points: int) -> int:
+    """A default number of clusters that grows slowly with the data (8 to 60)."""
+    return int(min(60, max(8, round(math.sqrt(max(n_points, 1)) / 5))))
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    n[n == 0] = 1.0
+    return (x / n).astype(np.float32)
+
+
+def assign(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centroid (by cosine) of each row, and the similarity to it."""
+    labels = np.empty(len(x), dtype=np.int64)
+    sims = np.empty(len(x), dtype=np.float32)
+    for lo in range(0, len(x), 50_000):
+        s = x[lo : lo + 50_000] @ centroids.T
+        labels[lo : lo + 50_000] = s.argmax(axis=1)
+        sims[lo : lo + 50_000] = s[np.arange(len(s)), labels[lo : lo + 50_000]]
+    return labels, sims
+
+
+def fit_clusters(
+    x: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    k: int | None = None,
+    seed: int = 0,
+    init: np.ndarray | None = None,
+    max_fit_points: int = 30_000,
+) -> Clustering:
+    """Spherical-ish k-means on unit vectors (weighted by how many events share each vector).
+
+    With `init`, k-means starts from those centroids (one pass of Lloyd from a warm start);
+    without, it is seeded k-means++ with a few restarts. Fitting uses at most `max_fit_points`
+    rows (a seeded sample), then every row is assigned to its nearest centroid.
+    """
+    from sklearn.cluster import KMeans
+
+    n = len(x)
+    w = np.ones(n, dtype=np.float64) if weights is None else np.asarray(weights, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    idx = np.arange(n)
+    if n > max_fit_points:
+        idx = np.sort(rng.choice(n, max_fit_points, replace=False))
+    xs, ws = x[idx], w[idx]
+    if init is not None:
+        k_eff = min(len(init), len(xs))
+        km = KMeans(n_clusters=k_eff, init=init[:k_eff], n_init=1, max_iter=100, random_state=seed)
+    else:
+        k_eff = min(k or auto_k(n), len(np.unique(xs, axis=0)))
+        km = KMeans(n_clusters=max(k_eff, 1), n_init=3, max_iter=150, random_state=seed)
+    km.fit(xs, sample_weight=ws)
+    centroids = unit(km.cluster_centers_)
+    labels, sims = assign(x, centroids)
+    # Drop centroids no point chose (possible after warm starts) and renumber densely.
+    used = np.unique(labels)
+    if len(used) < len(centroids):
+        centroids = centroids[used]
+        labels, sims = assign(x, centroids)
+    return Clustering(centroids, labels, sims)
+
+
+def novel_seeds(
+    x_new: np.ndarray,
+    centroids: np.ndarray,
+    radii: np.ndarray,
+    *,
+    min_points: int,
+    min_far_share: float,
+    typical_size: int,
+    max_new: int = 5,
+    seed: int = 0,
+) -> np.ndarray:
+    """Starting centroids for topics among the new points that the old clusters do not cover.
+
+    A new point is "far" when its similarity to its nearest old centroid is below that
+    centroid's radius. By construction about RADIUS_PERCENTILE % of ordinary points are far, so
+    new seeds are only made when at least `min_points` new points and at least `min_far_share`
+    of them are far; the far points are then split into about one seed per `typical_size`
+    points (at most `max_new`). Returns an empty (0, d) array otherwise.
+    """
+    from sklearn.cluster import KMeans
+
+    if len(x_new) == 0 or len(centroids) == 0:
+        return np.zeros((0, x_new.shape[1] if x_new.ndim == 2 else 0), dtype=np.float32)
+    labels, sims = assign(x_new, centroids)
+    far = sims < radii[labels]
+    n_far = int(far.sum())
+    if n_far < min_points or n_far < min_far_share * len(x_new):
+        return np.zeros((0, x_new.shape[1]), dtype=np.float32)
+    m = int(min(max_new, max(1, round(n_far / max(typical_size, 1)))))
+    km = KMeans(n_clusters=m, n_init=3, random_state=seed).fit(x_new[far])
+    return unit(km.cluster_centers_)
+
+
+def radii(sims: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    out = np.full(k, -1.0, dtype=np.float32)
+    for c in range(k):
+        s = sims[labels == c]
+        if len(s):
+            out[c] = np.percentile(s, RADIUS_PERCENTILE)
+    return out
+
+
+def match_ids(
+    new_centroids: np.ndarray,
+    old_centroids: np.ndarray,
+    old_ids: Sequence[int],
+    next_id: int,
+    max_distance: float = MAX_MATCH_DISTANCE,
+) -> list[int]:
+    """An id for each new centroid: the matched old id (Hungarian on cosine distance), else new.
+
+    New ids are handed out in the order of the new centroids, starting at `next_id`, so the
+    result is deterministic.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    ids: list[int | None] = [None] * len(new_centroids)
+    if len(old_centroids) and len(new_centroids):
+        dist = 1.0 - new_centroids @ old_centroids.T
+        rows, cols = linear_sum_assignment(dist)
+        for r, c in zip(rows, cols, strict=True):
+            if dist[r, c] <= max_distance:
+                ids[r] = int(old_ids[c])
+    out: list[int] = []
+    for i in ids:
+        if i is None:
+            i = next_id
+            next_id += 1
+        out.append(i)
+    return out
+
+
+def match_by_overlap(
+    new_labels: np.ndarray,
+    old_ids: np.ndarray,
+    new_index_ids: Sequence[int] | None = None,
+    *,
+    next_id: int,
+    min_jaccard: float = 0.3,
+) -> list[int]:
+    """Ids for new clusters 0..k-1 from the events they share with old clusters.
+
+    Used when centroids cannot be compared (the embedder changed, or a full recluster):
+    `new_labels[i]` and `old_ids[i]` are the new cluster index and old cluster id of the same
+    event. Pairs are matched with the Hungarian algorithm on Jaccard overlap; a pair at or above
+    `min_jaccard` keeps the old id, the rest get new ids from `next_id` in index order.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    k = int(new_labels.max()) + 1 if new_index_ids is None else len(new_index_ids)
+    ids: list[int | None] = [None] * k
+    if len(old_ids):
+        olds, old_inv = np.unique(old_ids, return_inverse=True)
+        inter = np.zeros((k, len(olds)))
+        np.add.at(inter, (new_labels, old_inv), 1)
+        size_new = np.bincount(new_labels, minlength=k)[:, None]
+        size_old = np.bincount(old_inv, minlength=len(olds))[None, :]
+        jac = inter / np.maximum(size_new + size_old - inter, 1)
+        rows, cols = linear_sum_assignment(-jac)
+        for r, c in zip(rows, cols, strict=True):
+            if jac[r, c] >= min_jaccard:
+                ids[r] = int(olds[c])
+    out: list[int] = []
+    for i in ids:
+        if i is None:
+            i = next_id
+            next_id += 1
+        out.append(i)
+    return out
+
+
+def ctfidf_keywords(
+    texts: Sequence[str], labels: np.ndarray, n_keywords: int = 8
+) -> dict[int, list[str]]:
+    """Class-based TF-IDF: the terms most specific to each cluster's texts (BERTopic's c-TF-IDF).
+
+    Each cluster is one document; weight(t, c) = tf(t, c) / |c| * log(1 + A / f(t)), where A is
+    the mean number of words per cluster and f(t) the term's frequency over all clusters.
+    """
+    from scipy import sparse
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    classes = np.unique(labels)
+    if len(texts) == 0:
+        return {}
+    try:
+        vec = CountVectorizer(
+            stop_words="english", ngram_range=(1, 2), min_df=1, max_features=50_000,
+            token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b",
+        )
+        counts = vec.fit_transform(texts)
+    except ValueError:  # only stop words / empty texts
+        return {int(c): [] for c in classes}
+    onehot = sparse.csr_matrix(
+        (np.ones(len(labels)), (np.searchsorted(classes, labels), np.arange(len(labels)))),
+        shape=(len(classes), len(labels)),
+    )
+    tf = np.asarray((onehot @ counts).todense(), dtype=np.float64)
+    sizes = tf.sum(axis=1, keepdims=True)
+    sizes[sizes == 0] = 1
+    freq = tf.sum(axis=0)
+    avg = tf.sum() / len(classes)
+    idf = np.log1p(avg / np.maximum(freq, 1))
+    weight = tf / sizes * idf
+    terms = vec.get_feature_names_out()
+    out: dict[int, list[str]] = {}
+    for row, c in enumerate(classes):
+        order = np.lexsort((terms, -weight[row]))  # ties broken alphabetically
+        chosen: list[str] = []
+        for j in order:
+            if weight[row, j] <= 0 or len(chosen) >= n_keywords:
+                break
+            term = str(terms[j])
+            # Skip a unigram already inside a chosen bigram and vice versa, to say more.
+            if any(term in c2.split() or c2 in term.split() for c2 in chosen):
+                continue
+            chosen.append(term)
+        out[int(c)] = chosen
+    return out
+
+
+def representative_examples(
+    texts: Sequence[str],
+    sims: np.ndarray,
+    labels: np.ndarray,
+    n_examples: int = 3,
+    max_chars: int = 300,
+) -> dict[int, list[str]]:
+    """The distinct texts nearest each centroid (highest similarity first)."""
+    order = np.lexsort((np.arange(len(sims)), -sims))
+    out: dict[int, list[str]] = {}
+    seen: dict[int, set[str]] = {}
+    for i in order:
+        c = int(labels[i])
+        got = out.setdefault(c, [])
+        if len(got) >= n_examples:
+            continue
+        t = (texts[i] or "").strip()[:max_chars]
+        if t and t not in seen.setdefault(c, set()):
+            seen[c].add(t)
+            got.append(t)
+    return out
+
+
+def label_from_keywords(keywords: Sequence[str], fallback: str) -> str:
+    return " / ".join(keywords[:3]) if keywords else fallback
