@@ -105,3 +105,18 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()[0][0]
     con.execute("INSERT OR REPLACE INTO derived_state VALUES (?, ?)", [_NAME, newest])
     con.execute("DROP TABLE IF EXISTS _touched")
+
+
+def is_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when events or feedback were written after the last refresh (a writer that did not
+    call `refresh`), so a page can ask for one instead of showing out-of-date numbers."""
+    rows = con.execute(
+        """
+        SELECT (SELECT max(ingested_at) FROM events), (SELECT max(ingested_at) FROM feedback),
+            (SELECT watermark FROM derived_state WHERE name = ?)
+        """,
+        [_NAME],
+    ).fetchall()
+    newest_event, newest_feedback, watermark = rows[0]
+    newest = max((t for t in (newest_event, newest_feedback) if t is not None), default=None)
+    return newest is not None and (watermark is None or newest > watermark)

@@ -115,7 +115,7 @@ def has_clusters(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT EXISTS (SELECT 1 FROM cluster_members)").fetchall()[0][0]
 
 
-def _ts(day: dt.date) -> dt.datetime:
+def day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
@@ -145,7 +145,7 @@ def _periods_sql(periods: list[Period]) -> tuple[str, list[object]]:
     rows = ", ".join("(?, ?, ?)" for _ in periods)
     params: list[object] = []
     for p in periods:
-        params += [p.name, _ts(p.start), _ts(p.end)]
+        params += [p.name, day_start(p.start), day_start(p.end)]
     return f"(VALUES {rows}) AS p(period, lo, hi)", params
 
 
@@ -182,7 +182,7 @@ def period_counts(
         WHERE {where} AND t.ts >= ? AND t.ts < ?
         GROUP BY p.period
     """
-    bounds = [_ts(min(p.start for p in periods)), _ts(max(p.end for p in periods))]
+    bounds = [day_start(min(p.start for p in periods)), day_start(max(p.end for p in periods))]
     return con.sql(sql, params=vparams + params + bounds).pl()
 
 
@@ -200,7 +200,7 @@ def period_scores(
         WHERE f.kind = 'score' AND {where} AND t.ts >= ? AND t.ts < ?
         GROUP BY ALL ORDER BY f.source, f.name
     """
-    bounds = [_ts(min(p.start for p in periods)), _ts(max(p.end for p in periods))]
+    bounds = [day_start(min(p.start for p in periods)), day_start(max(p.end for p in periods))]
     return con.sql(sql, params=vparams + params + bounds).pl()
 
 

@@ -8,8 +8,10 @@ Benjamini–Hochberg across *all* segments tested, since testing a few hundred s
 would otherwise flag a dozen by chance every week.
 
 A combination that did not exist in the reference period (a new model or prompt version took
-over a tag's traffic) is compared with what the same tag got before: that is exactly the
-question a model switch raises ("is this tag worse on the new model?").
+over a tag's traffic) is compared with what its predecessor got: the same tag and prompt version
+on the earlier models (a model switch), the same tag and model on the earlier prompt versions
+(a prompt change), or the same tag when both are new. That is exactly the question a switch
+raises ("is this tag worse on the new model?"), without mixing in traffic that never switched.
 """
 
 from __future__ import annotations
@@ -21,11 +23,16 @@ import polars as pl
 
 from models import stats
 from models.filters import EventFilter
-from models.trends import Period, _ts, facts_where, has_clusters, metric
+from models.trends import Period, day_start, facts_where, has_clusters, metric
 
 COMBO = "model × prompt version × tag"
+# Reference-only levels: what a new combination's traffic got before (not tested themselves).
+MODEL_TAG = "model × tag"
+PROMPT_TAG = "prompt version × tag"
 SAME = "same segment"
-TAG_BEFORE = "same tag before (new combination)"
+NEW_PROMPT = "same model and tag, earlier prompt versions"
+NEW_MODEL = "same prompt version and tag, earlier models"
+TAG_BEFORE = "same tag, earlier models and prompts"
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,18 @@ def segment_counts(
         SELECT period, '{COMBO}', model, prompt_version, tag, NULL, NULL,
             count(*) FILTER (WHERE counted), count(*) FILTER (WHERE hit)
         FROM tagged GROUP BY period, model, prompt_version, tag
+        UNION ALL
+        SELECT period, '{MODEL_TAG}', model, NULL, tag, NULL, NULL,
+            count(*) FILTER (WHERE counted), count(*) FILTER (WHERE hit)
+        FROM tagged WHERE period = 'reference' GROUP BY period, model, tag
+        UNION ALL
+        SELECT period, '{PROMPT_TAG}', NULL, prompt_version, tag, NULL, NULL,
+            count(*) FILTER (WHERE counted), count(*) FILTER (WHERE hit)
+        FROM tagged WHERE period = 'reference' GROUP BY period, prompt_version, tag
         {cluster_sql}
     """
-    cur = [_ts(current.start), _ts(current.end)]
-    ref = [_ts(reference.start), _ts(reference.end)]
+    cur = [day_start(current.start), day_start(current.end)]
+    ref = [day_start(reference.start), day_start(reference.end)]
     return con.sql(sql, params=cur + params + cur + ref).pl()
 
 
@@ -103,22 +118,25 @@ def what_moved(
     min_n: int = stats.MIN_N,
 ) -> MovedResult:
     """Test every segment, control the FDR across them, rank the flagged ones by impact."""
+    helpers = counts.filter(pl.col("dims").is_in([MODEL_TAG, PROMPT_TAG]))
+    counts = counts.filter(~pl.col("dims").is_in([MODEL_TAG, PROMPT_TAG]))
     cur = counts.filter(pl.col("period") == "current").drop("period")
     ref = counts.filter(pl.col("period") == "reference").drop("period", "cluster_label")
     joined = cur.join(ref, on=_KEY, how="left", suffix="_ref", nulls_equal=True)
-    tag_ref = {
-        r["tag"]: (r["n"], r["x"])
-        for r in ref.filter(pl.col("dims") == "tag").iter_rows(named=True)
-    }
+    before: dict[tuple, tuple[int, int]] = {}
+    for r in ref.filter(pl.col("dims") == "tag").iter_rows(named=True):
+        before[("tag", r["tag"])] = (r["n"], r["x"])
+    for r in helpers.iter_rows(named=True):
+        key = (MODEL_TAG, r["model"], r["tag"]) if r["dims"] == MODEL_TAG else (
+            PROMPT_TAG, r["prompt_version"], r["tag"])
+        before[key] = (r["n"], r["x"])
     rows = []
     for r in joined.iter_rows(named=True):
         n1, x1 = int(r["n"]), int(r["x"])
         n0, x0 = int(r["n_ref"] or 0), int(r["x_ref"] or 0)
         reference = SAME
         if r["dims"] == COMBO and n0 < min_n and n1 >= min_n:
-            tn, tx = tag_ref.get(r["tag"], (0, 0))
-            if tn >= min_n:
-                n0, x0, reference = int(tn), int(tx), TAG_BEFORE
+            n0, x0, reference = _predecessor(r, before, min_n) or (n0, x0, reference)
         cmp = stats.compare_proportions(x1, n1, x0, n0, alpha=alpha, min_n=min_n)
         rows.append({
             **{k: r[k] for k in _KEY}, "cluster_label": r["cluster_label"],
@@ -149,6 +167,22 @@ def what_moved(
         ["flagged", "tested", "_abs"], descending=[True, True, True], nulls_last=True
     ).drop("_abs")
     return MovedResult(table, len(tested), len(rows) - len(tested), sum(bh.rejected), alpha)
+
+
+def _predecessor(
+    r: dict, before: dict[tuple, tuple[int, int]], min_n: int
+) -> tuple[int, int, str] | None:
+    """What a new model × prompt × tag combination's traffic got in the reference period."""
+    model_seen = before.get((MODEL_TAG, r["model"], r["tag"]), (0, 0))[0] >= min_n
+    prompt_seen = before.get((PROMPT_TAG, r["prompt_version"], r["tag"]), (0, 0))[0] >= min_n
+    if model_seen and not prompt_seen:
+        key, label = (MODEL_TAG, r["model"], r["tag"]), NEW_PROMPT
+    elif prompt_seen and not model_seen:
+        key, label = (PROMPT_TAG, r["prompt_version"], r["tag"]), NEW_MODEL
+    else:
+        key, label = ("tag", r["tag"]), TAG_BEFORE
+    n, x = before.get(key, (0, 0))
+    return (int(n), int(x), label) if n >= min_n else None
 
 
 _SCHEMA = {

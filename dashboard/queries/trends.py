@@ -1,0 +1,95 @@
+"""Every read behind the Feedback trends page; each takes the connection first and its plain,
+hashable arguments, so dashboard.cache keys results on filter values and tests call them on a
+temporary warehouse without Streamlit. The SQL and statistics live in models.trends*."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from ingest import derived
+from models import trends, trends_moved, trends_series
+from models.filters import EventFilter
+from models.trends import Period
+
+
+def is_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    return derived.is_stale(con)
+
+
+def split_options(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The split-by allow-list; 'cluster' only once the drift job has written clusters."""
+    keys = [k for k in trends.SPLITS if k != "cluster"]
+    return keys + ["cluster"] if trends.has_clusters(con) else keys
+
+
+def score_metrics(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Metric keys of the judge and code scores present in the warehouse."""
+    rows = con.execute(
+        "SELECT DISTINCT source, name FROM feedback WHERE kind = 'score' ORDER BY 1, 2"
+    ).fetchall()
+    return [f"{trends.SCORE_PREFIX}{source}:{name}" for source, name in rows]
+
+
+def weeks(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> list[dt.date]:
+    return trends.weeks_available(con, flt)
+
+
+def periods(week: dt.date, baseline: tuple[dt.date, dt.date] | None) -> list[Period]:
+    return trends.week_periods(week, baseline)
+
+
+def headline(
+    con: duckdb.DuckDBPyConnection, flt: EventFilter, week: dt.date,
+    baseline: tuple[dt.date, dt.date] | None, alpha: float,
+) -> tuple[list[trends.HeadlineRow], dict]:
+    """Headline rows plus the current week's raw aggregates (quantiles, cost, sources)."""
+    ps = periods(week, baseline)
+    counts = trends.period_counts(con, flt, ps)
+    rows = trends.headline(counts, trends.period_scores(con, flt, ps), alpha=alpha)
+    by = {r["period"]: r for r in counts.iter_rows(named=True)}
+    return rows, by
+
+
+def series(
+    con: duckdb.DuckDBPyConnection, flt: EventFilter, metric: str, granularity: str,
+    split: str, alpha: float,
+) -> pl.DataFrame:
+    counts = trends_series.series_counts(con, flt, metric, granularity, split)
+    kind = "rate" if trends.metric(metric).kind == "rate" else "mean"
+    return trends_series.with_intervals(counts, kind, level=1 - alpha)
+
+
+def markers(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.DataFrame:
+    return trends.first_appearances(con, flt)
+
+
+def moved(
+    con: duckdb.DuckDBPyConnection, flt: EventFilter, metric: str, week: dt.date,
+    baseline: tuple[dt.date, dt.date] | None, compare: str, alpha: float,
+) -> trends_moved.MovedResult:
+    current, previous, base = periods(week, baseline)
+    reference = previous if compare == "previous" else base
+    counts = trends_moved.segment_counts(con, flt, metric, current, reference)
+    return trends_moved.what_moved(counts, better=trends.metric(metric).better, alpha=alpha)
+
+
+def corrections(
+    con: duckdb.DuckDBPyConnection, flt: EventFilter, week: dt.date, limit: int = 200
+) -> pl.DataFrame:
+    """The week's corrections with their size of edit, largest first."""
+    where, params = trends.facts_where(flt)
+    current = periods(week, None)[0]
+    return con.sql(
+        f"""
+        SELECT t.event_id, f.source, f.author, f.value AS size, f.ts AS given_at,
+            left(f.correction, 300) AS correction
+        FROM feedback f JOIN trend_facts t ON t.event_id = f.event_id
+        WHERE f.kind = 'correction' AND {where} AND t.ts >= ? AND t.ts < ?
+        ORDER BY f.value DESC NULLS LAST, f.ts DESC
+        LIMIT ?
+        """,
+        params=[*params, trends.day_start(current.start), trends.day_start(current.end), limit],
+    ).pl()
