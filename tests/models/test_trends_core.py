@@ -115,7 +115,7 @@ def test_what_moved_finds_the_switch_and_nothing_else(planted) -> None:
     assert all(r["verdict"] == "worse" for r in flagged.iter_rows(named=True))
     assert not any(r["tag"] == "topic:cards" for r in flagged.iter_rows(named=True))
     combo = flagged.filter(pl_col_eq("model", "model-b")).row(0, named=True)
-    assert combo["reference"] == trends_moved.TAG_BEFORE and combo["n_ref"] == 600
+    assert combo["reference"] == trends_moved.NEW_MODEL and combo["n_ref"] == 600
     assert res.n_tested >= 5 and res.n_flagged == len(flagged)
     # Ranked by impact: the first flagged row moves the most events.
     impacts = [abs(v) for v in flagged["impact"]]
@@ -140,3 +140,32 @@ def test_first_appearance_markers(planted) -> None:
 def test_weeks_available(planted) -> None:
     assert trends.weeks_available(planted, EventFilter()) == [W2, W1]
     assert trends.weeks_available(planted, EventFilter(models=("model-b",))) == [W2]
+
+
+def test_cluster_split_and_segments_once_clusters_exist(planted) -> None:
+    assert not trends.has_clusters(planted)
+    planted.execute(
+        "INSERT INTO clusters (cluster_id, label, keywords, examples, size, centroid,"
+        " embedder_id, active, first_run_id, last_run_id) VALUES"
+        " (1, 'refunds', [], [], 0, [], 'fake', TRUE, 1, 1),"
+        " (2, 'cards', [], [], 0, [], 'fake', TRUE, 1, 1)"
+    )
+    planted.execute(
+        "INSERT INTO cluster_members SELECT event_id,"
+        " CASE WHEN list_contains(tags, 'topic:billing') THEN 1 ELSE 2 END, 1.0"
+        " FROM trend_facts"
+    )
+    assert trends.has_clusters(planted)
+    counts = trends_series.series_counts(planted, EventFilter(), "negative", "week", "cluster")
+    assert set(counts["split"]) == {"refunds", "cards"}
+    assert set(counts["split_id"]) == {1, 2}
+    cur, prev, _ = trends.week_periods(W2)
+    res = trends_moved.what_moved(
+        trends_moved.segment_counts(planted, EventFilter(), "negative", cur, prev),
+        better=trends.BETTER_DOWN,
+    )
+    clusters = res.table.filter(pl_col_eq("dims", "cluster"))
+    by_label = {r["cluster_label"]: r for r in clusters.iter_rows(named=True)}
+    assert by_label["refunds"]["flagged"] and not by_label["cards"]["flagged"]
+    flt = trends_moved.segment_filter(by_label["refunds"], EventFilter(), cur)
+    assert flt.cluster_id == 1
