@@ -287,7 +287,8 @@ def build_report(
     base = (base_url or app_url()).rstrip("/")
     prev = shift_week(week, -1)
     start, end = week_bounds(week)
-    ctx = sections.Context(con, week, prev, base, examples_per_item, top, level, seed)
+    flt = sections.production_filter(con, week)
+    ctx = sections.Context(con, flt, week, prev, base, examples_per_item, top, level, seed)
 
     headline, headline_src = sections.headline(ctx)
     regressions, improvements, tested, seg_src = sections.segment_moves(ctx)
@@ -300,7 +301,7 @@ def build_report(
                        reruns, tested)
     quiet = not (
         regressions or improvements or clusters
-        or any(m.verdict in ("better", "worse") for m in headline)
+        or any(m.verdict in ("better", "worse") and is_quality(m) for m in headline)
     )
     return Report(
         week=week,
@@ -329,6 +330,12 @@ def build_report(
     )
 
 
+def is_quality(m: Metric) -> bool:
+    """Whether a headline metric speaks to answer quality (the summary and "quiet" use only
+    these; latency and cost keep their verdicts in the table)."""
+    return m.unit in ("rate", "mean") and m.higher_is_better is not None
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
@@ -350,12 +357,12 @@ def _summary(
     lines: list[str] = []
     lines += _moves_lines("Regression", regressions)
     for m in headline:
-        if m.verdict == "worse":
+        if m.verdict == "worse" and is_quality(m):
             lines.append(f"{m.label} got worse: {_fmt(m, m.prev_value)} → {_fmt(m, m.value)}.")
     for c in clusters:
         lines.append(f"{c.status.capitalize()} cluster: {c.label} — {c.detail}.")
     for m in headline:
-        if m.verdict == "better":
+        if m.verdict == "better" and is_quality(m):
             lines.append(f"{m.label} improved: {_fmt(m, m.prev_value)} → {_fmt(m, m.value)}.")
     lines += _moves_lines("Improvement", improvements)
     if not lines:
@@ -384,10 +391,14 @@ def _moves_lines(kind: str, moves: list[SegmentMove], limit: int = 3) -> list[st
             for s in group
         )
         served = ""
-        if group[0].models_now and group[0].models_now != group[0].models_before:
+        if _model_names(group[0].models_now) != _model_names(group[0].models_before):
             served = f" Models: {group[0].models_before or 'none'} → {group[0].models_now}."
         lines.append(f"{kind} in {group[0].label}: {changes}.{served}")
     return lines
+
+
+def _model_names(mix: str) -> set[str]:
+    return {part.rsplit(" ", 1)[0] for part in mix.split(", ") if part}
 
 
 def _fmt(m: Metric, value: float | None) -> str:
@@ -396,7 +407,7 @@ def _fmt(m: Metric, value: float | None) -> str:
     if m.unit == "rate":
         return _pct(value)
     if m.unit == "usd":
-        return f"${value:,.2f}"
+        return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
     if m.unit == "ms":
         return f"{value:,.0f} ms"
     if m.unit == "count":

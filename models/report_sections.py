@@ -9,13 +9,12 @@ it says what it fell back to (`source` strings).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import duckdb
 
 from models import stats
-from models.filters import LOW_SCORE, NEGATIVE_SQL, EventFilter
+from models.filters import LOW_SCORE, EventFilter
 from models.report import (
     ClusterItem,
     Example,
@@ -42,17 +41,14 @@ DIMENSIONS = {
     "model": "e.model = ?",
     "prompt_version": "e.prompt_version = ?",
 }
-SEGMENT_METRICS = {
-    # key: (label, higher_is_better)
-    "thumbs_up_rate": ("thumbs-up rate", True),
-    "negative_rate": ("negative-signal rate", False),
-    "error_rate": ("error rate", False),
-}
+# models.trends rate metrics that judge quality; "what moved" runs on each.
+SEGMENT_METRICS = ("thumbs_up", "negative", "error")
 
 
 @dataclass(frozen=True)
 class Context:
     con: duckdb.DuckDBPyConnection
+    flt: EventFilter
     week: str
     prev: str
     base_url: str
@@ -81,139 +77,106 @@ def bh(p_values: list[float], level: float = stats.DEFAULT_ALPHA) -> list[float]
     return list(stats.benjamini_hochberg(p_values, alpha=level).q_values)
 
 
-def _verdict(cmp: stats.Comparison, higher_is_better: bool | None) -> str:
-    if cmp.verdict == stats.TOO_LITTLE:
-        return "too little data"
-    if not cmp.significant or higher_is_better is None:
-        return "no significant change"
-    return "better" if (cmp.verdict == stats.UP) == higher_is_better else "worse"
-
-
-def rate_metric(key: str, label: str, k: int, n: int, k0: int, n0: int,
-                higher_is_better: bool, level: float) -> Metric:
-    est = stats.wilson(k, n)
-    cmp = stats.compare_proportions(k, n, k0, n0, alpha=level, min_n=MIN_N)
-    return Metric(key, label, "rate", est.value, n, est.lo, est.hi, k0 / n0 if n0 else None,
-                  n0, cmp.p_value, _verdict(cmp, higher_is_better), higher_is_better)
-
-
-def mean_metric(key: str, label: str, cur: tuple, prev: tuple, level: float) -> Metric:
-    """A score mean with a t interval and Welch's test against the previous week."""
-    n, mean, var = cur
-    n0, mean0, var0 = prev
-    sd = math.sqrt(var) if var is not None else None
-    sd0 = math.sqrt(var0) if var0 is not None else None
-    est = stats.mean_t(n, mean, sd)
-    cmp = stats.compare_means(n, mean, sd, n0, mean0, sd0, alpha=level, min_n=MIN_N)
-    return Metric(key, label, "mean", est.value, n, est.lo, est.hi, mean0, n0, cmp.p_value,
-                  _verdict(cmp, True), True)
-
-
 # ---------------------------------------------------------------------------- sections
 
 
-def _two_weeks(ctx: Context) -> list[object]:
-    start, end = week_bounds(ctx.week)
-    prev_start, _ = week_bounds(ctx.prev)
-    return [start, prev_start, end]
+def production_filter(con: duckdb.DuckDBPyConnection, week: str) -> EventFilter:
+    """The traffic the report judges: LLM events, reruns left out (they get their own section).
+
+    The shared filter cannot say "not a rerun", so when the two weeks hold reruns the filter
+    lists the other environments instead.
+    """
+    start, end = week_bounds(week)
+    prev_start, _ = week_bounds(shift_week(week, -1))
+    rows = con.execute(
+        "SELECT DISTINCT environment, rerun_of IS NOT NULL OR environment = 'playground' "
+        "FROM events WHERE kind = 'llm' AND ts >= ? AND ts < ?",
+        [prev_start, end],
+    ).fetchall()
+    if not any(is_rerun for _, is_rerun in rows):
+        return EventFilter()
+    envs = sorted({env for env, is_rerun in rows if not is_rerun and env is not None})
+    return EventFilter(environments=tuple(envs) or ("(none)",))
 
 
-_EVENTS_2W = f"""
-    ev AS (
-        SELECT e.*, CASE WHEN e.ts >= ? THEN 'cur' ELSE 'prev' END AS wk
-        FROM events e WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ?
-    ),
-    fb AS (
-        SELECT f.event_id,
-               arg_max(f.value, coalesce(f.ts, f.ingested_at))
-                   FILTER (WHERE f.name = 'thumbs') AS thumbs,
-               bool_or({NEGATIVE_SQL}) AS negative,
-               bool_or(f.kind IN ('vote', 'correction', 'label') OR f.source = 'reviewer')
-                   AS explicit
-        FROM feedback f SEMI JOIN ev ON f.event_id = ev.event_id
-        GROUP BY f.event_id
-    )
-"""
+def _periods(ctx: Context) -> list:
+    from models import trends
+
+    return trends.week_periods(parse_week(ctx.week))
 
 
 def count_events(ctx: Context) -> int:
+    from models.trends import facts_where
+
     start, end = week_bounds(ctx.week)
+    where, params = facts_where(ctx.flt)
     return int(ctx.con.execute(
-        f"SELECT count(*) FROM events e WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ?", [start, end]
+        f"SELECT count(*) FROM trend_facts t WHERE {where} AND t.ts >= ? AND t.ts < ?",
+        [*params, start, end],
     ).fetchall()[0][0])
 
 
 def week_event_ids(con: duckdb.DuckDBPyConnection, week: str) -> list[tuple[str, str]]:
     """(event_id, role) of the events a report on `week` counts: this week and the previous."""
+    from models.trends import facts_where
+
     start, end = week_bounds(week)
     prev_start, _ = week_bounds(shift_week(week, -1))
+    where, params = facts_where(production_filter(con, week))
     return con.execute(
-        f"SELECT e.event_id, CASE WHEN e.ts >= ? THEN 'week' ELSE 'previous' END "
-        f"FROM events e WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ?",
-        [start, prev_start, end],
+        f"SELECT t.event_id, CASE WHEN t.ts >= ? THEN 'week' ELSE 'previous' END "
+        f"FROM trend_facts t WHERE {where} AND t.ts >= ? AND t.ts < ?",
+        [start, *params, prev_start, end],
     ).fetchall()
+
+
+_UNITS = {"latency": "ms", "cost": "usd"}
+_VERDICTS = {stats.NO_CHANGE: "no significant change", stats.TOO_LITTLE: "too little data"}
 
 
 def headline(ctx: Context) -> tuple[list[Metric], str]:
-    rows = ctx.con.execute(
-        f"""
-        WITH {_EVENTS_2W}
-        SELECT wk, count(*) AS n, count(fb.thumbs) AS n_thumbs, coalesce(sum(fb.thumbs), 0),
-               count_if(fb.negative), count_if(fb.explicit), count_if(ev.status = 'error'),
-               quantile_cont(ev.latency_ms, 0.5), quantile_cont(ev.latency_ms, 0.95),
-               sum(ev.cost_usd)
-        FROM ev LEFT JOIN fb USING (event_id) GROUP BY wk
-        """,
-        _two_weeks(ctx),
-    ).fetchall()
-    by = {r[0]: r[1:] for r in rows}
-    zero = (0, 0, 0, 0, 0, 0, None, None, None)
-    cur, prev = by.get("cur", zero), by.get("prev", zero)
-    n, nt, up, neg, expl, err = (int(x) for x in cur[:6])
-    n0, nt0, up0, neg0, expl0, err0 = (int(x) for x in prev[:6])
-    lv = ctx.level
-    out = [
-        Metric("volume", "LLM events", "count", float(n), n, None, None, float(n0), n0, None,
-               "not tested"),
-        rate_metric("thumbs_up_rate", "Thumbs-up rate", up, nt, up0, nt0, True, lv),
-        rate_metric("negative_rate", "Negative-signal rate", neg, n, neg0, n0, False, lv),
-        rate_metric("error_rate", "Error rate", err, n, err0, n0, False, lv),
-        rate_metric("coverage", "Feedback coverage", expl, n, expl0, n0, True, lv),
-    ]
-    # Coverage is reported, not judged: more votes is not better quality.
-    out[-1] = _untested(out[-1])
-    for key, label, idx in (("latency_p50", "Latency p50", 6), ("latency_p95", "Latency p95", 7)):
-        out.append(Metric(key, label, "ms", _f(cur[idx]), n, None, None, _f(prev[idx]), n0, None,
-                          "not tested", False))
-    out.append(Metric("cost", "Cost", "usd", _f(cur[8]), n, None, None, _f(prev[8]), n0, None,
-                      "not tested", False))
-    scores = ctx.con.execute(
-        f"""
-        WITH {_EVENTS_2W}
-        SELECT f.name, ev.wk, count(*), avg(f.value), var_samp(f.value)
-        FROM feedback f JOIN ev USING (event_id)
-        WHERE f.kind = 'score' AND f.value IS NOT NULL
-        GROUP BY ALL ORDER BY f.name
-        """,
-        _two_weeks(ctx),
-    ).fetchall()
-    by_score: dict[str, dict[str, tuple]] = {}
-    for name, wk, cnt, mean, var in scores:
-        by_score.setdefault(name, {})[wk] = (int(cnt), mean, var)
-    for name, weeks in by_score.items():
-        out.append(mean_metric(f"score_{name}", f"Mean {name} score",
-                               weeks.get("cur", (0, None, None)),
-                               weeks.get("prev", (0, None, None)), lv))
-    return _bh_headline(out, lv), (
-        "warehouse SQL (report_sections); verdicts Benjamini–Hochberg across the headline's "
-        "tested metrics, so a quiet week is not flagged by chance one metric in twenty"
+    """The trends headline (models.trends) for this week against the previous one."""
+    from models import trends
+
+    periods = _periods(ctx)
+    counts = trends.period_counts(ctx.con, ctx.flt, periods)
+    scores = trends.period_scores(ctx.con, ctx.flt, periods)
+    rows = trends.headline(counts, scores, alpha=ctx.level, min_n=MIN_N)
+    by_period = {r["period"]: r for r in counts.iter_rows(named=True)}
+    cur, prev = by_period.get("current", {}), by_period.get("previous", {})
+    n, n0 = int(cur.get("events") or 0), int(prev.get("events") or 0)
+    out = [Metric("volume", "LLM events", "count", float(n), n, None, None, float(n0), n0,
+                  None, "not tested")]
+    for r in rows:
+        unit = "rate" if r.kind == "rate" else _UNITS.get(r.key, "mean")
+        judged = r.better is not None
+        verdict = trends.judgement(r.vs_previous, r.better)
+        out.append(Metric(
+            key=r.key, label=r.label, unit=unit, value=r.current.value, n=r.current.n,
+            lo=r.current.lo, hi=r.current.hi, prev_value=r.previous.value,
+            prev_n=r.previous.n, p_value=r.vs_previous.p_value,
+            verdict=_VERDICTS.get(verdict, verdict) if judged or verdict == stats.TOO_LITTLE
+            else "not judged",
+            higher_is_better=None if not judged else r.better == trends.BETTER_UP,
+        ))
+    for key, label, col in (("latency_p50", "Latency p50", "latency_p50"),
+                            ("latency_p95", "Latency p95", "latency_p95"),
+                            ("cost_total", "Cost", "cost_total")):
+        unit = "usd" if key == "cost_total" else "ms"
+        out.append(Metric(key, label, unit, _f(cur.get(col)), n, None, None, _f(prev.get(col)),
+                          n0, None, "not tested"))
+    return _bh_headline(out, ctx.level), (
+        "models.trends headline over trend_facts, this week vs the previous; verdicts "
+        "Benjamini–Hochberg across the judged headline metrics, so a quiet week is not "
+        "flagged by chance one metric in twenty"
     )
 
 
 def _bh_headline(metrics: list[Metric], level: float) -> list[Metric]:
     from dataclasses import replace
 
-    tested = [i for i, m in enumerate(metrics) if m.p_value is not None]
+    tested = [i for i, m in enumerate(metrics)
+              if m.p_value is not None and m.higher_is_better is not None]
     qs = bh([metrics[i].p_value for i in tested], level)
     out = list(metrics)
     for i, q in zip(tested, qs, strict=True):
@@ -225,116 +188,123 @@ def _bh_headline(metrics: list[Metric], level: float) -> list[Metric]:
     return out
 
 
-def _untested(m: Metric) -> Metric:
-    from dataclasses import replace
-
-    return replace(m, verdict="not tested", p_value=None, higher_is_better=None)
-
-
 def _f(x: object) -> float | None:
     return None if x is None else float(x)  # type: ignore[arg-type]
 
 
+def _segment_key(row: dict) -> tuple[str, str]:
+    """A stable key (what notes attach to) and a readable label for a 'what moved' row."""
+    dims = row["dims"]
+    if dims == "cluster":
+        label = row.get("cluster_label") or f"cluster {row['cluster_id']}"
+        return f"cluster={row['cluster_id']}", f"cluster {label}"
+    if dims == "model":
+        return f"model={row['model']}", f"model {row['model']}"
+    if dims == "prompt version":
+        return f"prompt_version={row['prompt_version']}", f"prompt version {row['prompt_version']}"
+    if dims == "tag":
+        return f"tag={row['tag']}", f"tag {row['tag']}"
+    key = f"model={row['model']}&prompt_version={row['prompt_version']}&tag={row['tag']}"
+    return key, f"{row['tag']} on {row['model']} · prompt {row['prompt_version']}"
+
+
 def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], int, str]:
-    """Segments (tag, model, prompt version) whose rates changed week over week, BH-corrected."""
-    rows = ctx.con.execute(
-        f"""
-        WITH {_EVENTS_2W},
-        seg AS (
-            SELECT 'tag' AS dim, unnest(tags) AS val, event_id, wk, status FROM ev
-            UNION ALL SELECT 'model', model, event_id, wk, status FROM ev WHERE model IS NOT NULL
-            UNION ALL SELECT 'prompt_version', prompt_version, event_id, wk, status FROM ev
-                WHERE prompt_version IS NOT NULL
-        )
-        SELECT dim, val,
-               count(*) FILTER (WHERE wk = 'cur'), count(*) FILTER (WHERE wk = 'prev'),
-               count(fb.thumbs) FILTER (WHERE wk = 'cur'),
-               count(fb.thumbs) FILTER (WHERE wk = 'prev'),
-               coalesce(sum(fb.thumbs) FILTER (WHERE wk = 'cur'), 0),
-               coalesce(sum(fb.thumbs) FILTER (WHERE wk = 'prev'), 0),
-               count_if(fb.negative AND wk = 'cur'), count_if(fb.negative AND wk = 'prev'),
-               count_if(status = 'error' AND wk = 'cur'),
-               count_if(status = 'error' AND wk = 'prev'),
-               any_value((SELECT count(*) FROM ev WHERE wk = 'cur')),
-               any_value((SELECT count(*) FROM ev WHERE wk = 'prev'))
-        FROM seg LEFT JOIN fb USING (event_id)
-        WHERE val IS NOT NULL
-        GROUP BY dim, val ORDER BY dim, val
-        """,
-        _two_weeks(ctx),
-    ).fetchall()
-    tests: list[tuple] = []
-    for dim, val, n, n0, nt, nt0, up, up0, neg, neg0, err, err0, total, total0 in rows:
-        if n == total and n0 == total0:
-            continue  # a segment holding all the traffic is the headline, not a segment
-        for metric, k, m, k0, m0 in (
-            ("thumbs_up_rate", up, nt, up0, nt0),
-            ("negative_rate", neg, n, neg0, n0),
-            ("error_rate", err, n, err0, n0),
-        ):
-            if min(m, m0) < MIN_N:
-                continue
-            p = two_proportion_p(int(k), int(m), int(k0), int(m0))
-            tests.append((dim, val, metric, int(k), int(m), int(k0), int(m0), int(n), p))
-    qs = bh([t[-1] for t in tests])
+    """Flagged segments of "what moved" (models.trends_moved) for the rate metrics that say
+    something about quality, this week against the previous one."""
+    from models import trends
+    from models import trends_moved as moved
+    from models.filters import where_sql
+
+    periods = _periods(ctx)
+    current, previous = periods[0], periods[1]
+    tested = 0
+    candidates: list[tuple[dict, str]] = []
+    for metric_key in SEGMENT_METRICS:
+        m = trends.metric(metric_key)
+        counts = moved.segment_counts(ctx.con, ctx.flt, metric_key, current, previous)
+        result = moved.what_moved(counts, better=m.better, alpha=ctx.level, min_n=MIN_N)
+        tested += result.n_tested
+        flagged = [r for r in result.table.iter_rows(named=True) if r["flagged"]]
+        models = result.table.filter(result.table["dims"] == "model")
+        totals = (int(models["n"].sum() or 0), int(models["n_ref"].sum() or 0))
+        candidates += _dedupe(flagged, metric_key, totals)
     regressions: list[SegmentMove] = []
     improvements: list[SegmentMove] = []
-    start, end = week_bounds(ctx.week)
-    for (dim, val, metric, k, m, k0, m0, n, p), q in zip(tests, qs, strict=True):
-        if q >= ctx.level:
-            continue
-        label, higher_is_better = SEGMENT_METRICS[metric]
-        value, prev = k / m, k0 / m0
-        if value == prev:
-            continue
-        better = (value > prev) == higher_is_better
-        lo, hi = wilson(k, m)
-        flt = _segment_filter(dim, val, start.date(), (end.date()))
+    for row, metric_key in candidates:
+        m = trends.metric(metric_key)
+        key, label = _segment_key(row)
+        flt = moved.segment_filter(row, ctx.flt, current)
+        where, params = where_sql(flt)
+        mix_where, mix_params = where_sql(flt.with_(start=None, end=None))
+        improvement = row["verdict"] == "better"
         move = SegmentMove(
-            key=f"{dim}={val}", label=f"{dim.replace('_', ' ')} {val}", metric=metric,
-            metric_label=label, value=value, prev_value=prev, n=m, prev_n=m0, lo=lo, hi=hi,
-            p_value=p, q_value=q, direction="improvement" if better else "regression",
-            impact=abs(value - prev) * n,
+            key=key, label=label, metric=metric_key, metric_label=m.label,
+            value=row["rate"], prev_value=row["rate_ref"], n=row["n"], prev_n=row["n_ref"],
+            lo=wilson(row["x"], row["n"])[0], hi=wilson(row["x"], row["n"])[1],
+            p_value=row["p_value"], q_value=row["q_value"],
+            direction="improvement" if improvement else "regression",
+            impact=abs(row["impact"] or 0.0),
             explorer_url=explorer_url(ctx.base_url, flt.to_query_string()),
         )
-        (improvements if better else regressions).append(move)
-    regressions = sorted(regressions, key=lambda s: -s.impact)[: ctx.top]
-    improvements = sorted(improvements, key=lambda s: -s.impact)[: ctx.top]
-    regressions = [_with_examples(ctx, s) for s in regressions]
-    improvements = [_with_examples(ctx, s) for s in improvements]
-    source = "warehouse SQL (report_sections), BH across segments"
-    return regressions, improvements, len(tests), source
+        move = _with_examples(ctx, move, (where, params), (mix_where, mix_params))
+        (improvements if improvement else regressions).append(move)
+    regressions = _top_segments(regressions, ctx.top)
+    improvements = _top_segments(improvements, ctx.top)
+    return regressions, improvements, tested, (
+        "models.trends_moved 'what moved' per metric (thumbs-up, negative signals, errors), "
+        "this week vs the previous, Fisher exact tests, Benjamini–Hochberg across all segments "
+        "of a metric"
+    )
 
 
-def _segment_filter(dim: str, val: str, start, end_excl) -> EventFilter:
-    import datetime as dt
+def _dedupe(rows: list[dict], metric_key: str, totals: tuple[int, int]
+            ) -> list[tuple[dict, str]]:
+    """Drop flagged rows that repeat another's claim: a segment holding all the traffic (that
+    is the headline), the same traffic under another name (identical counts), or a model ×
+    prompt × tag combination whose tag is itself flagged."""
+    seen: set[tuple] = set()
+    tags = {r["tag"] for r in rows if r["dims"] == "tag"}
+    out = []
+    for r in rows:
+        counts = (r["n"], r["x"], r["n_ref"], r["x_ref"])
+        if (r["n"], r["n_ref"]) == totals or counts in seen:
+            continue
+        if r["dims"] == "model × prompt version × tag" and r["tag"] in tags:
+            continue
+        seen.add(counts)
+        out.append((r, metric_key))
+    return out
 
-    flt = EventFilter(start=start, end=end_excl - dt.timedelta(days=1))
-    if dim == "tag":
-        return flt.with_(tags=(val,))
-    if dim == "model":
-        return flt.with_(models=(val,))
-    return flt.with_(prompt_versions=(val,))
+
+def _top_segments(moves: list[SegmentMove], top: int) -> list[SegmentMove]:
+    """The `top` segments with the largest impact, all their flagged metrics kept together."""
+    best: dict[str, float] = {}
+    for s in moves:
+        best[s.key] = max(best.get(s.key, 0.0), s.impact)
+    keep = sorted(best, key=lambda k: -best[k])[:top]
+    rank = {k: i for i, k in enumerate(keep)}
+    return sorted((s for s in moves if s.key in rank), key=lambda s: (rank[s.key], -s.impact))
 
 
-def _with_examples(ctx: Context, s: SegmentMove) -> SegmentMove:
+def _with_examples(ctx: Context, s: SegmentMove, where: tuple, mix_where: tuple) -> SegmentMove:
     from dataclasses import replace
 
-    dim, _, val = s.key.partition("=")
-    now, before = model_mix(ctx, DIMENSIONS[dim], [val])
-    return replace(s, examples=tuple(worst_examples(ctx, DIMENSIONS[dim], [val])),
+    now, before = model_mix(ctx, *mix_where)
+    return replace(s, examples=tuple(worst_examples(ctx, *where)),
                    models_now=now, models_before=before)
 
 
 def model_mix(ctx: Context, condition: str, params: list[object]) -> tuple[str, str]:
     """Which models served the matching events this week and the previous one ('m 80%, …')."""
+    start, end = week_bounds(ctx.week)
+    prev_start, _ = week_bounds(ctx.prev)
     rows = ctx.con.execute(
         f"""
         SELECT e.ts >= ? AS cur, coalesce(e.model, '?') AS model, count(*) AS n
-        FROM events e WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ? AND ({condition})
+        FROM events e WHERE ({condition}) AND e.ts >= ? AND e.ts < ?
         GROUP BY ALL ORDER BY cur, n DESC, model
         """,
-        [*_two_weeks(ctx), *params],
+        [start, *params, prev_start, end],
     ).fetchall()
     out = []
     for week in (True, False):
@@ -445,6 +415,7 @@ def clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
     for (tag, k, k0, n, n0, _p), q in zip(tests, bh([t[-1] for t in tests]), strict=True):
         if q < ctx.level:
             items.append((tag, "growing", k, k0, n, n0, q))
+    items = _drop_nested(ctx, sorted(items, key=lambda i: (i[1] != "new", -i[2])))
     out = []
     for tag, status, k, k0, n, n0, q in items:
         share, prev = k / n, (k0 / n0 if n0 else None)
@@ -463,6 +434,27 @@ def clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
         f"tags as topics (no cluster analysis used): this week vs the previous "
         f"{REFERENCE_WEEKS} weeks, BH across tags"
     )
+
+
+def _drop_nested(ctx: Context, items: list[tuple]) -> list[tuple]:
+    """Keep a tag only if most of its events this week are not already under a kept tag
+    (an intent inside a topic tells the same story twice)."""
+    if len(items) < 2:
+        return items
+    start, end = week_bounds(ctx.week)
+    rows = ctx.con.execute(
+        f"SELECT e.tags FROM events e WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ? "
+        "AND list_has_any(e.tags, ?::VARCHAR[])",
+        [start, end, [i[0] for i in items]],
+    ).fetchall()
+    kept: list[tuple] = []
+    for item in items:
+        tag = item[0]
+        with_tag = [set(r[0]) for r in rows if tag in r[0]]
+        covered = sum(1 for tags in with_tag if any(k[0] in tags for k in kept))
+        if not with_tag or covered < 0.9 * len(with_tag):
+            kept.append(item)
+    return kept
 
 
 def _days(n: int):

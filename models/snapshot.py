@@ -26,7 +26,6 @@ from models.report import (
     from_dict,
     report_numbers,
     to_dict,
-    week_bounds,
 )
 
 
@@ -123,6 +122,11 @@ def generate_and_freeze(
     con: duckdb.DuckDBPyConnection, week: str, *, created_by: str | None = None, **options
 ) -> FrozenReport:
     """Build the week's report and freeze it in one go, on one (writable) connection."""
+    from ingest import derived
+
+    # A writer that skipped the refresh would leave trend_facts behind the events it froze.
+    if derived.is_stale(con):
+        derived.refresh(con)
     report = build_report(con, week, **options)
     report_id = freeze(con, report, created_by=created_by)
     return reopen(con, report_id)
@@ -186,19 +190,20 @@ def compare(con: duckdb.DuckDBPyConnection, report_id: int, fresh: Report) -> Re
             changes.append(NumberChange(key, b.label, b.value, None, b.n, None, "gone"))
         elif not _same(b.value, a.value) or (b.n or 0) != (a.n or 0):
             changes.append(NumberChange(key, a.label, b.value, a.value, b.n, a.n, "changed"))
-    from models.report_sections import BASE_SQL
+    from models.report_sections import week_event_ids
 
-    start, end = week_bounds(fresh.week)
-    prev_start, _ = week_bounds(fresh.prev_week)
+    now_ids = pl.DataFrame({"event_id": [i for i, _ in week_event_ids(con, fresh.week)]},
+                           schema={"event_id": pl.Utf8})
+    con.register("_report_now_ids", now_ids)
     added = con.execute(
-        f"""
-        SELECT count(*) FROM events e
-        WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ?
-          AND e.event_id NOT IN (
-              SELECT event_id FROM report_events WHERE report_id = ? AND role <> 'example')
+        """
+        SELECT count(*) FROM _report_now_ids n
+        WHERE n.event_id NOT IN (
+            SELECT event_id FROM report_events WHERE report_id = ? AND role <> 'example')
         """,
-        [prev_start, end, report_id],
+        [report_id],
     ).fetchall()[0][0]
+    con.unregister("_report_now_ids")
     removed = con.execute(
         """
         SELECT count(*) FROM report_events r

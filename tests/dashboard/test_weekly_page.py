@@ -100,16 +100,16 @@ def test_freeze_then_reopen_frozen_with_diff(planted, monkeypatch):
     assert any("Frozen report #1" in c.value for c in at.caption)
     # live tab first, then the past-reports tab: the last headline table is the frozen one
     live, past = [d.value for d in at.dataframe if "metric" in d.value.columns][-2:]
-    row = past[past["metric"] == "Thumbs-up rate"]
-    live_row = live[live["metric"] == "Thumbs-up rate"]
-    frozen_thumbs = next(m for m in frozen.report.headline if m.key == "thumbs_up_rate")
+    row = past[past["metric"] == "Thumbs-up rate (of voted events)"]
+    live_row = live[live["metric"] == "Thumbs-up rate (of voted events)"]
+    frozen_thumbs = next(m for m in frozen.report.headline if m.key == "thumbs_up")
     assert list(row["n"]) == [frozen_thumbs.n]  # the frozen n, not today's
     assert list(live_row["n"]) == [frozen_thumbs.n + 40]
     at.toggle(key="weekly_diff").set_value(True).run()
     assert not at.exception and not at.error
     assert any("40 feedback rows" in m.value for m in at.markdown)
     diff = next(d.value for d in at.dataframe if "change" in d.value.columns)
-    assert "headline/thumbs_up_rate" in list(diff["key"])
+    assert "headline/thumbs_up" in list(diff["key"])
 
 
 def test_empty_warehouse_says_what_to_do(db_path, monkeypatch):

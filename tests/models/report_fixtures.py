@@ -54,6 +54,9 @@ def plant(con: duckdb.DuckDBPyConnection, *, per_group: int = 400, seed: int = 7
 
 
 def insert(con: duckdb.DuckDBPyConnection, events: list[dict], feedback: list[dict]) -> None:
+    """Insert rows as a loader would, derived tables (trend_facts) refreshed after."""
+    from ingest import derived
+
     if events:
         frame = pl.DataFrame(events)
         con.register("_ev", frame)
@@ -66,3 +69,4 @@ def insert(con: duckdb.DuckDBPyConnection, events: list[dict], feedback: list[di
         cols = ", ".join(frame.columns)
         con.execute(f"INSERT INTO feedback ({cols}) SELECT {cols} FROM _fb")
         con.unregister("_fb")
+    derived.refresh(con)

@@ -49,8 +49,11 @@ def test_regression_week_leads_with_the_planted_regression(ro):
     assert "gpt-4.1-mini" in report.summary[0]  # the model switch behind it is named
     top = report.regressions[0]
     assert top.key == "tag=intent:billing"
-    assert top.value < top.prev_value
-    assert top.q_value < 0.05
+    billing = {s.metric: s for s in report.regressions if s.key == top.key}
+    assert billing["thumbs_up"].value < billing["thumbs_up"].prev_value
+    assert billing["negative"].value > billing["negative"].prev_value
+    assert all(s.q_value < 0.05 for s in billing.values())
+    assert billing["thumbs_up"].models_now == "gpt-4.1-mini 100%"
     # untouched groups are not flagged
     flagged = {s.key for s in (*report.regressions, *report.improvements)}
     assert "tag=intent:shipping" not in flagged and "tag=intent:account" not in flagged
@@ -93,7 +96,7 @@ def test_headline_numbers_agree_with_reference_implementations(ro):
 
     n, up = thumbs(start, end)
     n0, up0 = thumbs(prev_start, start)
-    m = {x.key: x for x in report.headline}["thumbs_up_rate"]
+    m = {x.key: x for x in report.headline}["thumbs_up"]
     assert m.n == n and m.value == pytest.approx(up / n)
     lo, hi = proportion_confint(up, n, method="wilson")
     assert (m.lo, m.hi) == (pytest.approx(lo), pytest.approx(hi))

@@ -67,13 +67,13 @@ def test_reopen_gives_identical_numbers_after_late_data(planted):
         diff = snapshot.compare(con, frozen.report_id, fresh)
     old = {m.key: m for m in frozen.report.headline}
     new = {m.key: m for m in fresh.headline}
-    assert new["thumbs_up_rate"].n == old["thumbs_up_rate"].n + 25
+    assert new["thumbs_up"].n == old["thumbs_up"].n + 25
     changes = {c.key: c for c in diff.changes}
-    thumbs = changes["headline/thumbs_up_rate"]
-    assert thumbs.before == pytest.approx(old["thumbs_up_rate"].value)
-    assert thumbs.after == pytest.approx(new["thumbs_up_rate"].value)
+    thumbs = changes["headline/thumbs_up"]
+    assert thumbs.before == pytest.approx(old["thumbs_up"].value)
+    assert thumbs.after == pytest.approx(new["thumbs_up"].value)
     assert changes["events/n"].after - changes["events/n"].before == 7
-    assert "headline/error_rate" in changes
+    assert "headline/error" in changes
     assert diff.events_added == 7 and diff.events_removed == 0
     assert diff.late_feedback == 25
     assert not diff.unchanged
@@ -121,7 +121,7 @@ def test_cli_freezes_reopens_and_diffs(planted, tmp_path):
     assert "Frozen report #1" in res.output
     assert "## What changed since the meeting" in res.output
     assert "10 late feedback rows" in res.output
-    assert "| Thumbs-up rate |" in res.output
+    assert "| Thumbs-up rate (of voted events) |" in res.output
     res = runner.invoke(app, ["report", "--list", "--db", str(planted)])
     assert res.exit_code == 0 and f"#1  {REGRESSION_WEEK}" in res.output
     res = runner.invoke(app, ["report", "--week", REGRESSION_WEEK, "--no-freeze",
