@@ -9,6 +9,7 @@ instead of a traceback.
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
 from dashboard import cache, nav
 from dashboard.filters_ui import sidebar_filter
@@ -60,6 +61,29 @@ pages = {
     ],
 }
 
+
+def _require_login() -> None:
+    """When `[auth]` is configured in secrets.toml, only signed-in users get past this point.
+
+    Streamlit's OIDC login (st.login) does the work; see docs/serving.md. Without `[auth]` the
+    app is open to whoever can reach it, which is why it binds localhost by default.
+    """
+    try:
+        configured = "auth" in st.secrets
+    except StreamlitSecretNotFoundError:
+        configured = False
+    if not configured:
+        return
+    if not st.user.get("is_logged_in", False):
+        st.title("reviewdeck")
+        st.info("Sign in to see the quality review.", icon=":material/lock:")
+        st.button("Sign in", on_click=st.login, type="primary", key="app_login")
+        st.stop()
+    st.sidebar.caption(f"Signed in as {st.user.get('email') or st.user.get('name') or 'user'}")
+    st.sidebar.button("Sign out", on_click=st.logout, key="app_logout")
+
+
+_require_login()
 page = st.navigation(pages)
 if not Path(cache.db_path()).exists():
     st.info(

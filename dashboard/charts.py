@@ -19,7 +19,9 @@ def volume_by_model(frame: pl.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %d")),
             y=alt.Y("sum(events):Q", title="events"),
-            color=alt.Color("model:N", title="model", legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "model:N", title=None, legend=alt.Legend(orient="bottom", columns=2, labelLimit=260)
+            ),
             tooltip=[
                 alt.Tooltip("day:T", format="%Y-%m-%d"),
                 "model:N",

@@ -30,9 +30,11 @@ def explorer_params(flt: EventFilter, event_id: str | None = None) -> dict[str, 
     return params
 
 
-def link_to_explorer(flt: EventFilter, label: str, *, key: str | None = None) -> None:
+def link_to_explorer(
+    flt: EventFilter, label: str, *, key: str | None = None, icon: str = ":material/manage_search:"
+) -> None:
     """A link that opens the events explorer filtered to the events behind a number."""
-    st.page_link(page_file(EXPLORER), label=label, query_params=explorer_params(flt))
+    st.page_link(page_file(EXPLORER), label=label, icon=icon, query_params=explorer_params(flt))
 
 
 def open_explorer(flt: EventFilter, event_id: str | None = None) -> None:

@@ -116,3 +116,19 @@ def test_missing_warehouse_points_to_the_demo(tmp_path, monkeypatch):
     assert not at.exception and not at.error
     assert any("reviewdeck demo" in i.value for i in at.info)
     assert not (tmp_path / "nothing-here.duckdb").exists()
+
+
+def test_configured_login_hides_the_app_until_signed_in(seeded, monkeypatch):
+    monkeypatch.setenv("REVIEWDECK_DB", str(seeded))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "test-secret",
+        "client_id": "reviewdeck",
+        "client_secret": "x",
+        "server_metadata_url": "https://idp.invalid/.well-known/openid-configuration",
+    }
+    at.run()
+    assert not at.exception
+    assert not at.metric
+    assert [b.key for b in at.button] == ["app_login"]
