@@ -257,10 +257,11 @@ def write_lines(s: Sample, path: Path) -> LinesResult:
                 chars += len(answer)
             else:
                 latency = elat
+                # No output, token counts or TTFT: the keys are left out rather than null,
+                # as ingest/native_event.schema.json does not allow null for them.
                 body = (
-                    f'"output_messages":null,"input_text":{text_j},"output_text":null,'
-                    f'"params":{frag.params[k]},"tokens_in":null,"tokens_out":null,'
-                    f'"cost_usd":0.0,"latency_ms":{latency},"ttft_ms":null,{frag.error[etype]}'
+                    f'"input_text":{text_j},"output_text":null,"params":{frag.params[k]},'
+                    f'"cost_usd":0.0,"latency_ms":{latency},{frag.error[etype]}'
                 )
             if is_last:
                 sessions.pop(sess, None)

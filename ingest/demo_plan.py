@@ -49,7 +49,7 @@ LATENCY: dict[str, tuple[float, float]] = {
 
 # (a) model switch: the billing group loses quality under the new model, nothing else moves.
 SWITCH_GROUP = "billing"
-SWITCH_QUALITY_AFTER = 0.55
+SWITCH_QUALITY_AFTER = 0.52
 # (b) prompt change orbit-support v3 -> v4 improves troubleshooting, nothing else moves.
 PROMPT_NAME = "orbit-support"
 PROMPT_OLD, PROMPT_NEW = "v3", "v4"
@@ -72,7 +72,7 @@ BASE_ERROR_MIX = {
 SPIKE_ERROR_MIX = {"timeout": 0.55, "rate_limit": 0.35, "server_error": 0.10}
 
 # Feedback rates (on ok events).
-VOTE_RATE = 0.08
+VOTE_RATE = 0.09
 JUDGE_RATE = 0.10
 JUDGE_LATE_SHARE = 0.30  # judged events whose scores arrive as separate, late lines
 COPY_RATE = (0.04, 0.20)  # (bad answer, good answer)

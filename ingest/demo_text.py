@@ -81,7 +81,7 @@ CLOSERS: tuple[str, ...] = (
 
 BILLING = Group(
     "billing",
-    0.20,
+    0.22,
     (
         _i("refund_request", 3, (
             "I want a refund for my {plan} subscription",
@@ -328,7 +328,7 @@ SETUP = Group(
 
 TROUBLESHOOTING = Group(
     "troubleshooting",
-    0.20,
+    0.18,
     (
         _i("device_offline", 3, (
             "my {device} is offline {duration}",
