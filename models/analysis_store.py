@@ -319,11 +319,12 @@ def window_vectors(
     """Vectors of a seeded random sample (at most `limit`) of the window's analysed events."""
     text = _text_sql(field)
     table = con.sql(
-        f"SELECT v.vector FROM events e JOIN cluster_members m USING (event_id) "
-        f"JOIN embeddings v ON v.content_hash = md5({text}) AND v.embedder_id = ? "
-        f"WHERE e.ts >= ? AND e.ts < ? "
-        f"ORDER BY hash(e.event_id || ?::VARCHAR), e.event_id LIMIT ?",
-        params=[embedder_id, start, end, seed, limit],
+        f"WITH s AS (SELECT e.event_id, md5({text}) AS h FROM events e "
+        f"JOIN cluster_members m USING (event_id) WHERE e.ts >= ? AND e.ts < ? "
+        f"ORDER BY hash(e.event_id || ?::VARCHAR), e.event_id LIMIT ?) "
+        f"SELECT v.vector FROM s JOIN embeddings v ON v.content_hash = s.h "
+        f"AND v.embedder_id = ? ORDER BY s.event_id",
+        params=[start, end, seed, limit, embedder_id],
     ).to_arrow_table()
     return _to_matrix(table, "vector")
 

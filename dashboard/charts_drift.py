@@ -1,0 +1,76 @@
+"""Chart builders of the drift page: frame in, alt.Chart out, nothing else."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+COLOR_TITLES = {"cluster": "Cluster", "window": "Window", "model": "Model",
+                "feedback": "Feedback"}
+
+
+def map_chart(points: pl.DataFrame, color_by: str, height: int = 560) -> alt.Chart:
+    """The UMAP point cloud; hover shows the event's text (as data, rendered by Vega as text)."""
+    n_colors = points["colour"].n_unique() if points.height else 0
+    scale = alt.Scale(scheme="category20") if n_colors > 10 else alt.Scale(scheme="tableau10")
+    legend = alt.Legend(title=COLOR_TITLES.get(color_by, color_by), symbolLimit=40,
+                        labelLimit=220) if n_colors <= 40 else None
+    return (
+        alt.Chart(points)
+        .mark_circle(size=9, opacity=0.55)
+        .encode(
+            x=alt.X("x:Q", axis=None),
+            y=alt.Y("y:Q", axis=None),
+            color=alt.Color("colour:N", scale=scale, legend=legend),
+            tooltip=[
+                alt.Tooltip("text:N", title="Input"),
+                alt.Tooltip("cluster:N", title="Cluster"),
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("day:N", title="Day"),
+            ],
+        )
+        .properties(height=height)
+        .interactive()
+    )
+
+
+def share_chart(shares: pl.DataFrame, highlight: list[int], height: int = 300) -> alt.Chart:
+    """Weekly share of the highlighted clusters (the others summed as 'other')."""
+    if shares.height == 0:
+        return alt.Chart(pl.DataFrame({"week": [], "share": []})).mark_line()
+    data = shares.with_columns(
+        pl.when(pl.col("cluster_id").is_in(highlight))
+        .then(pl.format("#{} {}", pl.col("cluster_id"), pl.col("label")))
+        .otherwise(pl.lit("other clusters"))
+        .alias("series")
+    ).group_by("week", "series").agg(pl.col("share").sum(), pl.col("n").sum()).sort("week")
+    return (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:T", title="Week (Monday, UTC)"),
+            y=alt.Y("share:Q", title="Share of events", axis=alt.Axis(format="%")),
+            color=alt.Color("series:N", title="Cluster", legend=alt.Legend(labelLimit=260)),
+            tooltip=["series:N", alt.Tooltip("week:T"), alt.Tooltip("share:Q", format=".1%"),
+                     "n:Q"],
+        )
+        .properties(height=height)
+    )
+
+
+def model_quality_chart(quality: pl.DataFrame, height: int = 220) -> alt.Chart:
+    """Thumbs-up rate per model and window inside one cluster, with Wilson intervals."""
+    data = quality.filter(pl.col("n_votes") > 0).with_columns(
+        pl.format("{} · {}", pl.col("window"), pl.col("model")).alias("group")
+    )
+    base = alt.Chart(data).encode(y=alt.Y("group:N", title=None, sort=None))
+    bars = base.mark_rule(strokeWidth=3).encode(
+        x=alt.X("up_lo:Q", title="Thumbs-up rate (95% interval)", scale=alt.Scale(domain=[0, 1])),
+        x2="up_hi:Q",
+    )
+    dots = base.mark_point(filled=True, size=60).encode(
+        x="up_rate:Q",
+        tooltip=["window:N", "model:N", "n_votes:Q", alt.Tooltip("up_rate:Q", format=".1%"),
+                 alt.Tooltip("up_lo:Q", format=".1%"), alt.Tooltip("up_hi:Q", format=".1%")],
+    )
+    return (bars + dots).properties(height=height)
