@@ -358,7 +358,9 @@ def run_batch(
         original = originals[eid]
         adapted = adapt_request(opts.model, original.messages,
                                 replay_params(original.params, opts.overrides))
-        result, attempts = call_with_retries(client, opts.model, adapted,
+        # Not streamed: nobody watches the text arrive, and one parsed response costs far less
+        # CPU than a parsed chunk per token (the batch is CPU-bound on a small machine).
+        result, attempts = call_with_retries(client, opts.model, adapted, stream=False,
                                              max_attempts=opts.max_attempts, stop=stop)
         if result.retryable:  # gave up for now: no event, the item stays to retry on resume
             return _ItemResult(eid, "failed", attempts, None, (), 0.0, 0.0, result.error_type)

@@ -254,6 +254,9 @@ class OpenAIStub:
 def _make_handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, keep-alive clients wait
+        # for a delayed ACK (~40 ms) on every request.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             pass  # keep test output clean
@@ -350,27 +353,29 @@ def _make_handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
                                                        "param": None, "code": None}})
             model = str(body.get("model", ""))
             stub._record(kind, model, body, dict(self.headers))
+            # Counted only while "thinking", so a client that already has its answer while
+            # this thread is still closing the socket is not counted twice.
             with stub._lock:
                 stub.in_flight += 1
                 stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
             try:
                 if stub.latency:
                     time.sleep(stub.latency)
-                if not self._authorised():
-                    return self._send_error(401, model)
-                if not stub._known(model):
-                    return self._send_error(404, model)
-                err = stub._take_error(model)
-                if err is not None:
-                    return self._send_error(err.status, model, err.retry_after)
-                if kind == "embeddings":
-                    return self._embeddings(body)
-                if body.get("stream"):
-                    return self._chat_stream(body)
-                return self._chat(body)
             finally:
                 with stub._lock:
                     stub.in_flight -= 1
+            if not self._authorised():
+                return self._send_error(401, model)
+            if not stub._known(model):
+                return self._send_error(404, model)
+            err = stub._take_error(model)
+            if err is not None:
+                return self._send_error(err.status, model, err.retry_after)
+            if kind == "embeddings":
+                return self._embeddings(body)
+            if body.get("stream"):
+                return self._chat_stream(body)
+            return self._chat(body)
 
         # -- payloads --
         def _usage(self, body: dict, text: str, n: int) -> dict[str, Any]:
