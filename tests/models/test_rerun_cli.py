@@ -48,3 +48,43 @@ def test_rerun_cli_text_and_bad_filter(db_path, con, openai_env, monkeypatch, tm
     bad2 = CliRunner().invoke(app, ["rerun", "--model", "gpt-4o", "--where", "sql=1",
                                     "--db", str(db_path)])
     assert bad2.exit_code != 0 and "unknown filter field" in str(bad2.exception or bad2.output)
+
+
+def test_killed_cli_run_resumes_without_redoing(db_path, con, openai_server, tmp_path):  # noqa: F811
+    """A real interruption: the CLI process is killed mid-batch, then the command is rerun."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    insert_many(con, 40)
+    con.close()
+    openai_server.latency = 0.15
+    env = {**os.environ, "REVIEWDECK_ENDPOINT_STUB_BASE_URL": openai_server.base_url,
+           "REVIEWDECK_ENDPOINT_STUB_API_KEY": "sk-stub-test-key-0123456789",
+           "REVIEWDECK_SECRETS": str(tmp_path / "none.toml")}
+    cmd = [sys.executable, "-c", "from dashboard.cli import main; main()", "rerun", "--model",
+           "gpt-4o", "--endpoint", "stub", "--concurrency", "2", "--db", str(db_path), "--json"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while openai_server.count("chat") < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # let a few results be written
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    with connect(db_path, read_only=True) as c:
+        done_before = c.execute("SELECT count(*) FROM rerun_items WHERE status = 'done'"
+                                ).fetchone()[0]
+    assert 0 < done_before < 40
+    calls_before = openai_server.count("chat")
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    out = json.loads(again.stdout)
+    assert out["run"]["done"] == 40 - done_before and out["items"] == {"done": 40}
+    # only the unfinished ones were called again (calls in flight at the kill are lost)
+    assert openai_server.count("chat") - calls_before == 40 - done_before
+    with connect(db_path, read_only=True) as c:
+        n, distinct = c.execute("SELECT count(*), count(DISTINCT rerun_of) FROM events"
+                                " WHERE rerun_of IS NOT NULL").fetchone()
+    assert n == distinct == 40
