@@ -25,7 +25,8 @@ if cache.query(common.filter_choices).min_day is None:
     st.stop()
 
 flt = current_filter()
-tot = cache.query(overview.totals, flt)
+data = cache.query(overview.overview_data, flt)
+tot = data.totals
 if tot.events == 0:
     st.info(
         "No events match the filters in the sidebar. Widen the date range or press "
@@ -59,19 +60,16 @@ if tot.errors:
         key="overview_errors_link",
     )
 
-day = cache.query(overview.daily, flt)
 left, right = st.columns(2)
 with left:
     st.subheader("Volume per day")
-    st.altair_chart(
-        charts.volume_by_model(cache.query(overview.daily_by_model, flt)), width="stretch"
-    )
+    st.altair_chart(charts.volume_by_model(data.daily_by_model), width="stretch")
 with right:
     st.subheader("Error rate per day")
-    st.altair_chart(charts.error_rate(day), width="stretch")
+    st.altair_chart(charts.error_rate(data.daily), width="stretch")
 
 st.subheader("Cost per day")
-st.altair_chart(charts.cost_per_day(day), width="stretch")
+st.altair_chart(charts.cost_per_day(data.daily), width="stretch")
 
 _in_use_columns = {
     "events": st.column_config.NumberColumn("events", format="localized"),
@@ -84,14 +82,14 @@ _in_use_columns = {
 }
 st.subheader("Models in use")
 st.dataframe(
-    cache.query(overview.models_in_use, flt),
+    data.models,
     hide_index=True,
     column_config=_in_use_columns,
     key="overview_models",
 )
 st.subheader("Prompt versions in use")
 st.dataframe(
-    cache.query(overview.prompts_in_use, flt),
+    data.prompts,
     hide_index=True,
     column_config=_in_use_columns,
     key="overview_prompts",

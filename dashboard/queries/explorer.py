@@ -41,24 +41,44 @@ def count_events(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> int:
 def page_of_events(
     con: duckdb.DuckDBPyConnection, flt: EventFilter, offset: int = 0, limit: int = PAGE_SIZE
 ) -> pl.DataFrame:
-    """The newest events first, `limit` of them from `offset`, with a feedback summary each."""
+    """The newest events first, `limit` of them from `offset`, with a feedback summary each.
+
+    Two steps, because DuckDB's top-N would otherwise carry the wide text columns of every
+    matching row: first the page's ids and times (narrow), then the columns of those rows only,
+    with the time range as a constant so DuckDB skips row groups by their min/max.
+    """
     where, params = _where(con, flt)
+    ids = con.execute(
+        f"SELECT e.event_id, e.ts FROM events e WHERE {where}"
+        " ORDER BY e.ts DESC, e.event_id LIMIT ? OFFSET ?",
+        [*params, int(limit), int(offset)],
+    ).fetchall()
+    if not ids:
+        ids_params: list[object] = [None]
+        lo = hi = None
+    else:
+        ids_params = [r[0] for r in ids]
+        lo, hi = min(r[1] for r in ids), max(r[1] for r in ids)
+    marks = ", ".join("?" * len(ids_params))
     return con.sql(
         f"""
         WITH page AS (
             SELECT e.event_id, e.ts, e.kind, e.model, e.prompt_version, e.status,
                    left(e.input_text, 200) AS input, left(e.output_text, 200) AS output,
                    e.tokens_in, e.tokens_out, e.cost_usd, e.latency_ms, e.rerun_of
-            FROM events e WHERE {where}
-            ORDER BY e.ts DESC, e.event_id
-            LIMIT ? OFFSET ?
+            FROM events e
+            WHERE e.ts BETWEEN ? AND ? AND e.event_id IN ({marks})
+        ),
+        fb AS (
+            SELECT f.event_id, string_agg(DISTINCT f.name, ', ' ORDER BY f.name) AS feedback
+            FROM feedback f WHERE f.event_id IN ({marks})
+            GROUP BY f.event_id
         )
-        SELECT page.*,
-               (SELECT string_agg(DISTINCT f.name, ', ' ORDER BY f.name)
-                  FROM feedback f WHERE f.event_id = page.event_id) AS feedback
-        FROM page ORDER BY page.ts DESC, page.event_id
+        SELECT page.*, fb.feedback
+        FROM page LEFT JOIN fb USING (event_id)
+        ORDER BY page.ts DESC, page.event_id
         """,
-        params=[*params, int(limit), int(offset)],
+        params=[lo, hi, *ids_params, *ids_params],
     ).pl()
 
 

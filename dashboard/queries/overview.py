@@ -13,6 +13,10 @@ import polars as pl
 
 from models.filters import EventFilter, where_sql
 
+# The UTC day of an event, by integer arithmetic on the epoch: an order of magnitude faster than
+# date_trunc on a TIMESTAMPTZ (which goes through the time-zone library) at 1M rows.
+DAY_SQL = "DATE '1970-01-01' + (epoch_us(e.ts) // 86400000000)::INTEGER"
+
 
 @dataclass(frozen=True)
 class Totals:
@@ -38,27 +42,26 @@ def totals(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> Totals:
         SELECT count(*), count(*) FILTER (WHERE e.status = 'error'),
                coalesce(sum(e.cost_usd), 0), coalesce(sum(e.tokens_in), 0),
                coalesce(sum(e.tokens_out), 0),
-               quantile_cont(e.latency_ms, 0.5), quantile_cont(e.latency_ms, 0.95),
-               min(e.ts), max(e.ts)
+               quantile_cont(e.latency_ms, [0.5, 0.95]), min(e.ts), max(e.ts)
         FROM events e WHERE {where}
         """,
         params,
     ).fetchall()[0]
-    return Totals(*row)
+    p50, p95 = row[5] or (None, None)
+    return Totals(*row[:5], p50, p95, *row[6:])
 
 
 def daily(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.DataFrame:
-    """One row per UTC day: events, errors, error rate, cost, tokens, median latency."""
+    """One row per UTC day: events, errors, error rate, cost, tokens."""
     where, params = where_sql(flt)
     return con.sql(
         f"""
-        SELECT date_trunc('day', e.ts)::DATE AS day,
+        SELECT {DAY_SQL} AS day,
                count(*) AS events,
                count(*) FILTER (WHERE e.status = 'error') AS errors,
                errors / events AS error_rate,
                coalesce(sum(e.cost_usd), 0) AS cost_usd,
-               coalesce(sum(e.tokens_in), 0) + coalesce(sum(e.tokens_out), 0) AS tokens,
-               quantile_cont(e.latency_ms, 0.5) AS latency_p50_ms
+               coalesce(sum(e.tokens_in), 0) + coalesce(sum(e.tokens_out), 0) AS tokens
         FROM events e WHERE {where}
         GROUP BY ALL ORDER BY day
         """,
@@ -71,7 +74,7 @@ def daily_by_model(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.DataF
     where, params = where_sql(flt)
     return con.sql(
         f"""
-        SELECT date_trunc('day', e.ts)::DATE AS day, coalesce(e.model, '(none)') AS model,
+        SELECT {DAY_SQL} AS day, coalesce(e.model, '(none)') AS model,
                count(*) AS events
         FROM events e WHERE {where}
         GROUP BY ALL ORDER BY day, model
@@ -114,3 +117,27 @@ def models_in_use(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.DataFr
 
 def prompts_in_use(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.DataFrame:
     return in_use(con, flt, "prompt")
+
+
+@dataclass(frozen=True)
+class OverviewData:
+    totals: Totals
+    daily: pl.DataFrame
+    daily_by_model: pl.DataFrame
+    models: pl.DataFrame
+    prompts: pl.DataFrame
+
+
+def overview_data(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> OverviewData:
+    """Everything the Overview page shows, on one connection (one open of the file, not five)."""
+    tot = totals(con, flt)
+    if tot.events == 0:
+        empty = pl.DataFrame()
+        return OverviewData(tot, empty, empty, empty, empty)
+    return OverviewData(
+        tot,
+        daily(con, flt),
+        daily_by_model(con, flt),
+        models_in_use(con, flt),
+        prompts_in_use(con, flt),
+    )
