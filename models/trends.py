@@ -168,22 +168,28 @@ def _mean_columns() -> str:
 def period_counts(
     con: duckdb.DuckDBPyConnection, flt: EventFilter, periods: list[Period]
 ) -> pl.DataFrame:
-    """One row per period: counts for every rate, moments for every mean, latency quantiles."""
+    """One row per period: counts for every rate, moments for every mean, latency quantiles.
+
+    One aggregate per period joined with UNION ALL (periods may overlap: the default baseline
+    holds the previous week), each with its own ts range so DuckDB skips the row groups outside
+    it (trend_facts is written in ts order).
+    """
     where, params = facts_where(flt)
-    values, vparams = _periods_sql(periods)
-    sql = f"""
-        SELECT p.period, count(*) AS events, {_rate_columns()}, {_mean_columns()},
+    one = f"""
+        SELECT ? AS period, count(*) AS events, {_rate_columns()}, {_mean_columns()},
             quantile_cont(t.latency_ms, 0.5) AS latency_p50,
             quantile_cont(t.latency_ms, 0.95) AS latency_p95,
             sum(t.cost_usd) AS cost_total,
             sum(t.fb_user) AS fb_user, sum(t.fb_reviewer) AS fb_reviewer,
             sum(t.fb_judge) AS fb_judge, sum(t.fb_code) AS fb_code
-        FROM trend_facts t JOIN {values} ON t.ts >= p.lo AND t.ts < p.hi
-        WHERE {where} AND t.ts >= ? AND t.ts < ?
-        GROUP BY p.period
+        FROM trend_facts t
+        WHERE t.ts >= ? AND t.ts < ? AND {where}
     """
-    bounds = [day_start(min(p.start for p in periods)), day_start(max(p.end for p in periods))]
-    return con.sql(sql, params=vparams + params + bounds).pl()
+    sql = " UNION ALL ".join([one] * len(periods))
+    all_params: list[object] = []
+    for p in periods:
+        all_params += [p.name, day_start(p.start), day_start(p.end), *params]
+    return con.sql(sql, params=all_params).pl()
 
 
 def period_scores(

@@ -1,0 +1,184 @@
+""""What moved" on 20 demo seeds: how many segments get flagged where nothing was planted.
+
+    python bench/false_flags.py                       # 20 seeds × 50k events, metric 'negative'
+    python bench/false_flags.py --seeds 5 --events 20000 --metric thumbs_up
+
+For each seed the demo generator writes a log, the real loader loads it (cached under
+bench/out/ff_<events>_<seed>.duckdb), and the page's analysis (dashboard.queries.trends.moved:
+every model, prompt version, tag and model × prompt version × tag, Fisher exact per segment,
+Benjamini–Hochberg at q = 0.05 across all of them) runs for every week against the week before.
+
+A tested segment is *touched* in a comparison when its events (either week) include traffic a
+planted change treats differently between the two weeks, read from the truths sidecar: the
+switched group in the switch week and the week after (the switch happens on a Monday morning),
+the prompt-change group likewise, the new topic from its launch on (its share grows weekly), and
+events inside the error-spike window. Every other tested segment is *null*: nothing was planted
+in it, so a flag there is a false flag. Printed: flags on touched segments, false flags on null
+segments, the per-test false-flag rate against the nominal 5%, and the share of all flags that
+are false (the false-discovery proportion BH bounds at 5% in expectation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from dashboard.queries import trends as q  # noqa: E402
+from ingest.db import connect  # noqa: E402
+from models import trends, trends_moved  # noqa: E402
+from models.filters import EventFilter  # noqa: E402
+
+OUT = REPO / "bench" / "out"
+END = dt.date(2026, 11, 15)
+ALPHA = 0.05
+
+
+def build(events: int, seed: int) -> tuple[Path, dict]:
+    from ingest.demo import generate, truths_path
+    from ingest.load_read import Source
+    from ingest.loader import load_source
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    db = OUT / f"ff_{events}_{seed}.duckdb"
+    side = OUT / f"ff_{events}_{seed}.truths.json"
+    if db.exists() and side.exists():
+        return db, json.loads(side.read_text())
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    log = OUT / f"ff_{events}_{seed}.jsonl"
+    res = generate(log, events=events, seed=seed, end_date=END)
+    with connect(db):
+        pass
+    load_source(db, Source(str(log), log))
+    side.write_text(json.dumps(res.truths))
+    log.unlink()
+    truths_path(log).unlink(missing_ok=True)
+    return db, res.truths
+
+
+def _ts(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def affected_sql(truths: dict, week: int) -> tuple[str, list[object]]:
+    """SQL over trend_facts t: does this event carry a planted difference between `week` and
+    the week before?"""
+    p = truths["planted"]
+    parts: list[str] = []
+    params: list[object] = []
+    for key in ("model_switch", "prompt_change"):
+        if week in (p[key]["week"], p[key]["week"] + 1):
+            parts.append("list_contains(t.tags, ?)")
+            params.append(p[key]["affected_tag"])
+    if week >= p["new_topic"]["week"]:
+        parts.append("list_contains(t.tags, ?)")
+        params.append(p["new_topic"]["tag"])
+    spike = p["error_spike"]
+    if week in (spike["week"], spike["week"] + 1):
+        parts.append("(t.ts >= ? AND t.ts < ?)")
+        params += [_ts(spike["start"]), _ts(spike["end"])]
+    return (" OR ".join(parts) or "FALSE"), params
+
+
+def touched_segments(con, truths: dict, week: int, start: dt.date, end: dt.date) -> set:
+    """Keys (dims, model, prompt_version, tag) of segments holding any affected event."""
+    aff, params = affected_sql(truths, week)
+    rows = con.execute(
+        f"""
+        WITH base AS (
+            SELECT coalesce(t.model, '(none)') AS model,
+                coalesce(t.prompt_version, '(none)') AS pv, t.tags, ({aff}) AS aff
+            FROM trend_facts t
+            WHERE t.kind = 'llm' AND t.ts >= ? AND t.ts < ?
+        ),
+        tagged AS (
+            SELECT model, pv, aff,
+                unnest(CASE WHEN len(tags) > 0 THEN tags ELSE ['(no tag)'] END) AS tag
+            FROM base
+        )
+        SELECT 'model', model, NULL, NULL FROM base GROUP BY model HAVING bool_or(aff)
+        UNION ALL
+        SELECT 'prompt version', NULL, pv, NULL FROM base GROUP BY pv HAVING bool_or(aff)
+        UNION ALL
+        SELECT 'tag', NULL, NULL, tag FROM tagged GROUP BY tag HAVING bool_or(aff)
+        UNION ALL
+        SELECT ?, model, pv, tag FROM tagged GROUP BY model, pv, tag HAVING bool_or(aff)
+        """,
+        [*params, trends.day_start(start), trends.day_start(end), trends_moved.COMBO],
+    ).fetchall()
+    return {tuple(r) for r in rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--events", type=int, default=50_000)
+    ap.add_argument("--metric", default="negative", choices=list(trends.RATES))
+    args = ap.parse_args()
+    total = {"tested": 0, "null": 0, "touched": 0, "false": 0, "true": 0, "analyses": 0,
+             "analyses_with_false": 0}
+    examples: list[str] = []
+    t0 = time.perf_counter()
+    for seed in range(args.seeds):
+        db, truths = build(args.events, seed)
+        cal = truths["calendar"]
+        with connect(db, read_only=True) as con:
+            for week in range(2, len(cal) + 1):
+                monday = dt.date.fromisoformat(cal[week - 1]["start"][:10])
+                res = q.moved(con, EventFilter(), args.metric, monday, None, "previous", ALPHA)
+                hit = touched_segments(con, truths, week, monday - dt.timedelta(days=7),
+                                       monday + dt.timedelta(days=7))
+                tags_hit = {k[3] for k in hit if k[0] == "tag"}
+                false_here = 0
+                for r in res.table.filter("tested").iter_rows(named=True):
+                    key = (r["dims"], r["model"], r["prompt_version"], r["tag"])
+                    touched = key in hit or (
+                        r["dims"] == trends_moved.COMBO and r["reference"] != trends_moved.SAME
+                        and r["tag"] in tags_hit)
+                    total["tested"] += 1
+                    total["touched" if touched else "null"] += 1
+                    if r["flagged"]:
+                        if touched:
+                            total["true"] += 1
+                        else:
+                            total["false"] += 1
+                            false_here += 1
+                            if len(examples) < 12:
+                                examples.append(
+                                    f"seed {seed} week {week}: {r['dims']} "
+                                    f"{key[1:]} {r['rate_ref']:.3f} -> {r['rate']:.3f} "
+                                    f"(n {r['n_ref']} -> {r['n']}, q={r['q_value']:.3f})")
+                total["analyses"] += 1
+                total["analyses_with_false"] += bool(false_here)
+        print(f"seed {seed:2d}: cumulative false flags {total['false']}, "
+              f"flags on touched segments {total['true']} ({time.perf_counter() - t0:.0f}s)",
+              flush=True)
+    n_null = max(total["null"], 1)
+    flags = total["true"] + total["false"]
+    print()
+    print(f"metric {args.metric!r}, {args.seeds} seeds × {args.events:,} events, "
+          f"{total['analyses']} week-over-week analyses, BH q = {ALPHA}")
+    print(f"segments tested: {total['tested']:,} ({total['touched']:,} touched by a planted "
+          f"change, {total['null']:,} null)")
+    print(f"flags on touched segments: {total['true']}")
+    print(f"false flags (null segments flagged): {total['false']} — "
+          f"{total['false'] / n_null:.4f} per null test vs nominal {ALPHA} "
+          f"(ratio {total['false'] / n_null / ALPHA:.2f})")
+    print(f"analyses with at least one false flag: {total['analyses_with_false']} of "
+          f"{total['analyses']} ({total['analyses_with_false'] / total['analyses']:.3f})")
+    if flags:
+        print(f"false-discovery proportion: {total['false'] / flags:.3f} (BH bounds its "
+              f"expectation by {ALPHA})")
+    for line in examples:
+        print("  ", line)
+
+
+if __name__ == "__main__":
+    main()
