@@ -51,6 +51,7 @@ class AnalyzeOptions:
     map_points: int = DEFAULT_MAP_POINTS
     reference_weeks: int = 4
     max_spend_usd: float | None = None
+    make_map: bool = True  # False skips UMAP (tests and callers that only need clusters)
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,10 @@ def run_analysis(
     # 7. Map: refit on a stratified sample, or place the new events on the old map.
     ts_us = events["ts"].dt.epoch("us").to_numpy()
     refit_map = full or old_map.height == 0 or prev_map_embedder != embedder_id
-    if refit_map:
+    if not opts.make_map:
+        map_df = pl.DataFrame(schema={"event_id": pl.Utf8, "x": pl.Float32, "y": pl.Float32,
+                                      "fitted": pl.Boolean})
+    elif refit_map:
         week = ts_us // (7 * 86_400 * 1_000_000)
         strata = week * 100_000 + ev_cluster
         pick = projection.stratified_sample(strata, max(opts.map_points, MIN_MAP_POINTS),
@@ -401,7 +405,7 @@ def run_analysis(
         "n_embedded": len(todo), "n_clusters": k, "mode": "full" if full else "incremental",
         "params": {"k": opts.k, "map_points": opts.map_points,
                    "reference_weeks": opts.reference_weeks,
-                   "map_embedder": embedder_id},
+                   "map_embedder": embedder_id if opts.make_map else None},
         "embed_cost_usd": openai_emb.spent_usd if openai_emb is not None else None,
     }
     out = store.AnalysisOutput(run, clusters_df, members, map_df, drift_overall, drift_clusters)
