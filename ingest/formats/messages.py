@@ -142,8 +142,29 @@ def _content(parts: list[Any]) -> tuple[Any, list[dict[str, Any]], list[Message]
     return content, calls, results
 
 
+_SIMPLE_OTEL_KEYS = {"role", "parts", "finish_reason"}
+
+
+def _simple_otel(raw: dict[str, Any]) -> Message | None:
+    """Fast path for the commonest message of big files: OTel `{role, parts: [text…]}`."""
+    if not raw.keys() <= _SIMPLE_OTEL_KEYS or not isinstance(raw.get("parts"), list):
+        return None
+    texts = []
+    for part in raw["parts"]:
+        if not isinstance(part, dict) or part.get("type") != "text" or len(part) != 2:
+            return None
+        texts.append(part.get("content"))
+    role = raw.get("role")
+    if not texts or not isinstance(role, str) or not all(isinstance(t, str) for t in texts):
+        return None
+    return {"role": "system" if role == "developer" else role, "content": "\n".join(texts)}
+
+
 def _message(raw: dict[str, Any]) -> list[Message]:
     """One producer message → one or more chat messages (tool results split out)."""
+    simple = _simple_otel(raw)
+    if simple is not None:
+        return [simple]
     if "message" in raw and isinstance(raw["message"], dict) and "role" not in raw:
         inner = dict(raw["message"])  # gen_ai.choice event, OpenInference, chat choice
         inner.setdefault("role", "assistant")

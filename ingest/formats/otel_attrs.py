@@ -224,6 +224,11 @@ def kind_of(attrs: Attrs, name: str | None = None) -> str | None:
     return None
 
 
+_EVENT_ENVELOPE = {"name", "time", "body", "trace_id", "raw", "event.name", "gen_ai.system"}
+_EVENT_ROLES = {"gen_ai.system.message", "gen_ai.user.message", "gen_ai.assistant.message",
+                "gen_ai.tool.message"}  # fmt: skip
+
+
 def _messages_from_events(events: list[dict[str, Any]]) -> tuple[list, list]:
     """Deprecated per-message events (span events, log records or Pydantic AI's `events`)."""
     inputs, outputs = [], []
@@ -232,12 +237,15 @@ def _messages_from_events(events: list[dict[str, Any]]) -> tuple[list, list]:
             continue
         name = ev.get("event.name") or ev.get("name")
         body = ev.get("body") if isinstance(ev.get("body"), dict) else ev
+        msg = {
+            k: maybe_json(v) if k in ("message", "tool_calls") else v
+            for k, v in body.items()
+            if k not in _EVENT_ENVELOPE
+        }
         if name == "gen_ai.choice":
-            outputs.extend(to_chat(body) or [])
-        elif name in ("gen_ai.system.message", "gen_ai.user.message",
-                      "gen_ai.assistant.message", "gen_ai.tool.message"):  # fmt: skip
-            msg = dict(body)
-            msg.setdefault("event.name", name)
+            outputs.extend(to_chat(msg) or [])
+        elif name in _EVENT_ROLES:
+            msg["event.name"] = name
             inputs.extend(to_chat([msg]) or [])
     return inputs, outputs
 
@@ -377,6 +385,7 @@ _OTEL_PARAMS = {f"gen_ai.request.{k}": _PARAM_RENAMES.get(k, k) for k in (
 )}  # fmt: skip
 _OTEL_PARAMS["gen_ai.openai.request.seed"] = "seed"
 _OTEL_PARAMS["openai.request.service_tier"] = "service_tier"
+_OTEL_PARAMS["gen_ai.openai.request.service_tier"] = "service_tier"
 
 
 def _params(attrs: Attrs) -> dict[str, Any] | None:

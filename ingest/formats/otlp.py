@@ -25,6 +25,7 @@ from ingest.records import ParsedFile, Reject
 _STATUS = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2,
            "UNSET": 0, "OK": 1, "ERROR": 2}  # fmt: skip
 _HEX = set("0123456789abcdefABCDEF")
+_CLASS_REPR = re.compile(r"<class '(?:[\w.]*\.)?(\w+)'>")
 _HEX_ID = re.compile(r"[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?")
 _EVAL_EVENT = "gen_ai.evaluation.result"
 
@@ -156,10 +157,13 @@ def _row_from(
     error_type = row.pop("error_type")
     if code == 2 or error_type:
         row["status"] = "error"
-        row["error_type"] = error_type or (exc or {}).get("exception.type") or "error"
+        error_type = error_type or (exc or {}).get("exception.type") or "error"
+        # Some instrumentations write str(type(exc)): "<class 'openai.NotFoundError'>".
+        match = _CLASS_REPR.fullmatch(str(error_type))
+        row["error_type"] = match.group(1) if match else error_type
         row["error_message"] = message or (exc or {}).get("exception.message")
     else:
-        row["status"] = "ok"
+        row["status"], row["error_type"], row["error_message"] = "ok", None, None
     end = from_unix_nanos(end_ns) if end_ns not in (None, "", 0, "0") else None
     row.update(
         event_id=span_id,
@@ -317,11 +321,14 @@ def _read_log_record(rec, resource, by_span, out: ParsedFile) -> None:
         row["raw"] = {"log_record": rec, "resource": resource}
         out.events.append(row)
     elif isinstance(name, str) and name.startswith("gen_ai.") and span_id:
-        msg = dict(body) if isinstance(body, dict) else {"content": body}
-        msg.update({"name": name, "trace_id": trace_id, "time": time_ns, "raw": rec})
-        msg.setdefault(
-            "gen_ai.system", attrs.get("gen_ai.system") or attrs.get("gen_ai.provider.name")
-        )
+        msg = {
+            "name": name,
+            "body": body if isinstance(body, dict) else {"content": body},
+            "trace_id": trace_id,
+            "time": time_ns,
+            "raw": rec,
+            "gen_ai.system": attrs.get("gen_ai.system") or attrs.get("gen_ai.provider.name"),
+        }
         by_span.setdefault(span_id, []).append(msg)
     else:
         raise ValueError(f"not a GenAI event: {name!r}")
@@ -334,7 +341,62 @@ def _clip(value: Any) -> str:
         return repr(value)[:2000]
 
 
-def read(path: Path, data: bytes) -> ParsedFile:
+_CONTENT = ("input_messages", "output_messages", "input_text", "output_text")
+
+
+def _sibling_docs(path: Path, marker: bytes) -> list[tuple[Path, bytes]]:
+    """OTLP files next to `path` whose first bytes hold `marker` (resourceSpans/resourceLogs)."""
+    found = []
+    folder = path.parent
+    if not folder.is_dir():
+        return found
+    for other in sorted([*folder.glob("*.json"), *folder.glob("*.jsonl")]):
+        if other == path:
+            continue
+        try:
+            with other.open("rb") as fh:
+                if marker not in fh.read(4096):
+                    continue
+            found.append((other, other.read_bytes()))
+        except OSError:
+            continue
+    return found
+
+
+def _join_signals(path: Path, out: ParsedFile) -> None:
+    """An instrumentation writes a call's metrics on the span and its messages as log events
+    (the deprecated per-message events, or operation.details): one row per span needs both, so
+    spans take missing content from the logs files beside them, and a logs file leaves the
+    spans that a traces file beside it holds to that file."""
+    is_traces = any(r.get("raw", {}).get("span") is not None for r in out.events)
+    if is_traces:
+        bare = {r["event_id"]: r for r in out.events if r.get("input_messages") is None}
+        if not bare:
+            return
+        for _, data in _sibling_docs(path, b'"resourceLogs"'):
+            try:
+                logs = read(Path("-"), data, join=False)
+            except InputError:
+                continue
+            for row in logs.events:
+                target = bare.get(row["event_id"])
+                if target is not None:
+                    for key in _CONTENT:
+                        if target.get(key) is None:
+                            target[key] = row.get(key)
+        return
+    span_ids: set[str] = set()
+    for _, data in _sibling_docs(path, b'"resourceSpans"'):
+        try:
+            traces = read(Path("-"), data, join=False)
+        except InputError:
+            continue
+        span_ids.update(r["event_id"] for r in traces.events)
+    if span_ids:
+        out.events = [r for r in out.events if r["event_id"] not in span_ids]
+
+
+def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
     """TracesData / LogsData document, or JSON Lines of them."""
     out = ParsedFile(source_format="otlp")
     text = _decode(path, data)
@@ -351,6 +413,8 @@ def read(path: Path, data: bytes) -> ParsedFile:
             _read_traces_doc(doc, line_no, out)
         else:
             _read_logs_doc(doc, line_no, out)
+    if join:
+        _join_signals(path, out)
     return out
 
 
