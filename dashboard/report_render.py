@@ -255,11 +255,33 @@ def _clusters_html(report: Report) -> str:
     return "".join(parts)
 
 
+def _batches_html(report: Report) -> str:
+    if not report.batches:
+        return ""
+    parts = ["<h3>Batch reruns started this week</h3><table><tr><th>batch</th><th>model</th>"
+             "<th>events</th><th>done</th><th>judge: win / tie / loss</th>"
+             "<th>win rate (95% CI)</th><th>cost before → after</th>"
+             "<th>reviewer verdicts</th></tr>"]
+    for b in report.batches:
+        rate = "" if b.win_rate is None else (
+            f"{_pct(b.win_rate)} ({_pct(b.win_rate_lo)} – {_pct(b.win_rate_hi)})")
+        cost = "" if b.cost_original_usd is None or b.cost_rerun_usd is None else (
+            f"${b.cost_original_usd:.4f} → ${b.cost_rerun_usd:.4f}")
+        parts.append(
+            f"<tr><td>{e(b.batch_id)}<br><span class='muted'>{e(b.where)}</span></td>"
+            f"<td>{e(b.model)}</td><td class='num'>{b.items}</td><td class='num'>{b.done}</td>"
+            f"<td class='num'>{b.wins} / {b.ties} / {b.losses}</td><td class='num'>{e(rate)}</td>"
+            f"<td class='num'>{e(cost)}</td><td>{e(b.verdicts)}</td></tr>"
+        )
+    parts.append("</table>")
+    return "".join(parts)
+
+
 def _reruns_html(report: Report) -> str:
     parts = ["<h2>Reruns this week</h2>"]
     if not report.reruns:
         parts.append("<p>No reruns this week.</p>")
-        return "".join(parts)
+        return "".join(parts) + _batches_html(report)
     parts.append(
         "<table><tr><th>model</th><th>reruns</th><th>originals</th><th>errors</th>"
         "<th>better</th><th>same</th><th>worse</th><th>not judged</th></tr>"
@@ -272,7 +294,7 @@ def _reruns_html(report: Report) -> str:
             f"<td class='num worse'>{r.worse}</td><td class='num muted'>{r.unjudged}</td></tr>"
         )
     parts.append("</table>")
-    return "".join(parts)
+    return "".join(parts) + _batches_html(report)
 
 
 def _notes_html(report: Report) -> str:
@@ -397,6 +419,15 @@ def render_markdown(
                 "|---|---:|---:|---:|---:|---:|---:|"]
         out += [f"| {md(r.model)} | {r.reruns} | {r.errors} | {r.better} | {r.same} | "
                 f"{r.worse} | {r.unjudged} |" for r in report.reruns]
+    if report.batches:
+        out += ["", "Batch reruns started this week:", "",
+                "| batch | model | filter | done | win / tie / loss | win rate (95% CI) |",
+                "|---|---|---|---:|---:|---:|"]
+        out += [f"| {md(b.batch_id)} | {md(b.model)} | {md(b.where)} | {b.done}/{b.items} | "
+                f"{b.wins} / {b.ties} / {b.losses} | "
+                + ("" if b.win_rate is None else
+                   f"{_pct(b.win_rate)} ({_pct(b.win_rate_lo)} – {_pct(b.win_rate_hi)})")
+                + " |" for b in report.batches]
     out += ["", "## Notes and action items", ""]
     if not report.notes:
         out.append("No notes or action items for this week.")

@@ -165,6 +165,29 @@ class RerunRow:
 
 
 @dataclass(frozen=True)
+class RerunBatchItem:
+    """A batch rerun started this week, with the LLM judge's paired outcome."""
+
+    batch_id: str
+    model: str
+    where: str
+    status: str
+    items: int
+    done: int
+    judged: int
+    wins: int
+    ties: int
+    losses: int
+    win_rate: float | None  # wins / (wins + losses)
+    win_rate_lo: float | None
+    win_rate_hi: float | None
+    p_value: float | None  # sign test, wins vs losses
+    cost_original_usd: float | None
+    cost_rerun_usd: float | None
+    verdicts: str  # reviewer verdicts so far, e.g. 'better 3, worse 1'
+
+
+@dataclass(frozen=True)
 class NoteItem:
     note_id: int
     week: str
@@ -200,6 +223,7 @@ class Report:
     sources: tuple[tuple[str, str], ...]  # (section, where its numbers came from)
     level: float = 0.05
     format_version: str = FORMAT_VERSION
+    batches: tuple[RerunBatchItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -226,6 +250,10 @@ def report_numbers(report: Report) -> list[NumberRow]:
     for c in report.clusters:
         rows.append(NumberRow(f"cluster/{c.cluster_id}/{c.status}", f"{c.label} ({c.status})",
                               c.share, c.n))
+    for b in report.batches:
+        for field in ("done", "wins", "ties", "losses"):
+            rows.append(NumberRow(f"batch/{b.batch_id}/{field}", f"batch {b.batch_id}: {field}",
+                                  float(getattr(b, field))))
     for r in report.reruns:
         for field in ("reruns", "better", "same", "worse", "errors"):
             rows.append(NumberRow(f"reruns/{r.model}/{field}", f"reruns with {r.model}: {field}",
@@ -294,11 +322,12 @@ def build_report(
     regressions, improvements, tested, seg_src = sections.segment_moves(ctx)
     clusters, cluster_src = sections.clusters(ctx)
     reruns, rerun_src = sections.reruns(ctx)
+    batches = sections.rerun_batches(ctx)
     notes = tuple(notes_mod.notes_for_week(con, week))
     n_events = sections.count_events(ctx)
 
     summary = _summary(week, prev, n_events, headline, regressions, improvements, clusters,
-                       reruns, tested)
+                       reruns, tested, batches)
     quiet = not (
         regressions or improvements or clusters
         or any(m.verdict in ("better", "worse") and is_quality(m) for m in headline)
@@ -327,6 +356,7 @@ def build_report(
             ("reruns", rerun_src),
         ),
         level=level,
+        batches=tuple(batches),
     )
 
 
@@ -350,11 +380,12 @@ def _summary(
     clusters: list[ClusterItem],
     reruns: list[RerunRow],
     tested: int,
+    batches: list[RerunBatchItem] = (),
 ) -> list[str]:
     """The report's opening lines, most important first: regressions lead."""
-    if n_events == 0:
-        return [f"No LLM events were logged in {week}."]
     lines: list[str] = []
+    if n_events == 0:
+        lines.append(f"No LLM events were logged in {week}.")
     lines += _moves_lines("Regression", regressions)
     for m in headline:
         if m.verdict == "worse" and is_quality(m):
@@ -365,7 +396,7 @@ def _summary(
         if m.verdict == "better" and is_quality(m):
             lines.append(f"{m.label} improved: {_fmt(m, m.prev_value)} → {_fmt(m, m.value)}.")
     lines += _moves_lines("Improvement", improvements)
-    if not lines:
+    if n_events and not lines:
         lines.append(
             f"A quiet week: no headline metric, segment or cluster changed significantly "
             f"against {prev} ({tested} segment comparisons tested, {n_events} events)."
@@ -376,6 +407,14 @@ def _summary(
         worse = sum(r.worse for r in reruns)
         lines.append(f"{n_reruns} reruns this week; reviewers judged {better} better, "
                      f"{worse} worse.")
+    for b in batches:
+        if b.judged:
+            lines.append(
+                f"Batch rerun with {b.model} ({b.where or 'all'}): judge says {b.wins} wins, "
+                f"{b.ties} ties, {b.losses} losses of {b.judged} pairs"
+                + (f", win rate {_pct(b.win_rate)} ({_pct(b.win_rate_lo)}–"
+                   f"{_pct(b.win_rate_hi)})." if b.win_rate is not None else ".")
+            )
     return lines
 
 

@@ -19,6 +19,7 @@ from models.report import (
     ClusterItem,
     Example,
     Metric,
+    RerunBatchItem,
     RerunRow,
     SegmentMove,
     event_url,
@@ -379,12 +380,108 @@ def _clip(text: str | None) -> str:
 
 
 def clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
-    """New and growing topics this week against the previous four weeks.
+    """New and growing clusters and quality drops inside clusters, this week against the
+    previous four weeks, from the stored cluster analysis (models.drift_report,
+    models.cluster_quality). Without an analysis, tags stand in for topics (tag_topics)."""
+    from models import analysis_store
+    from models.trends import has_clusters
 
-    Until a cluster analysis is stored in the warehouse this falls back to tags as topics
-    (a tag never seen in the reference weeks is 'new'; a tag whose share grew significantly,
-    BH-corrected, is 'growing').
-    """
+    if not has_clusters(ctx.con) or analysis_store.last_run(ctx.con) is None:
+        return tag_topics(ctx)
+    return drift_clusters(ctx)
+
+
+def _windows(ctx: Context):
+    import datetime as dt
+
+    from models.drift import Window
+
+    monday = parse_week(ctx.week)
+    reference = Window(monday - dt.timedelta(weeks=REFERENCE_WEEKS), monday - dt.timedelta(days=1))
+    return reference, Window(monday, monday + dt.timedelta(days=6))
+
+
+def drift_clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
+    from models import cluster_quality
+    from models.drift_report import compute_drift
+
+    reference, current = _windows(ctx)
+    drift = compute_drift(ctx.con, reference, current, alpha=ctx.level, seed=ctx.seed)
+    week_flt = ctx.flt.with_(start=current.start, end=current.end)
+    items: list[ClusterItem] = []
+    for c in drift.clusters:
+        s = c.shift
+        if s.status not in ("new", "growing"):
+            continue
+        detail = (
+            f"{s.n_current} events ({100 * s.share_current:.1f}% of the week), none in the "
+            f"previous {REFERENCE_WEEKS} weeks" if s.status == "new" else
+            f"share {100 * s.share_reference:.1f}% → {100 * s.share_current:.1f}% "
+            f"(q={s.p_adjusted:.3g})"
+        )
+        if c.keywords:
+            detail += f"; keywords: {', '.join(c.keywords[:6])}"
+        items.append(_cluster_item(ctx, week_flt, c.cluster_id, c.label, s.status,
+                                   s.share_current, s.share_reference, s.n_current,
+                                   s.p_adjusted, detail))
+    labels = {c.cluster_id: c.label for c in drift.clusters}
+    changes = cluster_quality.quality_change(ctx.con, reference, current, ctx.flt,
+                                             alpha=ctx.level)
+    for r in changes.iter_rows(named=True):
+        drops = []
+        for name, q, before, after, worse in (
+            ("thumbs-up rate", r.get("up_q"), r.get("up_rate_reference"),
+             r.get("up_rate_current"), lambda b, a: a < b),
+            ("negative-signal rate", r.get("negative_q"), r.get("negative_rate_reference"),
+             r.get("negative_rate_current"), lambda b, a: a > b),
+            ("judge score", r.get("judge_q"), r.get("judge_reference"),
+             r.get("judge_current"), lambda b, a: a < b),
+        ):
+            if q is not None and q < ctx.level and before is not None and after is not None \
+                    and worse(before, after):
+                fmt = (lambda v: f"{v:.2f}") if name == "judge score" else \
+                    (lambda v: f"{100 * v:.1f}%")
+                drops.append(f"{name} {fmt(before)} → {fmt(after)} (q={q:.2g})")
+        if not drops:
+            continue
+        cid = int(r["cluster_id"])
+        n = ctx.con.execute(
+            "SELECT count(*) FROM cluster_members m JOIN events e USING (event_id) "
+            "WHERE m.cluster_id = ? AND e.ts >= ? AND e.ts < ?",
+            [cid, *week_bounds(ctx.week)],
+        ).fetchall()[0][0]
+        items.append(_cluster_item(
+            ctx, week_flt, cid, labels.get(cid, f"cluster {cid}"), "quality drop", None, None,
+            int(n), None, "; ".join(drops) + f" against the previous {REFERENCE_WEEKS} weeks",
+        ))
+    order = {"new": 0, "quality drop": 1, "growing": 2}
+    items.sort(key=lambda c: (order[c.status], -c.n))
+    overall = drift.overall
+    return items[: 2 * ctx.top], (
+        f"stored cluster analysis: share tests (BH across clusters) and quality inside "
+        f"clusters, this week vs the previous {REFERENCE_WEEKS} weeks; overall embedding drift "
+        f"{overall.method} p={overall.p_value:.3g}"
+    )
+
+
+def _cluster_item(ctx: Context, week_flt: EventFilter, cluster_id: int, label: str, status: str,
+                  share: float | None, prev_share: float | None, n: int, q: float | None,
+                  detail: str) -> ClusterItem:
+    from models.filters import where_sql
+
+    flt = week_flt.with_(cluster_id=int(cluster_id))
+    where, params = where_sql(flt)
+    return ClusterItem(
+        cluster_id=str(cluster_id), label=label, status=status, share=share,
+        prev_share=prev_share, n=n, p_value=q, detail=detail,
+        explorer_url=explorer_url(ctx.base_url, flt.to_query_string()),
+        examples=tuple(worst_examples(ctx, where, params)),
+    )
+
+
+def tag_topics(ctx: Context) -> tuple[list[ClusterItem], str]:
+    """Tags as topics: a tag never seen in the reference weeks is 'new'; a tag whose share
+    grew significantly (BH across tags) is 'growing'."""
     start, end = week_bounds(ctx.week)
     ref_start, _ = week_bounds(shift_week(ctx.week, -REFERENCE_WEEKS))
     rows = ctx.con.execute(
@@ -484,3 +581,37 @@ def reruns(ctx: Context) -> tuple[list[RerunRow], str]:
     return [RerunRow(*(r[0],), *(int(x) for x in r[1:])) for r in rows], (
         "rerun events (rerun_of set) of the week and their latest reviewer verdicts"
     )
+
+
+def rerun_batches(ctx: Context) -> list[RerunBatchItem]:
+    """Batch reruns started this week (models.rerun_report), with the judge's outcome."""
+    from models.rerun_report import batch_report
+
+    exists = ctx.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'rerun_batches'"
+    ).fetchall()[0][0]
+    if not exists:
+        return []
+    start, end = week_bounds(ctx.week)
+    ids = [r[0] for r in ctx.con.execute(
+        "SELECT batch_id FROM rerun_batches WHERE created_at >= ? AND created_at < ? "
+        "ORDER BY created_at", [start, end]).fetchall()]
+    out = []
+    for batch_id in ids:
+        rep = batch_report(ctx.con, batch_id)
+        if rep is None:
+            continue
+        j = rep.judge
+        out.append(RerunBatchItem(
+            batch_id=batch_id, model=rep.batch.model, where=rep.batch.where_text or "",
+            status=rep.batch.status, items=int(rep.batch.n_items or 0),
+            done=int(rep.item_status.get("done", 0)), judged=j.n if j else 0,
+            wins=j.win.count if j else 0, ties=j.tie.count if j else 0,
+            losses=j.loss.count if j else 0,
+            win_rate=j.win_rate_decisive if j else None,
+            win_rate_lo=j.win_rate_low if j else None, win_rate_hi=j.win_rate_high if j else None,
+            p_value=j.p_value if j else None,
+            cost_original_usd=rep.cost_original_usd, cost_rerun_usd=rep.cost_rerun_usd,
+            verdicts=", ".join(f"{k} {v}" for k, v in sorted(rep.verdicts.items())),
+        ))
+    return out

@@ -94,6 +94,10 @@ def _show(report: Report, key: str) -> None:
                      key=f"{key}_reruns")
     else:
         st.info("No reruns this week.")
+    if report.batches:
+        st.markdown("**Batch reruns started this week** (LLM judge, order-swapped pairs)")
+        st.dataframe([b.__dict__ for b in report.batches], hide_index=True,
+                     key=f"{key}_batches")
     st.caption(" · ".join(md(f"{sec}: {src}") for sec, src in report.sources))
 
 
