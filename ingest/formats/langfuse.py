@@ -163,6 +163,9 @@ def score_row(score: dict[str, Any], target_output: dict[str, str]) -> dict[str,
     name = score.get("name")
     if not name:
         raise ValueError("score has no name")
+    if not score.get("observationId") and not score.get("traceId"):
+        # feedback attaches to an event or a trace; session-only scores have no place yet
+        raise ValueError("score names no observationId or traceId")
     dtype = str(score.get("dataType") or "NUMERIC").upper()
     source = SCORE_SOURCE.get(str(score.get("source") or "API").upper(), "code")
     value = otel_attrs.as_float(score.get("value"))
