@@ -84,4 +84,4 @@ def sources_chart(shares: pl.DataFrame) -> alt.Chart:
         y=alt.Y("source:N", title=None, sort="-x"),
         tooltip=[alt.Tooltip("source:N"), alt.Tooltip("rows:Q", format=","),
                  alt.Tooltip("share:Q", format=".1%")],
-    ).properties(height=140)
+    ).properties(height=200)
