@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dashboard import nav
-from tests.e2e.conftest import assert_no_errors, goto_app, screenshot
+from tests.e2e.conftest import assert_no_errors, error_texts, goto_app, screenshot
 from tests.e2e.seed import HOSTILE_ID, SCRIPT
+from tests.e2e.server import start_server
 
 pytestmark = pytest.mark.browser
 
@@ -42,3 +43,15 @@ def test_event_detail_shows_logged_html_as_text(app_server, browser_page):
     assert page.get_by_text(SCRIPT, exact=False).count() >= 1
     assert page.evaluate("window.__xss === undefined")
     assert page.locator("main img[src='x']").count() == 0
+
+
+def test_every_page_on_demo_data(demo_warehouse, browser_page):
+    """The same check on realistic data, with the analysis tables the drift page draws from."""
+    page = browser_page
+    found = {}
+    with start_server(demo_warehouse) as server:
+        for url_path in PAGES:
+            goto_app(page, f"{server.url}/{'' if url_path == nav.OVERVIEW else url_path}")
+            screenshot(page, f"demo-{url_path}")
+            found[url_path] = error_texts(page) + page.page_errors
+    assert not any(found.values()), {k: v for k, v in found.items() if v}
