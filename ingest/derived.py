@@ -109,7 +109,13 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
 
 def is_stale(con: duckdb.DuckDBPyConnection) -> bool:
     """True when events or feedback were written after the last refresh (a writer that did not
-    call `refresh`), so a page can ask for one instead of showing out-of-date numbers."""
+    call `refresh`, or a warehouse from before migration 004), so a page can ask for one instead
+    of showing out-of-date numbers."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'derived_state'"
+    ).fetchall()[0][0]
+    if not exists:
+        return True
     rows = con.execute(
         """
         SELECT (SELECT max(ingested_at) FROM events), (SELECT max(ingested_at) FROM feedback),

@@ -15,6 +15,7 @@ from dashboard import trends_view as view
 from dashboard.filters_ui import current_filter, should_seed, sync_url
 from dashboard.queries import trends as q
 from ingest import derived
+from ingest.errors import ReviewdeckError
 from models import stats, trends, trends_moved
 
 KEYS = ("trends_week", "trends_compare", "trends_alpha", "trends_metric", "trends_split",
@@ -24,8 +25,13 @@ WIDGETS = tuple(f"{k}_w" for k in KEYS[:7])
 st.title("Feedback trends")
 
 if cache.query(q.is_stale):
-    # A writer added events without refreshing the trend table (the loader always does).
-    cache.write(derived.refresh)
+    # A writer added events without refreshing the trend table (the loader always does), or
+    # the warehouse predates it: a short write brings it up to date (migrating first).
+    try:
+        cache.write(derived.refresh)
+    except ReviewdeckError as exc:
+        st.error(f"The trend table is behind the events and could not be refreshed: {exc}")
+        st.stop()
 
 flt = current_filter()
 weeks = cache.query(q.weeks, flt)

@@ -181,3 +181,18 @@ def test_truths_sidecar_shape_is_what_the_tests_read(demo) -> None:
     json.dumps(truths)
     for key in ("model_switch", "prompt_change", "error_spike"):
         assert truths["planted"][key]["week"] >= 2
+
+
+def test_page_refreshes_a_trend_table_left_behind(tmp_path, monkeypatch) -> None:
+    # A writer that inserts events with plain SQL and no refresh (as tests/e2e/seed.py does).
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        add_events(con, start=W1, n=100)
+        con.execute("INSERT INTO events (event_id, ts, kind, model, status, source_format)"
+                    " SELECT 'late-' || i, ?::TIMESTAMPTZ, 'llm', 'm', 'ok', 'native'"
+                    " FROM range(40) r(i)", [dt.datetime(2026, 10, 13, tzinfo=dt.UTC)])
+    at = _app(path, monkeypatch)
+    _ok(at)
+    assert _metric(at, "Events").value == "40"
+    with connect(path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM trend_facts").fetchall()[0][0] == 140
