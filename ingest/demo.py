@@ -60,6 +60,7 @@ class Sample:
     ts: np.ndarray  # event start, ms
     sess: np.ndarray
     turn: np.ndarray  # 0 for the first turn of a session
+    last: np.ndarray  # the last turn of its session
     group: np.ndarray  # index into ALL_GROUPS
     intent: np.ndarray  # index into the group's intents
     foreign: np.ndarray
@@ -233,6 +234,7 @@ def sample(events: int, weeks: int, seed: int, end_date: date | None) -> Sample:
         ts=ts,
         sess=sess,
         turn=turn,
+        last=np.append(sess[1:] != sess[:-1], True),
         group=g_ev,
         intent=intent[sess],
         foreign=foreign[sess],

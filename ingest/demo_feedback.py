@@ -9,10 +9,10 @@ lines. Names follow the conventions of docs/schema.md.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as enc  # C; ASCII-only output
 from typing import Any
 
 import numpy as np
-import orjson
 
 from ingest import demo_plan as P
 from ingest.demo import Sample
@@ -26,10 +26,12 @@ from ingest.demo_text import (
 
 REVIEWERS = ("maria.k", "tom.r", "ana.s", "li.w")
 CODE_CHECK = ("links_valid", "check:links_valid@1")
+_MINUTES = [f"{m:02d}:" for m in range(60)]
+_SECONDS = [f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000)]
 
 
 class Clock:
-    """Relative milliseconds → ISO-8601 UTC with a Z; the date-and-hour prefix is cached."""
+    """Relative milliseconds → ISO-8601 UTC with a Z, from cached pieces (it runs per line)."""
 
     def __init__(self, start_ms: int) -> None:
         self.start_ms = start_ms
@@ -42,22 +44,20 @@ class Clock:
             prefix = datetime.fromtimestamp(hour * 3600, UTC).strftime("%Y-%m-%dT%H:")
             self._prefix[hour] = prefix
         minute, rest = divmod(rest, 60_000)
-        return f"{prefix}{minute:02d}:{rest // 1000:02d}.{rest % 1000:03d}Z"
+        return prefix + _MINUTES[minute] + _SECONDS[rest]
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else enc(value)
 
 
 def _row(fid, name, kind, value, source, author, ts, comment=None, correction=None, label=None):
-    return {
-        "feedback_id": fid,
-        "name": name,
-        "kind": kind,
-        "value": value,
-        "label": label,
-        "source": source,
-        "comment": comment,
-        "correction": correction,
-        "author": author,
-        "ts": ts,
-    }
+    """One feedback object as JSON, keys in the order of the feedback table."""
+    return (
+        f'{{"feedback_id":"{fid}","name":"{name}","kind":"{kind}","value":{value!r},'
+        f'"label":{_text(label)},"source":"{source}","comment":{_text(comment)},'
+        f'"correction":{_text(correction)},"author":{enc(author)},"ts":"{ts}"}}'
+    )
 
 
 class FeedbackWriter:
@@ -79,8 +79,8 @@ class FeedbackWriter:
         s, horizon, clock = self.s, self.horizon, self.clock
         delay = s.delay_ms[e]
         fid = "fb_" + eid[4:] + "_"
-        rows: list[dict] = []
-        later: list[dict] = []
+        rows: list[str] = []
+        later: list[tuple[str, str]] = []  # (ts, JSON object)
         if s.vote[e] and end_ms + delay[0] < horizon:
             value = 1.0 if s.good[e] else 0.0
             rows.append(_row(fid + "thumbs", "thumbs", "vote", value, "user", uid,
@@ -104,27 +104,34 @@ class FeedbackWriter:
                 value = round(float(s.correction_value[e]), 3)
                 if by_reviewer:
                     note = CORRECTION_NOTES[(r >> 9) % len(CORRECTION_NOTES)]
-                    later.append(_row(fid + "corr", "correction", "correction", value,
-                                      "reviewer", REVIEWERS[r % len(REVIEWERS)], clock(at),
-                                      comment=note, correction=self.gold(e)))  # fmt: skip
+                    ts = clock(at)
+                    later.append((ts, _row(fid + "corr", "correction", "correction", value,
+                                           "reviewer", REVIEWERS[r % len(REVIEWERS)], ts,
+                                           comment=note, correction=self.gold(e))))  # fmt: skip
                 else:
                     rows.append(_row(fid + "corr", "correction", "correction", value, "user",
                                      uid, clock(at), correction=self.gold(e)))  # fmt: skip
         if s.judged[e] and s.judge_ms[e] < horizon:
             self.judge_kept[e] = True
-            self._judge(e, fid, later if s.judge_late[e] else rows)
+            scores = self._judge(e, fid)
+            if s.judge_late[e]:
+                later.extend((scores[1], row) for row in scores[0])
+            else:
+                rows.extend(scores[0])
         self.embedded += len(rows)
-        for row in later:
-            line = orjson.dumps({"type": "feedback", "event_id": eid, **row}).decode()
-            self.late.append((row["ts"], line))
-        return orjson.dumps(rows).decode() if rows else "[]"
+        head = '{"type":"feedback","event_id":"' + eid + '",'
+        for ts, row in later:
+            self.late.append((ts, head + row[1:]))
+        return "[" + ",".join(rows) + "]"
 
-    def _judge(self, e: int, fid: str, out: list[dict]) -> None:
+    def _judge(self, e: int, fid: str) -> tuple[list[str], str]:
+        """The judge's two scores and the code check, and the time of the nightly run."""
         s = self.s
         g = ALL_GROUPS[s.group[e]]
         intent = g.intents[s.intent[e]].name.replace("_", " ")
         r = int(s.text_bits[e])
         at = self.clock(int(s.judge_ms[e]))
+        out = []
         for crit, score, shift in (
             ("helpfulness", s.helpfulness[e], 11),
             ("correctness", s.correctness[e], 15),
@@ -138,6 +145,7 @@ class FeedbackWriter:
         label = "pass" if value else "fail"
         out.append(_row(fid + "links", CODE_CHECK[0], "score", value, "code", CODE_CHECK[1], at,
                         label=label))  # fmt: skip
+        return out, at
 
 
 def gold_answer(s: Sample, e: int, slots_for: Any) -> str:

@@ -10,12 +10,13 @@ the events, sorted by their time.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from json.encoder import encode_basestring as enc  # C-accelerated JSON string
+from json.encoder import encode_basestring_ascii as enc  # C; ASCII-only output
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import orjson
 
 from ingest import demo_plan as P
 from ingest.demo import ERROR_TYPES, GROUP_INDEX, Sample
@@ -76,6 +77,10 @@ def _typo(text: str, r: int) -> str:
     return text.lower().rstrip("?!.")
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _prompt_key(group: str, new_prompt: bool) -> tuple[str, str]:
     if group == "smalltalk":
         return ("orbit-smalltalk", "v1")
@@ -96,10 +101,6 @@ def _mix64(x: np.ndarray) -> np.ndarray:
         x = x ^ (x >> np.uint64(27))
         x = x * np.uint64(0x94D049BB133111EB)
         return x ^ (x >> np.uint64(31))
-
-
-def _id_ints(values: np.ndarray, salt: int) -> list[int]:
-    return _mix64(values.astype(np.uint64) + np.uint64(salt)).tolist()
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class _Fragments:
             for m in range(3)
             for k in range(3)
         }
-        self.params = [orjson.dumps(PARAMS[k]).decode() for k in keys]
+        self.params = [_dumps(PARAMS[k]) for k in keys]
         self.error = [
             f'"status":"error","error_type":"{t}","error_message":{enc(ERRORS[t])}'
             for t in ERROR_TYPES
@@ -154,7 +155,7 @@ class _Fragments:
             lang = it.foreign[0] if foreign else "en"
             values = [f"topic:{g.name}", f"intent:{it.name}", f"channel:{CHANNELS[user % 5]}"]
             values += [f"lang:{lang}", f"plan:{PLANS[user % 10]}"]
-            tags = self.tags[key] = orjson.dumps(values).decode()
+            tags = self.tags[key] = _dumps(values)
         return tags
 
 
@@ -175,6 +176,62 @@ def _first_turn(g, it, r: int, foreign: bool) -> tuple[str, str]:
     return text, answer
 
 
+BLOCK = 20_000  # events per block: texts, then numbers on whole columns, then lines
+
+
+def _block_texts(
+    s: Sample, idx: np.ndarray, frag: _Fragments, pkey: np.ndarray, sessions: dict
+) -> tuple[list[str], list[str], list[str | None], np.ndarray, np.ndarray]:
+    """Input messages (JSON), user text (JSON), answer (JSON or None) and token counts.
+
+    `sessions` carries the history of sessions still open at the end of the block.
+    """
+    n = len(idx)
+    messages: list[str] = [""] * n
+    user_j: list[str] = [""] * n
+    answer_j: list[str | None] = [None] * n
+    tok_in = np.zeros(n, dtype=np.int64)
+    tok_out = np.zeros(n, dtype=np.int64)
+    cols = (
+        s.sess[idx], s.turn[idx], s.group[idx], s.intent[idx], s.foreign[idx], ~s.err[idx],
+        s.text_bits[idx], s.typo[idx], pkey[idx], s.last[idx],
+    )  # fmt: skip
+    rows = zip(*(c.tolist() for c in cols), strict=True)
+    for j, (sess, turn, gi, ii, foreign, ok, r, typo, k, last) in enumerate(rows):
+        g = ALL_GROUPS[gi]
+        if turn == 0:
+            text, answer = _first_turn(g, g.intents[ii], r, foreign)
+            key = frag.keys[k]
+            history = [frag.prompt[key]]
+            chars = frag.prompt_len[key]
+            ctx = frag.context.get((gi, ii))
+            if ctx:
+                history.append(ctx[0])
+                chars += ctx[1]
+        else:
+            history, chars = sessions[sess]
+            text = g.followups[r % len(g.followups)]
+            answer = g.followup_answers[(r >> 3) % len(g.followup_answers)]
+        if typo:
+            text = _typo(text, r >> 7)
+        text_j = enc(text)
+        history.append(f'{{"role":"user","content":{text_j}}}')
+        chars += len(text)
+        tok_in[j] = chars // 4 + 4 * len(history) + 3
+        messages[j] = "[" + ",".join(history) + "]"
+        user_j[j] = text_j
+        if ok:
+            a_j = answer_j[j] = enc(answer)
+            tok_out[j] = len(answer) // 4 + 1
+            history.append(f'{{"role":"assistant","content":{a_j}}}')
+            chars += len(answer)
+        if last:
+            sessions.pop(sess, None)
+        else:
+            sessions[sess] = (history, chars)
+    return messages, user_j, answer_j, tok_in, tok_out
+
+
 def write_lines(s: Sample, path: Path) -> LinesResult:
     """Write the log: events in time order, then the late feedback lines in time order."""
     frag = _Fragments()
@@ -188,101 +245,76 @@ def write_lines(s: Sample, path: Path) -> LinesResult:
     err_latency = np.round(lo + (hi - lo) * s.err_latency, 1)
     usd_in = np.array([P.PRICES[m[1]][0] / 1e6 for m in MODELS])[model]
     usd_out = np.array([P.PRICES[m[1]][1] / 1e6 for m in MODELS])[model]
-    last = np.append(s.sess[1:] != s.sess[:-1], True)  # last turn of its session
 
     salt = (s.seed * 0x9E3779B97F4A7C15) % 2**64
-    event_id = _id_ints(np.arange(s.n), salt)
-    trace_id = _id_ints(np.arange(s.n), salt ^ 0x5555)
-    session_id = _id_ints(s.sess, salt ^ 0xAAAA)
-    user_id = _id_ints(s.user, salt ^ 0x3333)
+    event_id = _mix64(np.arange(s.n, dtype=np.uint64) + np.uint64(salt))
+    trace_id = _mix64(np.arange(s.n, dtype=np.uint64) + np.uint64(salt ^ 0x5555))
+    session_id = _mix64(s.sess.astype(np.uint64) + np.uint64(salt ^ 0xAAAA))
+    user_id = _mix64(s.user.astype(np.uint64) + np.uint64(salt ^ 0x3333))
     clock = Clock(s.start_ms)
     fb = FeedbackWriter(s, clock, lambda e: gold_answer(s, e, _slots))
-    has_fb = fb.any.tolist()
+    status_ok = '"status":"ok","error_type":null,"error_message":null'
 
     order = np.argsort(s.ts, kind="stable")
-    cols = zip(
-        order.tolist(),
-        s.ts[order].tolist(),
-        *(
-            a[order].tolist()
-            for a in (
-                s.sess, s.turn, s.group, s.intent, s.foreign, s.user, ok, s.err_type,
-                s.text_bits, s.typo, model, pkey, ttft, ms_per_tok, err_latency, usd_in,
-                usd_out, last,
-            )
-        ),
-        strict=True,
-    )  # fmt: skip
     sessions: dict[int, tuple[list[str], int]] = {}
-    with path.open("w", encoding="utf-8", newline="\n") as fh:
-        chunk: list[str] = []
-        for (
-            e, ts, sess, turn, gi, ii, foreign, user, is_ok, etype, r, typo, m, k, t1, mpt,
-            elat, p_in, p_out, is_last,
-        ) in cols:  # fmt: skip
-            g = ALL_GROUPS[gi]
-            if turn == 0:
-                text, answer = _first_turn(g, g.intents[ii], r, foreign)
-                key = frag.keys[k]
-                history = [frag.prompt[key]]
-                chars = frag.prompt_len[key]
-                ctx = frag.context.get((gi, ii))
-                if ctx:
-                    history.append(ctx[0])
-                    chars += ctx[1]
-            else:
-                history, chars = sessions[sess]
-                text = g.followups[r % len(g.followups)]
-                answer = g.followup_answers[(r >> 3) % len(g.followup_answers)]
-            if typo:
-                text = _typo(text, r >> 7)
-            text_j = enc(text)
-            history.append(f'{{"role":"user","content":{text_j}}}')
-            chars += len(text)
-            tok_in = chars // 4 + 4 * len(history) + 3
-            messages = "[" + ",".join(history) + "]"
-            if is_ok:
-                answer_j = enc(answer)
-                tok_out = len(answer) // 4 + 1
-                latency = round(t1 + mpt * tok_out, 1)
-                cost = round(tok_in * p_in + tok_out * p_out, 8)
-                body = (
-                    f'"output_messages":[{{"role":"assistant","content":{answer_j}}}],'
-                    f'"input_text":{text_j},"output_text":{answer_j},"params":{frag.params[k]},'
-                    f'"tokens_in":{tok_in},"tokens_out":{tok_out},"cost_usd":{cost},'
-                    f'"latency_ms":{latency},"ttft_ms":{t1},'
-                    '"status":"ok","error_type":null,"error_message":null'
-                )
-                history.append(f'{{"role":"assistant","content":{answer_j}}}')
-                chars += len(answer)
-            else:
-                latency = elat
-                # No output, token counts or TTFT: the keys are left out rather than null,
-                # as ingest/native_event.schema.json does not allow null for them.
-                body = (
-                    f'"input_text":{text_j},"output_text":null,"params":{frag.params[k]},'
-                    f'"cost_usd":0.0,"latency_ms":{latency},{frag.error[etype]}'
-                )
-            if is_last:
-                sessions.pop(sess, None)
-            else:
-                sessions[sess] = (history, chars)
-            end_ms = ts + int(latency) + 1
-            eid = f"evt_{event_id[e]:016x}"
-            uid = f"usr_{user_id[e]:016x}"
-            feedback = fb.event(e, end_ms, eid, uid) if has_fb[e] else "[]"
-            chunk.append(
-                f'{{"event_id":"{eid}","trace_id":"trc_{trace_id[e]:016x}",'
-                f'"ts":"{clock(ts)}","ts_end":"{clock(end_ms)}","kind":"llm",{frag.call[m, k]}'
-                f"{messages},{body},"
-                f'"user_id":"{uid}","session_id":"ses_{session_id[e]:016x}",'
-                f'"tags":{frag.tags_for(gi, ii, foreign, user)},"environment":"production",'
-                f'"feedback":{feedback}}}\n'
+    with path.open("wb") as fh:
+        for start in range(0, s.n, BLOCK):
+            idx = order[start : start + BLOCK]
+            messages, user_j, answer_j, tok_in, tok_out = _block_texts(s, idx, frag, pkey, sessions)
+            is_ok = ok[idx]
+            latency = np.where(
+                is_ok, np.round(ttft[idx] + ms_per_tok[idx] * tok_out, 1), err_latency[idx]
             )
-            if len(chunk) >= 10_000:
-                fh.write("".join(chunk))
-                chunk.clear()
-        fh.write("".join(chunk))
+            cost = np.where(is_ok, np.round(tok_in * usd_in[idx] + tok_out * usd_out[idx], 8), 0.0)
+            end_ms = s.ts[idx] + latency.astype(np.int64) + 1
+            cols = (
+                idx, _iso(s.ts[idx], s.start_ms), _iso(end_ms, s.start_ms), end_ms, is_ok,
+                latency, cost, tok_in, tok_out, ttft[idx], model[idx], pkey[idx],
+                s.err_type[idx], s.group[idx], s.intent[idx], s.foreign[idx], s.user[idx],
+                event_id[idx], trace_id[idx], session_id[idx], user_id[idx], fb.any[idx],
+            )  # fmt: skip
+            rows = zip(
+                *(c if isinstance(c, list) else c.tolist() for c in cols),
+                messages, user_j, answer_j, strict=True,
+            )  # fmt: skip
+            lines = []
+            for (
+                e, ts, ts_end, e_ms, good_call, lat, usd, t_in, t_out, t1, m, k, etype, gi, ii,
+                foreign, user, eid_i, tid_i, sid_i, uid_i, has_fb, msgs, text_j, a_j,
+            ) in rows:  # fmt: skip
+                eid = f"evt_{eid_i:016x}"
+                uid = f"usr_{uid_i:016x}"
+                if good_call:
+                    body = (
+                        f'"output_messages":[{{"role":"assistant","content":{a_j}}}],'
+                        f'"input_text":{text_j},"output_text":{a_j},"params":{frag.params[k]},'
+                        f'"tokens_in":{t_in},"tokens_out":{t_out},"cost_usd":{usd},'
+                        f'"latency_ms":{lat},"ttft_ms":{t1},{status_ok}'
+                    )
+                else:
+                    # No output, token counts or TTFT: the keys are left out rather than null,
+                    # as ingest/native_event.schema.json does not allow null for them.
+                    body = (
+                        f'"input_text":{text_j},"output_text":null,"params":{frag.params[k]},'
+                        f'"cost_usd":0.0,"latency_ms":{lat},{frag.error[etype]}'
+                    )
+                feedback = fb.event(e, e_ms, eid, uid) if has_fb else "[]"
+                lines.append(
+                    f'{{"event_id":"{eid}","trace_id":"trc_{tid_i:016x}",'
+                    f'"ts":"{ts}Z","ts_end":"{ts_end}Z","kind":"llm",{frag.call[m, k]}'
+                    f"{msgs},{body},"
+                    f'"user_id":"{uid}","session_id":"ses_{sid_i:016x}",'
+                    f'"tags":{frag.tags_for(gi, ii, foreign, user)},"environment":"production",'
+                    f'"feedback":{feedback}}}\n'
+                )
+            for i in range(0, len(lines), 2000):  # small writes: no huge temporary strings
+                fh.write("".join(lines[i : i + 2000]).encode())
         fb.late.sort(key=lambda pair: pair[0])
-        fh.write("".join(line + "\n" for _, line in fb.late))
+        fh.write("".join(line + "\n" for _, line in fb.late).encode())
     return LinesResult(fb.embedded, len(fb.late), fb.vote_kept, fb.judge_kept)
+
+
+def _iso(ms: np.ndarray, start_ms: int) -> list[str]:
+    """Relative milliseconds → ISO-8601 UTC strings (without the Z), on a whole column."""
+    stamps = (ms + start_ms).astype("datetime64[ms]")
+    return np.datetime_as_string(stamps, unit="ms").tolist()
