@@ -165,6 +165,8 @@ def single_event() -> None:
                     msg[extra] = m[extra]
             if keep:
                 edited.append(msg)
+    with st.expander("Logged answer", expanded=False):
+        st.code(original.output_text or "(no output logged)", language=None, wrap_lines=True)
     try:
         extra_params = json.loads(other or "{}")
     except json.JSONDecodeError:
@@ -217,6 +219,16 @@ def single_event() -> None:
         else 0, key=f"{k}_pick",
         format_func=lambda rid: _label(_row(reruns, rid)))
     row = _row(reruns, pick)
+    if len(latest) > 1:
+        st.markdown(f"**The last run's {len(latest)} samples** (same request)")
+        cols = st.columns(min(len(latest), 3))
+        for i, rid in enumerate(r for r in latest if r in options):
+            sample = _row(reruns, rid)
+            with cols[i % len(cols)]:
+                st.caption(f"sample {i + 1} · {_ms(sample['latency_ms'])} · "
+                           f"{sample['tokens_out'] or 0} tokens · {sample['status']}")
+                st.code(sample["output_text"] or sample["error_message"] or "", language=None,
+                        wrap_lines=True)
     compare(original, row, k)
     with st.expander(f"All {len(reruns)} reruns of this event"):
         st.dataframe(reruns.select("event_id", "ts", "model_requested", "status", "verdict",
@@ -268,15 +280,22 @@ def compare(original: store.Original, row: dict, k: str) -> None:
     with st.form(f"{k}_verdict_{row['event_id']}"):
         st.markdown("**Verdict on this rerun**")
         if blind:
-            choice = st.radio("Which is better?", ["A", "Same", "B"], horizontal=True)
+            choice = st.radio("Which is better?", ["A", "Same", "B"], horizontal=True,
+                              index=None)
             rerun_is_a = pair[0][1] == after and pair[0][1] != before
-            verdict = {"Same": "same", "A": "better" if rerun_is_a else "worse",
-                       "B": "worse" if rerun_is_a else "better"}[choice]
+            verdict = None if choice is None else {
+                "Same": "same", "A": "better" if rerun_is_a else "worse",
+                "B": "worse" if rerun_is_a else "better"}[choice]
         else:
-            verdict = st.radio("The rerun is", ["better", "same", "worse"], horizontal=True)
+            # No default: a verdict is only recorded when the reviewer picks one.
+            verdict = st.radio("The rerun is", ["better", "same", "worse"], horizontal=True,
+                               index=None)
         note = st.text_input("Note (optional)")
         author = st.text_input("Your name (optional)", key=f"{k}_author_v")
-        if st.form_submit_button("Save verdict"):
+        submitted = st.form_submit_button("Save verdict")
+        if submitted and verdict is None:
+            st.warning("Pick a verdict first.")
+        elif submitted:
             cache.write(store.record_verdict, row["event_id"], verdict, note or None,
                         author or None)
             st.success(f"Saved: the rerun is {verdict}" + (" (blind A/B)" if blind else ""))

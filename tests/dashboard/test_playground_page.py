@@ -85,12 +85,30 @@ def test_run_compare_verdict_and_no_key_on_page(db_path, con, monkeypatch, stub_
     assert out in codes and HOSTILE in codes  # side by side, as text
     assert any(c.startswith("--- original") for c in codes)  # the diff
     assert not at.markdown or all("<script>" not in m.value for m in at.markdown)
+    save = next(b for b in at.button if "verdict" in str(b.proto.form_id))
+    save.click().run()  # no verdict picked: nothing is saved
+    assert any("Pick a verdict" in w.value for w in at.warning)
+    with connect(db_path, read_only=True) as c:
+        assert c.execute("SELECT count(*) FROM feedback").fetchone()[0] == 0
     at.radio[0].set_value("better")
     next(b for b in at.button if "verdict" in str(b.proto.form_id)).click().run()
     with connect(db_path, read_only=True) as c:
         assert c.execute("SELECT event_id, label, source FROM feedback WHERE name = 'verdict'"
                          ).fetchall() == [(rid, "better", "reviewer")]
     assert STUB_API_KEY not in page_text(at)
+
+
+def test_samples_are_shown_side_by_side(db_path, con, monkeypatch, stub_endpoint):
+    insert_event(con, "e1", "Why?", "Because.")
+    con.close()
+    at = open_page(db_path, monkeypatch, "e1")
+    at.number_input(key=[n.key for n in at.number_input if n.key.endswith("_samples")][0]
+                    ).set_value(3).run()
+    at.button(key=[b.key for b in at.button if b.key.endswith("_run")][0]).click().run()
+    assert not at.exception, at.exception
+    assert stub_endpoint.count("chat") == 3
+    assert any("last run's 3 samples" in m.value for m in at.markdown)
+    assert sum(1 for c in at.caption if c.value.startswith("sample ")) == 3
 
 
 def test_batch_section_runs_and_reports(db_path, con, monkeypatch, stub_endpoint):
