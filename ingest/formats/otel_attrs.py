@@ -472,6 +472,16 @@ def _scan(attrs: Attrs) -> dict[str, Any]:
     return best
 
 
+def _count(found: dict[str, Any], column: str) -> int | None:
+    """A token count; a value that is not a number makes the record a reject, not a NULL."""
+    value = found.get(column)
+    count = as_int(value)
+    if value is not None and count is None:
+        keys = " / ".join(ALIASES[column][:2])
+        raise ValueError(f"{column} ({keys}…) is {value!r}, not a number")
+    return count
+
+
 def _tags(value: Any) -> list[str] | None:
     tags = maybe_json(value)
     if isinstance(tags, str):
@@ -487,9 +497,9 @@ def decode(
     """Event columns found in one span's attributes (keys absent when no dialect has them)."""
     found = _scan(attrs)
     inputs, outputs = _inputs(attrs, span_events)
-    t_in = as_int(found.get("tokens_in"))
-    t_out = as_int(found.get("tokens_out"))
-    cache = as_int(found.get("tokens_cache_read"))
+    t_in = _count(found, "tokens_in")
+    t_out = _count(found, "tokens_out")
+    cache = _count(found, "tokens_cache_read")
     model_requested = found.get("model_requested")
     if (
         "llm.invocation_parameters" in attrs
@@ -516,7 +526,7 @@ def decode(
         "tokens_in": t_in,
         "tokens_out": t_out,
         "tokens_cache_read": cache,
-        "tokens_reasoning": as_int(found.get("tokens_reasoning")),
+        "tokens_reasoning": _count(found, "tokens_reasoning"),
         "user_id": found.get("user_id"),
         "session_id": found.get("session_id"),
         "tags": _tags(found["tags"]) if "tags" in found else None,

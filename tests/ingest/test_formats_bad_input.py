@@ -66,13 +66,17 @@ def test_wrong_types_inside_a_good_otlp_file(tmp_path):
         {**spans[0], "spanId": "0000000000000003",
          "attributes": [{"key": "gen_ai.usage.input_tokens", "value": {"intValue": "many"}}]}
     )  # fmt: skip
+    spans.append(
+        {**spans[0], "spanId": "0000000000000004",
+         "attributes": [{"key": "gen_ai.usage.output_tokens", "value": {"stringValue": "lots"}}]}
+    )  # fmt: skip
     path = write(tmp_path, "mixed.json", json.dumps(good).encode())
     parsed = read_foreign("otlp", path, path.read_bytes())
     assert [e["event_id"] for e in parsed.events] == ["eee19b7ec3c1b174"]
-    assert len(parsed.rejects) == 4 and parsed.records_read == 5
+    assert len(parsed.rejects) == 5 and parsed.records_read == 6
     reasons = " | ".join(r.reason for r in parsed.rejects)
     assert "soon" in reasons and "attributes" in reasons and "id is not a string" in reasons
-    assert "many" in reasons
+    assert "many" in reasons and "tokens_out (gen_ai.usage.output_tokens" in reasons
 
 
 def test_langsmith_and_openai_bad_records(tmp_path):
