@@ -124,7 +124,10 @@ _tile(tiles[3], "coverage", "Feedback coverage")
 with tiles[4]:
     events = int(cur_raw.get("events") or 0)
     ref_events = int(raw.get(reference.name, {}).get("events") or 0)
-    st.metric("Events", f"{events:,}", delta=f"{events - ref_events:+,}", delta_color="off")
+    # A baseline of several weeks is compared per week.
+    ref_events = round(ref_events * 7 / max((reference.end - reference.start).days, 1))
+    st.metric("Events", f"{events:,}", delta=f"{events - ref_events:+,}", delta_color="off",
+              help="Change against the previous week, or the baseline's weekly average.")
     p50, p95 = cur_raw.get("latency_p50"), cur_raw.get("latency_p95")
     st.caption(
         f"latency p50 {view.fmt_value(p50, False, 'latency')} · "
