@@ -41,12 +41,16 @@ def _detail(event_id: str) -> None:
     f = ev.fields
     st.caption("Event")
     st.code(event_id, language=None)
-    c1, c2, c3, c4, c5 = st.columns(5)
+    # Model and prompt names are logged values too: plain text, not markdown.
+    st.text(
+        f"{f['ts']:%Y-%m-%d %H:%M:%S} UTC · {f['model'] or 'no model'} · "
+        f"prompt {f['prompt_name'] or '-'} {f['prompt_version'] or ''}".rstrip()
+    )
+    c1, c2, c3, c4 = st.columns(4)
     c1.metric("Status", f["status"])
     c2.metric("Tokens in / out", f"{f['tokens_in'] or 0:,} / {f['tokens_out'] or 0:,}")
     c3.metric("Cost", "–" if f["cost_usd"] is None else f"${f['cost_usd']:.4f}")
     c4.metric("Latency", "–" if f["latency_ms"] is None else f"{f['latency_ms']:,.0f} ms")
-    c5.metric("Time (UTC)", f"{f['ts']:%b %d %H:%M}", help=f"{f['ts']:%Y-%m-%d %H:%M:%S} UTC")
     buttons = st.container(horizontal=True)
     if buttons.button(
         "Reopen in playground", icon=":material/science:", type="primary", key="events_playground"
