@@ -71,7 +71,8 @@ class Sample:
     good: np.ndarray
     err: np.ndarray
     err_type: np.ndarray  # index into ERROR_TYPES
-    text_bits: np.ndarray  # one uint63 per event: phrasing, slots, typo position
+    text_bits: np.ndarray  # one uint63 per event: slot values (5 bits each)
+    style_bits: np.ndarray  # one uint63 per event: template, opener, closer, affixes, typo
     typo: np.ndarray
     ttft_noise: np.ndarray
     tok_noise: np.ndarray
@@ -186,6 +187,7 @@ def sample(events: int, weeks: int, seed: int, end_date: date | None) -> Sample:
     ok = ~err
 
     text_bits = rng.integers(0, 2**63, events, dtype=np.int64)
+    style_bits = rng.integers(0, 2**63, events, dtype=np.int64)
     typo = rng.random(events) < P.TYPO_RATE
     ttft_noise = rng.lognormal(0.0, 0.35, events)
     tok_noise = rng.lognormal(0.0, 0.20, events) * np.where(
@@ -246,6 +248,7 @@ def sample(events: int, weeks: int, seed: int, end_date: date | None) -> Sample:
         err=err,
         err_type=err_type,
         text_bits=text_bits,
+        style_bits=style_bits,
         typo=typo,
         ttft_noise=ttft_noise,
         tok_noise=tok_noise,

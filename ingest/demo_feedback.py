@@ -100,10 +100,10 @@ class FeedbackWriter:
             by_reviewer = bool(s.reviewer[e])
             at = end_ms + int(delay[5] if by_reviewer else delay[4])
             if at < horizon:
-                r = int(s.text_bits[e])
+                r = int(s.style_bits[e]) >> 44  # bits the wording of the event does not use
                 value = round(float(s.correction_value[e]), 3)
                 if by_reviewer:
-                    note = CORRECTION_NOTES[(r >> 9) % len(CORRECTION_NOTES)]
+                    note = CORRECTION_NOTES[(r >> 4) % len(CORRECTION_NOTES)]
                     ts = clock(at)
                     later.append((ts, _row(fid + "corr", "correction", "correction", value,
                                            "reviewer", REVIEWERS[r % len(REVIEWERS)], ts,
@@ -129,12 +129,12 @@ class FeedbackWriter:
         s = self.s
         g = ALL_GROUPS[s.group[e]]
         intent = g.intents[s.intent[e]].name.replace("_", " ")
-        r = int(s.text_bits[e])
+        r = int(s.style_bits[e]) >> 44
         at = self.clock(int(s.judge_ms[e]))
         out = []
         for crit, score, shift in (
-            ("helpfulness", s.helpfulness[e], 11),
-            ("correctness", s.correctness[e], 15),
+            ("helpfulness", s.helpfulness[e], 8),
+            ("correctness", s.correctness[e], 12),
         ):
             score = round(float(score), 3)
             pool = JUDGE_GOOD if score >= 0.5 else JUDGE_BAD

@@ -24,10 +24,13 @@ from ingest.demo_feedback import Clock, FeedbackWriter, gold_answer
 from ingest.demo_text import (
     ALL_GROUPS,
     CLOSERS,
+    CONTEXTS,
     ERRORS,
     FOREIGN_REPLY,
+    PREFIXES,
     SLOT_NAMES,
     SLOTS,
+    SUFFIXES,
     SYSTEM_PROMPTS,
 )
 
@@ -159,16 +162,24 @@ class _Fragments:
         return tags
 
 
-def _first_turn(g, it, r: int, foreign: bool) -> tuple[str, str]:
-    """(question, answer) opening a session."""
+def _first_turn(g, it, r: int, style: int, foreign: bool) -> tuple[str, str]:
+    """(question, answer) opening a session; r picks slot values, style the wording."""
     slots = _slots(r)
     if foreign:
         lang, question = it.foreign
         return question.format_map(slots), FOREIGN_REPLY[lang]
-    text = it.questions[r % len(it.questions)].format_map(slots)
-    answer = it.answers[(r >> 3) % len(it.answers)].format_map(slots)
-    opener = g.openers[(r >> 61) % len(g.openers)]
-    closer = CLOSERS[(r >> 5) % len(CLOSERS)]
+    text = it.questions[style % len(it.questions)].format_map(slots)
+    if g.name != "smalltalk":  # "hi, hello" is not a greeting we want to generate
+        context = CONTEXTS[(style >> 24) % len(CONTEXTS)]
+        if context:
+            text = context.format_map(slots) + text[0].lower() + text[1:]
+        prefix = PREFIXES[(style >> 16) % len(PREFIXES)]
+        if prefix:
+            text = prefix + text[0].lower() + text[1:]
+        text += SUFFIXES[(style >> 32) % len(SUFFIXES)]
+    answer = it.answers[(style >> 4) % len(it.answers)].format_map(slots)
+    opener = g.openers[(style >> 8) % len(g.openers)]
+    closer = CLOSERS[(style >> 12) % len(CLOSERS)]
     if opener:
         answer = opener + " " + answer
     if closer:
@@ -194,13 +205,13 @@ def _block_texts(
     tok_out = np.zeros(n, dtype=np.int64)
     cols = (
         s.sess[idx], s.turn[idx], s.group[idx], s.intent[idx], s.foreign[idx], ~s.err[idx],
-        s.text_bits[idx], s.typo[idx], pkey[idx], s.last[idx],
+        s.text_bits[idx], s.style_bits[idx], s.typo[idx], pkey[idx], s.last[idx],
     )  # fmt: skip
     rows = zip(*(c.tolist() for c in cols), strict=True)
-    for j, (sess, turn, gi, ii, foreign, ok, r, typo, k, last) in enumerate(rows):
+    for j, (sess, turn, gi, ii, foreign, ok, r, style, typo, k, last) in enumerate(rows):
         g = ALL_GROUPS[gi]
         if turn == 0:
-            text, answer = _first_turn(g, g.intents[ii], r, foreign)
+            text, answer = _first_turn(g, g.intents[ii], r, style, foreign)
             key = frag.keys[k]
             history = [frag.prompt[key]]
             chars = frag.prompt_len[key]
@@ -210,10 +221,10 @@ def _block_texts(
                 chars += ctx[1]
         else:
             history, chars = sessions[sess]
-            text = g.followups[r % len(g.followups)]
-            answer = g.followup_answers[(r >> 3) % len(g.followup_answers)]
+            text = g.followups[style % len(g.followups)]
+            answer = g.followup_answers[(style >> 4) % len(g.followup_answers)]
         if typo:
-            text = _typo(text, r >> 7)
+            text = _typo(text, style >> 40)
         text_j = enc(text)
         history.append(f'{{"role":"user","content":{text_j}}}')
         chars += len(text)

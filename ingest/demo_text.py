@@ -79,6 +79,21 @@ CLOSERS: tuple[str, ...] = (
     "",
 )
 
+# Ways users open and close a first message, for variety; "" weights the plain message.
+PREFIXES: tuple[str, ...] = (
+    "", "", "", "", "", "", "", "", "hi, ", "hello, ", "Hi there! ", "quick question: ",
+    "urgent: ", "hey, ", "good morning, ", "Hello Orbit support, ",
+)
+CONTEXTS: tuple[str, ...] = (
+    "", "", "", "", "", "", "", "", "", "", "We just moved house and ",
+    "I've had Orbit for {n} months. ", "This was set up by {person}. ",
+    "Sorry if this was asked before. ", "I'm on {plan}. ", "Using the app on my {phone}. ",
+)
+SUFFIXES: tuple[str, ...] = (
+    "", "", "", "", "", "", "", "", "", "?", " please", " thanks", " asap", " pls help", "!!",
+    " thank you",
+)
+
 BILLING = Group(
     "billing",
     0.22,
