@@ -70,11 +70,25 @@ def make_file(path: Path, n_spans: int, per_doc: int = 1000, seed: int = 7) -> N
             fh.write(json.dumps(doc) + "\n")
 
 
+def _use_the_ingest_package() -> None:
+    """bench/ holds a script named ingest.py; with bench/ on sys.path (running a script here, or
+    bench/ingest.py calling main()) `import ingest` would find it instead of the package."""
+    here = str(Path(__file__).resolve().parent)
+    sys.path[:] = [p for p in sys.path if p not in ("", here)]
+    repo = str(Path(__file__).resolve().parent.parent)
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    mod = sys.modules.get("ingest")
+    if mod is not None and not hasattr(mod, "__path__"):
+        del sys.modules["ingest"]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spans", type=int, default=100_000)
     parser.add_argument("--load", action="store_true", help="also load into a fresh warehouse")
     args = parser.parse_args(argv)
+    _use_the_ingest_package()
     from ingest.formats import detect_format, read_foreign
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,8 +124,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    # Run as a script, bench/ is first on sys.path and its ingest.py would shadow the package.
-    _here = str(Path(__file__).resolve().parent)
-    sys.path[:] = [p for p in sys.path if p not in ("", _here)]
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     main()

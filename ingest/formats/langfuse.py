@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import InputError
-from ingest.formats import otel_attrs
+from ingest.formats import otel_attrs, values
 from ingest.formats.messages import (
     compact_json,
     first_output_text,
@@ -82,26 +82,24 @@ def observation_row(obs: dict[str, Any], trace: dict[str, Any] | None) -> dict[s
     if kind == "tool":  # a tool's input/output are arguments and results, not chat turns
         inputs = outputs = None
     usage = obs.get("usageDetails") or {}
-    t_in = otel_attrs.as_int(usage.get("input", obs.get("inputUsage")))
-    t_out = otel_attrs.as_int(usage.get("output", obs.get("outputUsage")))
+    t_in = values.as_int(usage.get("input", obs.get("inputUsage")))
+    t_out = values.as_int(usage.get("output", obs.get("outputUsage")))
     if not usage and not t_in and not t_out:
         t_in = t_out = None
-    cache = otel_attrs.as_int(
-        otel_attrs.first(usage, "prompt_details.cache_read", "input_cached_tokens", "cache_read")
+    cache = values.as_int(
+        values.first(usage, "prompt_details.cache_read", "input_cached_tokens", "cache_read")
     )
-    reasoning = otel_attrs.as_int(
-        otel_attrs.first(usage, "completion_details.reasoning", "output_reasoning_tokens")
+    reasoning = values.as_int(
+        values.first(usage, "completion_details.reasoning", "output_reasoning_tokens")
     )
     # The provider's resolved snapshot (span attribute) beats Langfuse's matched model name.
     model = (
-        otel_attrs.first(
-            attrs, "gen_ai.response.model", "llm.response.model_name", "ai.response.model"
-        )
+        values.first(attrs, "gen_ai.response.model", "llm.response.model_name", "ai.response.model")
         or obs.get("model")
         or obs.get("providedModelName")
         or decoded.get("model")
     )
-    cost = otel_attrs.as_float(
+    cost = values.as_float(
         obs.get("totalCost")
         if obs.get("totalCost")
         else (obs.get("costDetails") or {}).get("total")
@@ -111,12 +109,12 @@ def observation_row(obs: dict[str, Any], trace: dict[str, Any] | None) -> dict[s
     else:
         cost_fields = otel_attrs.cost_fields(model, t_in, t_out, cache)
     params = otel_attrs.canonical_params(
-        {k: otel_attrs.maybe_cast(v) for k, v in (obs.get("modelParameters") or {}).items()}
+        {k: values.maybe_cast(v) for k, v in (obs.get("modelParameters") or {}).items()}
         if isinstance(obs.get("modelParameters"), dict)
         else None
     ) or decoded.get("params")
     level = obs.get("level")
-    ttft = otel_attrs.as_float(obs.get("timeToFirstToken"))
+    ttft = values.as_float(obs.get("timeToFirstToken"))
     trace = trace or {}
     tags = list(trace.get("tags") or []) or decoded.get("tags")
     return {
@@ -168,7 +166,7 @@ def score_row(score: dict[str, Any], target_output: dict[str, str]) -> dict[str,
         raise ValueError("score names no observationId or traceId")
     dtype = str(score.get("dataType") or "NUMERIC").upper()
     source = SCORE_SOURCE.get(str(score.get("source") or "API").upper(), "code")
-    value = otel_attrs.as_float(score.get("value"))
+    value = values.as_float(score.get("value"))
     label = score.get("stringValue")
     correction = None
     kind = "score"

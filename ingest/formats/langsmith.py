@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import InputError
-from ingest.formats import otel_attrs
+from ingest.formats import otel_attrs, values
 from ingest.formats.messages import compact_json, first_output_text, last_user_text, to_chat
 from ingest.formats.otlp import json_lines
 from ingest.formats.timeutil import from_any, millis_between
@@ -48,22 +48,22 @@ def run_row(run: dict[str, Any]) -> dict[str, Any]:
     outputs = run.get("outputs") or {}
     usage = outputs.get("usage_metadata") or {}
     oai_usage = outputs.get("usage") or {}
-    t_in = otel_attrs.as_int(
-        otel_attrs.first(run, "prompt_tokens")
+    t_in = values.as_int(
+        values.first(run, "prompt_tokens")
         or usage.get("input_tokens")
         or oai_usage.get("prompt_tokens")
     )
-    t_out = otel_attrs.as_int(
-        otel_attrs.first(run, "completion_tokens")
+    t_out = values.as_int(
+        values.first(run, "completion_tokens")
         or usage.get("output_tokens")
         or oai_usage.get("completion_tokens")
     )
-    cache = otel_attrs.as_int(
+    cache = values.as_int(
         (usage.get("input_token_details") or {}).get("cache_read")
         if usage
         else (oai_usage.get("prompt_tokens_details") or {}).get("cached_tokens")
     )
-    reasoning = otel_attrs.as_int(
+    reasoning = values.as_int(
         (usage.get("output_token_details") or {}).get("reasoning")
         if usage
         else (oai_usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
@@ -96,7 +96,7 @@ def run_row(run: dict[str, Any]) -> dict[str, Any]:
             "stop": meta.get("ls_stop"),
         }  # fmt: skip
     )
-    cost = otel_attrs.as_float(run.get("total_cost") or usage.get("total_cost"))
+    cost = values.as_float(run.get("total_cost") or usage.get("total_cost"))
     cost_fields = (
         {"cost_usd": cost, "cost_source": "provided"}
         if cost is not None
@@ -163,7 +163,7 @@ def feedback_row(fb: dict[str, Any]) -> dict[str, Any]:
     else:
         who = "code"
     score = fb.get("score")
-    value = float(score) if isinstance(score, bool) else otel_attrs.as_float(score)
+    value = float(score) if isinstance(score, bool) else values.as_float(score)
     label = fb.get("value") if isinstance(fb.get("value"), str) else None
     correction = fb.get("correction")
     if isinstance(correction, dict | list):

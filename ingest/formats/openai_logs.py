@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import InputError
-from ingest.formats import otel_attrs
+from ingest.formats import otel_attrs, values
 from ingest.formats.messages import compact_json, first_output_text, last_user_text, to_chat
 from ingest.formats.otlp import json_lines
 from ingest.formats.timeutil import file_time, from_any, from_unix_seconds
@@ -147,8 +147,8 @@ def exchange_row(
         t_in, t_out = usage.get("prompt_tokens"), usage.get("completion_tokens")
         cache = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
         reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
-    t_in, t_out = otel_attrs.as_int(t_in), otel_attrs.as_int(t_out)
-    cache, reasoning = otel_attrs.as_int(cache), otel_attrs.as_int(reasoning)
+    t_in, t_out = values.as_int(t_in), values.as_int(t_out)
+    cache, reasoning = values.as_int(cache), values.as_int(reasoning)
     model = resp.get("model") or req.get("model")
     ts = from_unix_seconds(resp.get("created") or resp.get("created_at"))
     if ts is None and headers.get("date"):
@@ -170,9 +170,9 @@ def exchange_row(
             "openai:" + hashlib.sha1(compact_json([req, resp, error]).encode()).hexdigest()[:24]
         )
     metadata = req.get("metadata") if isinstance(req.get("metadata"), dict) else {}
-    latency = otel_attrs.as_float(extra.get("latency_ms") or extra.get("duration_ms"))
+    latency = values.as_float(extra.get("latency_ms") or extra.get("duration_ms"))
     if latency is None and headers.get("openai-processing-ms") is not None:
-        latency = otel_attrs.as_float(headers["openai-processing-ms"])
+        latency = values.as_float(headers["openai-processing-ms"])
     return {
         "event_id": str(event_id),
         "trace_id": metadata.get("trace_id"),

@@ -10,16 +10,11 @@ decoded from OTLP AnyValue; numbers may be strings (Langfuse stringifies them al
 from __future__ import annotations
 
 import hashlib
-import math
 from typing import Any
 
-from ingest.formats.messages import (
-    first_output_text,
-    last_user_text,
-    maybe_json,
-    to_chat,
-    tool_calls_output,
-)
+from ingest.formats.messages import first_output_text, last_user_text, maybe_json
+from ingest.formats.otel_messages import messages_of
+from ingest.formats.values import as_float, as_int, unflatten
 from ingest.prices import compute_cost
 
 Attrs = dict[str, Any]
@@ -101,53 +96,6 @@ def canonical_params(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     return out or None
 
 
-def as_int(value: Any) -> int | None:
-    """Lenient integer: 52, "52", 52.0 → 52; junk → None (callers decide whether to reject)."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if math.isfinite(number) else None
-
-
-def as_float(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def maybe_cast(value: Any) -> Any:
-    """Langfuse stringifies numbers and booleans ("2", "true"): give them back their type."""
-    if not isinstance(value, str):
-        return value
-    if value in ("true", "false"):
-        return value == "true"
-    try:
-        return int(value)
-    except ValueError:
-        pass
-    try:
-        return float(value)
-    except ValueError:
-        return value
-
-
-def first(attrs: Attrs, *keys: str) -> Any:
-    for key in keys:
-        value = attrs.get(key)
-        if value is not None and value != "":
-            return value
-    return None
-
-
 def normalise_provider(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return None
@@ -156,34 +104,6 @@ def normalise_provider(value: Any) -> str | None:
     if tail in _VERCEL_APIS:
         return head
     return value
-
-
-def unflatten(attrs: Attrs, prefix: str) -> list[Any]:
-    """`prefix.0.a.b`, `prefix.10.a` … → a list in numeric index order (not lexicographic)."""
-    root: dict[Any, Any] = {}
-    cut = len(prefix) + 1
-    for key, value in attrs.items():
-        if not key.startswith(prefix) or len(key) <= cut or key[cut - 1] != ".":
-            continue
-        node = root
-        parts = key[cut:].split(".")
-        for part in parts[:-1]:
-            slot = int(part) if part.isdigit() else part
-            nxt = node.get(slot)
-            if not isinstance(nxt, dict):
-                nxt = node[slot] = {}
-            node = nxt
-        last = parts[-1]
-        node[int(last) if last.isdigit() else last] = value
-    return _listify(root) if root else []
-
-
-def _listify(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    if node and all(isinstance(k, int) for k in node):
-        return [_listify(node[k]) for k in sorted(node)]
-    return {k: _listify(v) for k, v in node.items()}
 
 
 def kind_of(attrs: Attrs, name: str | None = None) -> str | None:
@@ -222,160 +142,6 @@ def kind_of(attrs: Attrs, name: str | None = None) -> str | None:
     ):
         return "llm"
     return None
-
-
-_EVENT_ENVELOPE = {"name", "time", "body", "trace_id", "raw", "event.name", "gen_ai.system"}
-_EVENT_ROLES = {"gen_ai.system.message", "gen_ai.user.message", "gen_ai.assistant.message",
-                "gen_ai.tool.message"}  # fmt: skip
-
-
-def _messages_from_events(events: list[dict[str, Any]]) -> tuple[list, list]:
-    """Deprecated per-message events (span events, log records or Pydantic AI's `events`)."""
-    inputs, outputs = [], []
-    for ev in events:
-        if not isinstance(ev, dict):
-            continue
-        name = ev.get("event.name") or ev.get("name")
-        body = ev.get("body") if isinstance(ev.get("body"), dict) else ev
-        msg = {
-            k: maybe_json(v) if k in ("message", "tool_calls") else v
-            for k, v in body.items()
-            if k not in _EVENT_ENVELOPE
-        }
-        if name == "gen_ai.choice":
-            outputs.extend(to_chat(msg) or [])
-        elif name in _EVENT_ROLES:
-            msg["event.name"] = name
-            inputs.extend(to_chat([msg]) or [])
-    return inputs, outputs
-
-
-def _indexed(attrs: Attrs, prefix: str) -> list[dict[str, Any]] | None:
-    """Traceloop's `gen_ai.prompt.N.role/content` indexed form."""
-    if f"{prefix}.0.role" not in attrs and f"{prefix}.0.content" not in attrs:
-        return None
-    items = unflatten(attrs, prefix)
-    msgs = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        msg = {"role": item.get("role") or ("assistant" if "completion" in prefix else "user"),
-               "content": item.get("content")}  # fmt: skip
-        if item.get("tool_calls"):
-            msg["tool_calls"] = item["tool_calls"]
-        if item.get("tool_call_id"):
-            msg["tool_call_id"] = item["tool_call_id"]
-        msgs.append(msg)
-    return to_chat(msgs)
-
-
-def _system(value: Any) -> list[dict[str, Any]]:
-    value = maybe_json(value)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [{"role": "system", "content": value}]
-    if isinstance(value, list):
-        return to_chat([{"role": "system", "parts": value}]) or []
-    return []
-
-
-def _inputs(attrs: Attrs, span_events: list[dict[str, Any]] | None) -> tuple[Any, Any]:
-    # 1. current OTel
-    inputs = (
-        to_chat(attrs.get("gen_ai.input.messages")) if "gen_ai.input.messages" in attrs else None
-    )
-    outputs = (
-        to_chat(attrs.get("gen_ai.output.messages")) if "gen_ai.output.messages" in attrs else None
-    )
-    system = _system(attrs.get("gen_ai.system_instructions"))
-    if system and inputs is not None and not any(m.get("role") == "system" for m in inputs):
-        inputs = system + inputs
-    elif system and inputs is None:
-        inputs = system
-    # 2. deprecated OTel: JSON strings, indexed keys, per-message events
-    if inputs is None:
-        inputs = to_chat(attrs.get("gen_ai.prompt")) or _indexed(attrs, "gen_ai.prompt")
-    if outputs is None:
-        completion = maybe_json(attrs.get("gen_ai.completion"))
-        if isinstance(completion, dict) and "role" not in completion and "parts" not in completion:
-            text = completion.get("text", completion.get("content"))
-            outputs = [{"role": "assistant", "content": text}] if text is not None else None
-        else:
-            outputs = to_chat(completion) if completion is not None else None
-        if outputs is None:
-            outputs = _indexed(attrs, "gen_ai.completion")
-        if outputs:
-            outputs = [{**m, "role": m.get("role") or "assistant"} for m in outputs]
-    if inputs is None or outputs is None:
-        evs = list(span_events or [])
-        evs += [e for e in maybe_json(attrs.get("events")) or [] if isinstance(e, dict)]
-        if evs:
-            ev_in, ev_out = _messages_from_events(evs)
-            inputs = inputs if inputs is not None else (ev_in or None)
-            outputs = outputs if outputs is not None else (ev_out or None)
-    # 3. OpenInference
-    if inputs is None and "llm.input_messages.0.message.role" in attrs:
-        inputs = to_chat(
-            [
-                m.get("message", m)
-                for m in unflatten(attrs, "llm.input_messages")
-                if isinstance(m, dict)
-            ]
-        )
-    if outputs is None and "llm.output_messages.0.message.role" in attrs:
-        outputs = to_chat(
-            [
-                m.get("message", m)
-                for m in unflatten(attrs, "llm.output_messages")
-                if isinstance(m, dict)
-            ]
-        )
-    if inputs is None and "llm.prompts.0.prompt.text" in attrs:
-        prompts = unflatten(attrs, "llm.prompts")
-        inputs = [{"role": "user", "content": p.get("prompt", {}).get("text")} for p in prompts]
-    if outputs is None and "llm.choices.0.completion.text" in attrs:
-        choices = unflatten(attrs, "llm.choices")
-        outputs = [
-            {"role": "assistant", "content": c.get("completion", {}).get("text")} for c in choices
-        ]
-    # 4. vendor keys
-    if inputs is None:
-        prompt = maybe_json(
-            first(
-                attrs,
-                "ai.prompt.messages",
-                "ai.prompt",
-                "traceloop.entity.input",
-                "langfuse.observation.input",
-            )  # fmt: skip
-        )
-        if isinstance(prompt, dict) and isinstance(prompt.get("messages"), list):
-            msgs = prompt["messages"]
-            if prompt.get("system"):
-                msgs = [{"role": "system", "content": prompt["system"]}, *msgs]
-            inputs = to_chat(msgs)
-        elif prompt is not None:
-            inputs = to_chat(prompt)
-    if outputs is None:
-        text = attrs.get("ai.response.text")
-        if text is None and attrs.get("ai.response.object") is not None:
-            text = attrs["ai.response.object"]
-        calls = tool_calls_output(attrs.get("ai.response.toolCalls"))
-        if text is not None:
-            outputs = [{"role": "assistant", "content": text}]
-            if calls:
-                outputs[0]["tool_calls"] = calls[0]["tool_calls"]
-        elif calls:
-            outputs = calls
-        else:
-            out = first(attrs, "traceloop.entity.output", "langfuse.observation.output")
-            outputs = to_chat(out) if out is not None else None
-            if outputs:
-                outputs = [
-                    {**m, "role": "assistant"} if m.get("role") == "user" else m for m in outputs
-                ]
-    return inputs, outputs
 
 
 # gen_ai.request.<name> → canonical parameter name (None: not a parameter we keep).
@@ -496,7 +262,7 @@ def decode(
 ) -> dict[str, Any]:
     """Event columns found in one span's attributes (keys absent when no dialect has them)."""
     found = _scan(attrs)
-    inputs, outputs = _inputs(attrs, span_events)
+    inputs, outputs = messages_of(attrs, span_events)
     t_in = _count(found, "tokens_in")
     t_out = _count(found, "tokens_out")
     cache = _count(found, "tokens_cache_read")

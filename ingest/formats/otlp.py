@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import InputError
-from ingest.formats import otel_attrs
+from ingest.formats import otel_attrs, values
 from ingest.formats.messages import compact_json, loads
-from ingest.formats.timeutil import file_time, from_any, from_unix_nanos
+from ingest.formats.timeutil import from_unix_nanos
 from ingest.records import ParsedFile, Reject
 
 _STATUS = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2,
@@ -27,7 +27,7 @@ _STATUS = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2,
 _HEX = set("0123456789abcdefABCDEF")
 _CLASS_REPR = re.compile(r"<class '(?:[\w.]*\.)?(\w+)'>")
 _HEX_ID = re.compile(r"[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?")
-_EVAL_EVENT = "gen_ai.evaluation.result"
+EVAL_EVENT = "gen_ai.evaluation.result"
 
 
 def norm_id(value: Any) -> str | None:
@@ -82,7 +82,7 @@ def kv_list(items: Any) -> dict[str, Any]:
     return out
 
 
-def _status(span: dict[str, Any]) -> tuple[int, str | None]:
+def status_of(span: dict[str, Any]) -> tuple[int, str | None]:
     status = span.get("status") or {}
     code = status.get("code", 0)
     if isinstance(code, str):
@@ -109,7 +109,7 @@ def span_row(
                 **kv_list(ev.get("attributes") or []),
             }  # fmt: skip
         )
-    row = _row_from(
+    row = row_from(
         attrs,
         events,
         trace_id=norm_id(span.get("traceId")),
@@ -118,7 +118,7 @@ def span_row(
         name=span.get("name"),
         start_ns=span.get("startTimeUnixNano"),
         end_ns=span.get("endTimeUnixNano"),
-        status=_status(span),
+        status=status_of(span),
         resource=resource,
         links=span.get("links") or [],
         feedback=feedback,
@@ -128,7 +128,7 @@ def span_row(
     return row
 
 
-def _row_from(
+def row_from(
     attrs: dict[str, Any],
     events: list[dict[str, Any]],
     *,
@@ -185,13 +185,13 @@ def _row_from(
     return row
 
 
-def _fid(*parts: Any) -> str:
+def fid(*parts: Any) -> str:
     return hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
 def _feedback_of_span(row, attrs, events, links, feedback) -> None:
     for ev in events:
-        if ev.get("name") == _EVAL_EVENT:
+        if ev.get("name") == EVAL_EVENT:
             feedback.append(
                 evaluation_feedback(ev, row["event_id"], row["trace_id"], ev.get("time"))
             )
@@ -204,7 +204,7 @@ def _feedback_of_span(row, attrs, events, links, feedback) -> None:
     for scope, ann in found:
         fb = {
             "feedback_id": ann["identifier"]
-            or _fid(row["event_id"], scope, ann["name"], ann["index"]),
+            or fid(row["event_id"], scope, ann["name"], ann["index"]),
             "event_id": target if scope == "span" else None,
             "trace_id": target_trace if scope in ("span", "trace") else None,
             "name": ann["name"],
@@ -226,12 +226,12 @@ def evaluation_feedback(attrs: dict[str, Any], event_id, trace_id, time_ns) -> d
     name = attrs.get("gen_ai.evaluation.name")
     if not name:
         raise ValueError("gen_ai.evaluation.result without gen_ai.evaluation.name")
-    value = otel_attrs.as_float(attrs.get("gen_ai.evaluation.score.value"))
+    value = values.as_float(attrs.get("gen_ai.evaluation.score.value"))
     label = attrs.get("gen_ai.evaluation.score.label")
     if event_id is None and trace_id is None:
         raise ValueError("gen_ai.evaluation.result names no span or trace to attach to")
     return {
-        "feedback_id": _fid(trace_id, event_id, name, time_ns),
+        "feedback_id": fid(trace_id, event_id, name, time_ns),
         "event_id": event_id,
         "trace_id": trace_id,
         "name": str(name),
@@ -251,7 +251,7 @@ def _read_traces_doc(doc: dict[str, Any], line_no: int | None, out: ParsedFile) 
         try:
             resource = kv_list((rs.get("resource") or {}).get("attributes") or [])
         except (KeyError, TypeError, ValueError) as exc:
-            out.rejects.append(Reject(line_no, f"bad resource attributes: {exc}", _clip(rs)))
+            out.rejects.append(Reject(line_no, f"bad resource attributes: {exc}", clip(rs)))
             continue
         for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []:
             scope = ss.get("scope") or ss.get("instrumentationLibrary")
@@ -262,79 +262,13 @@ def _read_traces_doc(doc: dict[str, Any], line_no: int | None, out: ParsedFile) 
                     row = span_row(span, resource, scope, fb)
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     name = span.get("name") if isinstance(span, dict) else None
-                    out.rejects.append(Reject(line_no, f"span {name!r}: {exc}", _clip(span)))
+                    out.rejects.append(Reject(line_no, f"span {name!r}: {exc}", clip(span)))
                     continue
                 out.events.append(row)
                 out.feedback.extend(fb)
 
 
-def _read_logs_doc(doc: dict[str, Any], line_no: int | None, out: ParsedFile) -> None:
-    for rl in doc.get("resourceLogs") or []:
-        resource = kv_list((rl.get("resource") or {}).get("attributes") or [])
-        by_span: dict[str, list[dict[str, Any]]] = {}
-        for sl in rl.get("scopeLogs") or []:
-            for rec in sl.get("logRecords") or []:
-                out.records_read += 1
-                try:
-                    _read_log_record(rec, resource, by_span, out)
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    out.rejects.append(Reject(line_no, f"log record: {exc}", _clip(rec)))
-        # Deprecated per-message events of one span, with no span in this file: one llm row.
-        for span_id, recs in by_span.items():
-            first = recs[0]
-            row = _row_from(
-                {"gen_ai.system": first.get("gen_ai.system")},
-                recs,
-                trace_id=first["trace_id"],
-                span_id=span_id,
-                parent_id=None,
-                name=None,
-                start_ns=first["time"],
-                end_ns=None,
-                status=(0, None),
-                resource=resource,
-                links=[],
-                feedback=out.feedback,
-                source_format="otlp",
-            )
-            row["raw"] = {"log_records": [r["raw"] for r in recs], "resource": resource}
-            out.events.append(row)
-
-
-def _read_log_record(rec, resource, by_span, out: ParsedFile) -> None:
-    attrs = kv_list(rec.get("attributes") or [])
-    name = rec.get("eventName") or attrs.get("event.name")
-    trace_id, span_id = norm_id(rec.get("traceId")), norm_id(rec.get("spanId"))
-    time_ns = rec.get("timeUnixNano") or rec.get("observedTimeUnixNano")
-    body = any_value(rec.get("body")) if rec.get("body") is not None else None
-    if name == _EVAL_EVENT:
-        out.feedback.append(evaluation_feedback(attrs, span_id, trace_id, time_ns))
-    elif name == "gen_ai.client.inference.operation.details":
-        if isinstance(body, dict):
-            attrs = {**body, **attrs}
-        event_id = span_id or _fid(trace_id, time_ns, compact_json(attrs)[:200])
-        row = _row_from(
-            attrs, [], trace_id=trace_id, span_id=event_id, parent_id=None, name=name,
-            start_ns=time_ns, end_ns=None, status=(0, None), resource=resource, links=[],
-            feedback=out.feedback, source_format="otlp",
-        )  # fmt: skip
-        row["raw"] = {"log_record": rec, "resource": resource}
-        out.events.append(row)
-    elif isinstance(name, str) and name.startswith("gen_ai.") and span_id:
-        msg = {
-            "name": name,
-            "body": body if isinstance(body, dict) else {"content": body},
-            "trace_id": trace_id,
-            "time": time_ns,
-            "raw": rec,
-            "gen_ai.system": attrs.get("gen_ai.system") or attrs.get("gen_ai.provider.name"),
-        }
-        by_span.setdefault(span_id, []).append(msg)
-    else:
-        raise ValueError(f"not a GenAI event: {name!r}")
-
-
-def _clip(value: Any) -> str:
+def clip(value: Any) -> str:
     try:
         return compact_json(value)[:2000]
     except (TypeError, ValueError):
@@ -399,7 +333,7 @@ def _join_signals(path: Path, out: ParsedFile) -> None:
 def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
     """TracesData / LogsData document, or JSON Lines of them."""
     out = ParsedFile(source_format="otlp")
-    text = _decode(path, data)
+    text = decode_text(path, data)
     try:
         docs: list[tuple[int | None, Any]] = [(None, loads(text))]
     except ValueError as whole_error:
@@ -407,12 +341,14 @@ def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
     for line_no, doc in docs:
         if not isinstance(doc, dict) or not ("resourceSpans" in doc or "resourceLogs" in doc):
             out.records_read += 1
-            out.rejects.append(Reject(line_no, "not a TracesData or LogsData object", _clip(doc)))
+            out.rejects.append(Reject(line_no, "not a TracesData or LogsData object", clip(doc)))
             continue
         if "resourceSpans" in doc:
             _read_traces_doc(doc, line_no, out)
         else:
-            _read_logs_doc(doc, line_no, out)
+            from ingest.formats.otlp_logs import read_logs_doc
+
+            read_logs_doc(doc, line_no, out)
     if join:
         _join_signals(path, out)
     return out
@@ -439,95 +375,20 @@ def json_lines(
     return docs
 
 
-def _decode(path: Path, data: bytes) -> str:
+def decode_text(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc})") from exc
 
 
-def read_attribute_map(path: Path, data: bytes) -> ParsedFile:
-    """A bare span attribute map (`{"gen_ai.request.model": …}`), as test fixtures are written.
-
-    It has no ids and no clock: the event id is a hash of the decoded call, so one call written
-    in several conventions gets one id, and the time is the file's modification time.
-    """
-    out = ParsedFile(source_format="otlp", records_read=1)
-    try:
-        attrs = loads(_decode(path, data))
-    except ValueError as exc:
-        raise InputError(f"{path}: not JSON ({exc})") from exc
-    if not isinstance(attrs, dict):
-        raise InputError(f"{path}: an attribute map must be a JSON object")
-    row = otel_attrs.decode(attrs)
-    row["kind"] = row["kind"] or "other"
-    error_type = row.pop("error_type")
-    row["status"] = "error" if error_type else "ok"
-    row["error_type"] = error_type
-    key = compact_json([row.get(k) for k in ("model", "input_messages", "output_messages")])
-    row.update(
-        event_id=_fid("attrs", key),
-        ts=file_time(path),
-        source_format="otlp",
-        raw={"attributes": attrs},
-    )
-    out.events.append(row)
-    return out
-
-
-def read_readable_spans(path: Path, data: bytes) -> ParsedFile:
-    """OTel-JS ReadableSpan JSON (spanContext, [s, ns] times, plain attribute values)."""
-    out = ParsedFile(source_format="otlp")
-    try:
-        spans = loads(_decode(path, data))
-    except ValueError as exc:
-        raise InputError(f"{path}: not JSON ({exc})") from exc
-    if isinstance(spans, dict):
-        spans = spans.get("spans") or [spans]
-    for index, span in enumerate(spans, start=1):
-        out.records_read += 1
-        try:
-            ctx = span.get("spanContext") or span.get("_spanContext") or {}
-            start, end = _hr_nanos(span.get("startTime")), _hr_nanos(span.get("endTime"))
-            parent = span.get("parentSpanId") or (span.get("parentSpanContext") or {}).get("spanId")
-            events = [
-                {
-                    "name": e.get("name"),
-                    "time": _hr_nanos(e.get("time")),
-                    **(e.get("attributes") or {}),
-                }
-                for e in span.get("events") or []
-            ]
-            row = _row_from(
-                dict(span.get("attributes") or {}), events,
-                trace_id=norm_id(ctx.get("traceId")), span_id=norm_id(ctx.get("spanId")),
-                parent_id=norm_id(parent), name=span.get("name"), start_ns=start, end_ns=end,
-                status=_status(span), resource=(span.get("resource") or {}).get("attributes") or {},
-                links=span.get("links") or [], feedback=out.feedback, source_format="otlp",
-            )  # fmt: skip
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            out.rejects.append(Reject(index, f"span: {exc}", _clip(span)))
-            continue
-        row["raw"] = {"readable_span": span}
-        out.events.append(row)
-    return out
-
-
-def _hr_nanos(value: Any) -> int | None:
-    """[seconds, nanos] (OTel-JS HrTime) or a number/ISO string → integer nanoseconds."""
-    if isinstance(value, list) and len(value) == 2:
-        return int(value[0]) * 1_000_000_000 + int(value[1])
-    if value is None:
-        return None
-    when = from_any(value)
-    return None if when is None else int(when.timestamp() * 1e9)
-
-
 def read_any(path: Path, data: bytes) -> ParsedFile:
     """Pick the OTLP-family reader by the top-level shape of the file."""
+    from ingest.formats import otel_dumps
+
     head = data.lstrip()[:65536]
     if head.startswith(b"[") and (b'"spanContext"' in head or b'"_spanContext"' in head):
-        return read_readable_spans(path, data)
+        return otel_dumps.read_readable_spans(path, data)
     if head.startswith(b"{") and b'"resourceSpans"' not in head and b'"resourceLogs"' not in head:
         try:
             doc = loads(data)
@@ -535,6 +396,6 @@ def read_any(path: Path, data: bytes) -> ParsedFile:
             return read(path, data)  # JSON Lines, or broken: read() says which
         if isinstance(doc, dict) and not ({"resourceSpans", "resourceLogs"} & doc.keys()):
             if "spanContext" in doc or "_spanContext" in doc:
-                return read_readable_spans(path, data)
-            return read_attribute_map(path, data)
+                return otel_dumps.read_readable_spans(path, data)
+            return otel_dumps.read_attribute_map(path, data)
     return read(path, data)
