@@ -24,6 +24,10 @@ DEFAULT_RUBRIC = (
     "the user. If neither is clearly better, answer tie."
 )
 
+# Rationale prefixes of judgements that could not be used (counted as ties, reported apart).
+UNREADABLE_PREFIX = "(unreadable judge reply"
+JUDGE_ERROR_PREFIX = "(judge error"
+
 _SYSTEM = (
     "You compare two answers to the same conversation. {rubric}\n"
     'Reply with JSON only: {{"preferred": "1" | "2" | "tie", "rationale": "<one or two '
@@ -109,7 +113,7 @@ def parse_choice(text: str) -> Choice:
     found = re.search(r"answer\s*([12])\b|\b([12])\b", low)
     if found:
         return Choice(found.group(1) or found.group(2), text[:500])
-    return Choice("tie", f"(unreadable judge reply, counted as a tie) {text[:300]}")
+    return Choice("tie", f"{UNREADABLE_PREFIX}, counted as a tie) {text[:300]}")
 
 
 def preferred_side(choice: Choice, rerun_first: bool) -> str:

@@ -328,7 +328,8 @@ def _judge_pair(client: Any, judge_model: str, rubric: str, original: store.Orig
         cost = cost_of(judge_model, result) or 0.0
         spent += cost
         if result.status != "ok":
-            choice = judge_mod.Choice("tie", f"(judge error {result.error_type}: counted as tie)")
+            choice = judge_mod.Choice(
+                "tie", f"{judge_mod.JUDGE_ERROR_PREFIX} {result.error_type}: counted as a tie)")
         else:
             choice = judge_mod.parse_choice(result.text)
         judgements.append(store.Judgement(

@@ -152,5 +152,8 @@ def _print_text(out: dict) -> None:
         if j["sign_test_p"] is not None:
             typer.echo(f"rerun wins {j['win_rate_decisive']:.0%} of decisive pairs "
                        f"(sign test p={j['sign_test_p']:.3g}, n={j['pairs']} pairs judged)")
+    if out["judge_unusable_judgements"]:
+        typer.echo(f"warning: {out['judge_unusable_judgements']} judgements were unreadable or "
+                   "failed and were counted as ties; check the judge model and rubric")
     if out["reviewer_verdicts"]:
         typer.echo(f"reviewer verdicts so far: {out['reviewer_verdicts']}")

@@ -13,7 +13,13 @@ import duckdb
 import polars as pl
 
 from models import rerun_store as store
-from models.judge import JudgeSummary, pair_outcome, summarize
+from models.judge import (
+    JUDGE_ERROR_PREFIX,
+    UNREADABLE_PREFIX,
+    JudgeSummary,
+    pair_outcome,
+    summarize,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class BatchReport:
     latency_median_original_ms: float | None
     latency_median_rerun_ms: float | None
     verdicts: dict[str, int]  # reviewer verdicts on this batch's reruns
+    judge_unusable: int  # judgements counted as ties because the reply was unreadable/an error
 
 
 def pairs_frame(con: duckdb.DuckDBPyConnection, batch_id: str) -> pl.DataFrame:
@@ -89,8 +96,12 @@ def batch_report(con: duckdb.DuckDBPyConnection, batch_id: str,
         "SELECT f.label, count(*) FROM feedback f JOIN rerun_items i"
         " ON f.event_id = i.rerun_event_id WHERE i.batch_id = ? AND f.name = 'verdict'"
         " GROUP BY f.label", [batch_id]).fetchall())
+    unusable = con.execute(
+        "SELECT count(*) FROM rerun_judgements WHERE batch_id = ? AND"
+        " (starts_with(rationale, ?) OR starts_with(rationale, ?))",
+        [batch_id, UNREADABLE_PREFIX, JUDGE_ERROR_PREFIX]).fetchone()[0]
     return BatchReport(batch, status, summarize(outcomes, confidence) if outcomes else None,
-                       pairs, totals[0], totals[1], totals[2], totals[3], verdicts)
+                       pairs, totals[0], totals[1], totals[2], totals[3], verdicts, unusable)
 
 
 def report_dict(rep: BatchReport) -> dict:
@@ -112,4 +123,5 @@ def report_dict(rep: BatchReport) -> dict:
             "win_rate_interval": [j.win_rate_low, j.win_rate_high],
             "sign_test_p": j.p_value},
         "reviewer_verdicts": rep.verdicts,
+        "judge_unusable_judgements": rep.judge_unusable,
     }

@@ -393,8 +393,9 @@ def report_section() -> None:
     rep = cache.query(q.batch_report, batch_id)
     if rep is None:
         return
+    items = ", ".join(f"{v} {k}" for k, v in sorted(rep.item_status.items()))
     st.caption(f"filter: {rep.batch.where_text or '(none)'} · endpoint {rep.batch.endpoint} · "
-               f"items {rep.item_status} · spent {_money(rep.batch.spent_usd)}"
+               f"items: {items} · spent {_money(rep.batch.spent_usd)}"
                + (f" of cap {_money(rep.batch.max_cost_usd)}" if rep.batch.max_cost_usd
                   is not None else ""))
     j = rep.judge
@@ -415,8 +416,12 @@ def report_section() -> None:
                             f"p={j.p_value:.3g}")
         st.caption(f"Judge {rep.batch.judge_model}: each pair judged twice with the order "
                    f"swapped, ties allowed; {j.n} pairs.")
+        if rep.judge_unusable:
+            st.warning(f"{rep.judge_unusable} judgements were unreadable or failed and count as "
+                       "ties: check the judge model and rubric before trusting the tie share.")
     d1, d2, d3 = st.columns(3)
-    d1.metric("Cost, original → rerun", _money(rep.cost_rerun_usd),
+    d1.metric("Cost of the reruns", _money(rep.cost_rerun_usd),
+              help=f"The same events cost {_money(rep.cost_original_usd)} originally.",
               delta=None if rep.cost_rerun_usd is None or rep.cost_original_usd is None
               else f"{rep.cost_rerun_usd - rep.cost_original_usd:+.4f}", delta_color="inverse")
     d2.metric("Median latency, rerun", _ms(rep.latency_median_rerun_ms),

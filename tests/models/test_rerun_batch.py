@@ -224,3 +224,13 @@ def test_key_never_reaches_the_warehouse(db_path, con, openai_server, monkeypatc
         errors = c.execute("SELECT error_message FROM events WHERE status = 'error'").fetchall()
     assert errors and all("Incorrect API key" in e[0] for e in errors)  # the 401 was recorded
     assert secret not in dump and STUB_API_KEY not in dump
+
+
+def test_unreadable_judge_replies_are_reported_not_hidden(db_path, con, openai_server):  # noqa: F811
+    insert_many(con, 4)
+    con.close()
+    openai_server.set_reply("judge-model", "I would rather not say.")
+    plan, _ = run(db_path, openai_server, judge_model="judge-model")
+    with connect(db_path, read_only=True) as c:
+        rep = batch_report(c, plan.batch_id)
+    assert rep.judge.tie.count == 4 and rep.judge_unusable == 8
