@@ -14,14 +14,7 @@ import typer
 
 from ingest.cli_options import DbOption, JsonOption
 
-WHERE_HELP = (
-    "Which events, as the explorer's filter: key=value pairs joined by '&' (repeat a key for "
-    "several values). Fields: start, end (UTC dates, inclusive), model, prompt_version, tag, "
-    "environment, status (ok|error), feedback (thumbs_up, thumbs_down, negative, regenerated, "
-    "corrected, low_score, any_explicit, any, none), text (substring of input/output), "
-    "cluster, user, kind (default llm), rerun_of. "
-    "Example: 'feedback=thumbs_down&tag=topic:cards&start=2026-11-09'."
-)
+WHERE_HELP = "Which events: the explorer's filter, key=value pairs joined by '&' (fields above)."
 
 
 def rerun(
@@ -56,7 +49,16 @@ def rerun(
     as_json: JsonOption = False,
 ) -> None:
     """Rerun the events matching --where with --model; link results to the originals, judge
-    them pairwise, and print win/tie/loss with an interval, cost and latency deltas."""
+    them pairwise, and print win/tie/loss with an interval, cost and latency deltas.
+
+    --where fields (repeat a key for several values; never SQL): start, end (UTC dates,
+    inclusive); model; prompt_version; tag; environment; status (ok, error); feedback
+    (thumbs_up, thumbs_down, negative, regenerated, corrected, low_score, any_explicit, any,
+    none); text (substring of input or output); cluster; user; kind (default llm); rerun_of.
+    Example: --where 'feedback=thumbs_down&tag=topic:billing&start=2026-11-09'.
+
+    Running the same command again resumes the batch; finished events are not called again.
+    """
     import threading
 
     from ingest import config

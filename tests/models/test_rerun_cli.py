@@ -88,3 +88,15 @@ def test_killed_cli_run_resumes_without_redoing(db_path, con, openai_server, tmp
         n, distinct = c.execute("SELECT count(*), count(DISTINCT rerun_of) FROM events"
                                 " WHERE rerun_of IS NOT NULL").fetchone()
     assert n == distinct == 40
+
+
+def test_where_fields_are_documented():
+    from pathlib import Path
+
+    from models import rerun_cli
+    from models.filters import _KEYS, FEEDBACK_CHOICES
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "playground.md").read_text()
+    for key in [*_KEYS, *FEEDBACK_CHOICES]:
+        assert key in rerun_cli.rerun.__doc__, key
+        assert f"`{key}`" in doc, key
