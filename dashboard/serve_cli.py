@@ -71,6 +71,9 @@ def serve_command(db: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) 
 
 def check_port_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        # As the server itself binds: a port whose last connections are in TIME_WAIT (a server
+        # just restarted) is free; one with a listener is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
