@@ -55,3 +55,20 @@ def test_every_page_on_demo_data(demo_warehouse, browser_page):
             screenshot(page, f"demo-{url_path}")
             found[url_path] = error_texts(page) + page.page_errors
     assert not any(found.values()), {k: v for k, v in found.items() if v}
+
+
+def test_error_helper_sees_an_error_state(tmp_path, browser_page):
+    """Positive control for assert_no_errors: a warehouse upgraded by a newer reviewdeck while
+    the app runs shows an error with its next step, and the helper reports it."""
+    from ingest.db import connect
+    from tests.e2e.seed import seed
+
+    db = seed(tmp_path / "w.duckdb", n=30)
+    with start_server(db) as server:
+        with connect(db) as con:
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
+        goto_app(browser_page, server.url)
+        errors = error_texts(browser_page)
+    assert any("newer than this reviewdeck" in e for e in errors), errors
+    with pytest.raises(AssertionError):
+        assert_no_errors(browser_page)
