@@ -39,7 +39,7 @@ def ingest(
         bool, typer.Option("--analyze", help="Run the analysis jobs after loading.")
     ] = False,
 ) -> None:
-    """Load log files into the warehouse: idempotent, one transaction per file, bad lines to `rejects`."""
+    """Load log files into the warehouse (one transaction per file; bad lines go to `rejects`)."""
     from ingest import config
     from ingest.load_read import expand
     from ingest.loader import FileResult, known_hashes, load_source

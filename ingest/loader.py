@@ -82,7 +82,8 @@ def _parse_native_chunk(stage: duckdb.DuckDBPyConnection, table: pa.Table) -> No
     try:
         try:
             stage.execute("BEGIN")
-            native.parse_chunk(stage, "_rd_chunk")
+            lines = table.column("line_no")
+            native.parse_chunk(stage, "_rd_chunk", lines[0].as_py(), lines[-1].as_py())
             stage.execute("COMMIT")
         except duckdb.Error:
             # A line DuckDB chokes on in bulk must not cost its neighbours: redo this chunk one
@@ -99,7 +100,8 @@ def _parse_lines_one_by_one(stage: duckdb.DuckDBPyConnection, table: pa.Table) -
         stage.register("_rd_one", one)
         try:
             stage.execute("BEGIN")
-            native.parse_chunk(stage, "_rd_one")
+            n = one.column("line_no")[0].as_py()
+            native.parse_chunk(stage, "_rd_one", n, n)
             stage.execute("COMMIT")
         except duckdb.Error as exc:
             stage.execute("ROLLBACK")
@@ -118,7 +120,9 @@ def _parse_lines_one_by_one(stage: duckdb.DuckDBPyConnection, table: pa.Table) -
 
 def _dedup_within(stage: duckdb.DuckDBPyConnection, table: str, key: str, hash_sql: str) -> int:
     """Keep the first row of each id; later copies are duplicates or rejects. Returns dups."""
-    repeated = stage.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {table}").fetchall()[0][0]
+    repeated = stage.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {table}").fetchall()[0][
+        0
+    ]
     if not repeated:
         return 0
     order = "line_no, pos" if table == "s_feedback" else "line_no"
@@ -316,6 +320,7 @@ def load_native(
             reader.chunk_bytes = chunk_bytes
         for table in reader:
             _parse_native_chunk(stage, table)
+        native.finish(stage)
         read = _lines_read(stage)
         return merge(
             db_path,
