@@ -62,6 +62,9 @@ def analyze(
     map_points: Annotated[
         int, typer.Option("--map-points", min=20_000, help="Events on the map (UMAP sample).")
     ] = 25_000,
+    make_map: Annotated[
+        bool, typer.Option("--map/--no-map", help="Fit the 2-D map (UMAP) for the drift page.")
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Embed new events, cluster them (stable ids), fit the map and the drift table."""
@@ -71,6 +74,7 @@ def analyze(
         field=field, embedder=embedder, embed_model=embed_model, embed_base_url=embed_base_url,
         embed_batch=embed_batch, embed_price=embed_price, max_spend_usd=max_spend, k=clusters,
         seed=seed, full=full, refit_embedder=refit_embedder, map_points=map_points,
+        make_map=make_map,
     )
     log = (lambda _m: None) if as_json else (lambda m: typer.echo(m, err=True))
     result = run_analysis(config.db_path(db), opts, log=log)

@@ -34,8 +34,8 @@ TOPICS: dict[str, tuple[list[str], list[str]]] = {
         ["march", "order 1234", "my company", "last month", "the annual plan"],
     ),
     "crypto": (  # the "new topic" used for planted drift
-        ["can i pay with bitcoin for {x}", "do you accept crypto wallets for {x}",
-         "ethereum payment failed for {x}", "pay in usdt for {x}"],
+        ["can i pay with crypto bitcoin for {x}", "do you accept crypto wallets for {x}",
+         "crypto ethereum payment failed for {x}", "pay in crypto usdt for {x}"],
         ["the premium plan", "gift cards", "my order", "shipping fees", "the renewal"],
     ),
 }
