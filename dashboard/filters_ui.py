@@ -86,6 +86,24 @@ def _clear(lo: dt.date | None, hi: dt.date | None) -> None:
         st.session_state[_DATES] = (lo, hi)
 
 
+def _follow_new_data(lo: dt.date | None, hi: dt.date | None) -> None:
+    """Keep an open-ended date range open when new days arrive (a dashboard left open all day).
+
+    The widget holds concrete dates; a range that ended on the last day with data must move to
+    the new last day after an ingest, not silently become an explicit end date.
+    """
+    before = st.session_state.get("_filter_bounds")
+    st.session_state["_filter_bounds"] = (lo, hi)
+    picked = st.session_state.get(_DATES)
+    if not before or before == (lo, hi) or lo is None or not picked:
+        return
+    start, end = picked[0], picked[-1]
+    st.session_state[_DATES] = (
+        lo if start == before[0] else start,
+        hi if end == before[1] else end,
+    )
+
+
 def sidebar_filter() -> EventFilter:
     """Draw the shared filters; called once per run by app.py before the page runs."""
     choices = cache.query(common.filter_choices)
@@ -103,6 +121,8 @@ def sidebar_filter() -> EventFilter:
             st.session_state[widget] = list(getattr(url_flt, attr))
         if lo is not None:
             st.session_state[_DATES] = (url_flt.start or lo, url_flt.end or hi)
+
+    _follow_new_data(lo, hi)
 
     st.sidebar.header("Filters")
     flt = EventFilter()

@@ -132,3 +132,20 @@ def test_configured_login_hides_the_app_until_signed_in(seeded, monkeypatch):
     assert not at.exception
     assert not at.metric
     assert [b.key for b in at.button] == ["app_login"]
+
+
+def test_open_date_range_follows_new_data(tmp_path, monkeypatch):
+    """A dashboard left open: after an ingest adds a later day, 'all dates' still means all."""
+    db = seed(tmp_path / "w.duckdb", n=100)
+    at = _app(db, monkeypatch)
+    before = _metric(at, "Events")
+    with connect(db) as con:
+        con.execute(
+            "INSERT INTO events (event_id, ts, kind, model, status, source_format) "
+            "SELECT 'late-' || i, TIMESTAMPTZ '2026-11-20 10:00:00+00', 'llm', 'gpt-4.1-mini', "
+            "'ok', 'native' FROM range(7) t(i)"
+        )
+    at.run()
+    assert _metric(at, "Events") == f"{int(before.replace(',', '')) + 7:,}"
+    assert "end" not in at.query_params
+    assert at.date_input(key="filter_dates").value[1].isoformat() == "2026-11-20"
