@@ -405,6 +405,7 @@ def run_batch(
     writer_thread.start()
     counts = {"done": 0, "error": 0, "failed": 0}
     spent = 0.0
+    finished = 0
     reserved: dict[Future, float] = {}
     stopped: str | None = None
     todo = [eid for eid in pending if eid in originals]
@@ -424,7 +425,9 @@ def run_batch(
                     if stop.is_set():
                         stopped = "interrupted"
                         break
-                    est = plan.per_item_usd.get(todo[0], 0.0)
+                    # The plan's estimate, or the real average so far if items cost more.
+                    est = max(plan.per_item_usd.get(todo[0], 0.0),
+                              spent / finished if finished else 0.0)
                     if cap is not None and (spent_before + spent + sum(reserved.values()) + est
                                             > cap):
                         stopped = "cap"
@@ -442,6 +445,7 @@ def run_batch(
                     item = fut.result()
                     counts[item.status] += 1
                     spent += item.cost_usd + item.judge_cost_usd
+                    finished += 1
                     writes.put(item)
                 report()
                 if stop.is_set() and stopped is None:

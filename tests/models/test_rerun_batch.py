@@ -234,3 +234,21 @@ def test_unreadable_judge_replies_are_reported_not_hidden(db_path, con, openai_s
     with connect(db_path, read_only=True) as c:
         rep = batch_report(c, plan.batch_id)
     assert rep.judge.tie.count == 4 and rep.judge_unusable == 8
+
+
+def test_spend_cap_holds_when_calls_cost_more_than_estimated(db_path, con, openai_server):  # noqa: F811
+    for i in range(30):  # logged as tiny calls, so the plan underestimates
+        insert_event(con, f"s{i:03d}", f"q{i}", "a", thumbs=0, tokens_in=1, tokens_out=1)
+    con.close()
+    openai_server.set_reply("gpt-4o", "word " * 400)  # each rerun answers 400 tokens
+    plan = rr.plan_batch(str(db_path), parse_where("feedback=thumbs_down"), "stub",
+                         rr.BatchOptions(model="gpt-4o"))
+    with connect(db_path) as c:  # what one rerun really costs, from a run outside the batch
+        c.execute("DELETE FROM rerun_batches; DELETE FROM rerun_items")
+    one = rr.rerun_event(str(db_path), "s000", endpoint=endpoint(openai_server),
+                         model="gpt-4o", stream=False)[0].cost_usd
+    assert one > 10 * plan.estimate_usd / 30  # the plan underestimates each item tenfold
+    cap = 5.5 * one
+    _, result = run(db_path, openai_server, max_cost_usd=cap, concurrency=1)
+    assert result.status == "stopped_cap"
+    assert result.done == 5 and result.spent_usd <= cap
