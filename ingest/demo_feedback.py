@@ -71,6 +71,7 @@ class FeedbackWriter:
         self.any = s.vote | s.copied | s.regen | s.edited | s.correction | s.judged
         self.vote_kept = np.zeros(s.n, dtype=bool)
         self.judge_kept = np.zeros(s.n, dtype=bool)
+        self.negative_kept = np.zeros(s.n, dtype=bool)  # a down vote, regeneration or heavy edit
         self.embedded = 0
         self.late: list[tuple[str, str]] = []  # (ts, JSON line), sorted before writing
 
@@ -86,14 +87,19 @@ class FeedbackWriter:
             rows.append(_row(fid + "thumbs", "thumbs", "vote", value, "user", uid,
                              clock(end_ms + int(delay[0]))))  # fmt: skip
             self.vote_kept[e] = True
+            if not value:
+                self.negative_kept[e] = True
         if s.copied[e] and end_ms + delay[1] < horizon:
             rows.append(_row(fid + "copied", "copied", "action", 1.0, "user", uid,
                              clock(end_ms + int(delay[1]))))  # fmt: skip
         if s.regen[e] and end_ms + delay[2] < horizon:
+            self.negative_kept[e] = True
             rows.append(_row(fid + "regen", "regenerated", "action", 1.0, "user", uid,
                              clock(end_ms + int(delay[2]))))  # fmt: skip
         if s.edited[e] and end_ms + delay[3] < horizon:
             value = round(float(s.edit_value[e]), 3)
+            if value >= 0.5:
+                self.negative_kept[e] = True
             rows.append(_row(fid + "edited", "edited", "action", value, "user", uid,
                              clock(end_ms + int(delay[3]))))  # fmt: skip
         if s.correction[e]:

@@ -112,6 +112,7 @@ class LinesResult:
     late: int  # separate feedback lines at the end of the file
     vote_kept: np.ndarray  # votes written (a vote due after the end of the data is not)
     judge_kept: np.ndarray  # judged events whose scores were written
+    negative_kept: np.ndarray  # events with a negative signal written (docs/schema.md)
 
 
 class _Fragments:
@@ -322,7 +323,7 @@ def write_lines(s: Sample, path: Path) -> LinesResult:
                 fh.write("".join(lines[i : i + 2000]).encode())
         fb.late.sort(key=lambda pair: pair[0])
         fh.write("".join(line + "\n" for _, line in fb.late).encode())
-    return LinesResult(fb.embedded, len(fb.late), fb.vote_kept, fb.judge_kept)
+    return LinesResult(fb.embedded, len(fb.late), fb.vote_kept, fb.judge_kept, fb.negative_kept)
 
 
 def _iso(ms: np.ndarray, start_ms: int) -> list[str]:

@@ -284,6 +284,17 @@ def build_truths(s: Sample, lines: LinesResult, end_date: str) -> dict[str, Any]
             "thumbs_up_by_group": {
                 name: _rate(up, votes & (s.group == i)) for i, name in enumerate(GROUP_NAMES)
             },
+            "weekly_by_group": {
+                name: {
+                    str(w): {
+                        "events_ok": int((ok & grp & (week == w)).sum()),
+                        "votes": _rate(up, votes & grp & (week == w)),
+                        "negative": int((lines.negative_kept & grp & (week == w)).sum()),
+                    }
+                    for w in weeks
+                }
+                for name, grp in ((n, s.group == i) for i, n in enumerate(GROUP_NAMES))
+            },
             "feedback_embedded": lines.embedded,
             "feedback_late": lines.late,
         },

@@ -230,6 +230,21 @@ def test_sidecar_counts_match_the_file(demo: Demo) -> None:
     assert t["planted"]["new_topic"]["observed"]["events_by_week"] == {
         str(w): guard[w] for w in range(1, 13)}  # fmt: skip
     assert [c["iso_week"] for c in t["calendar"]][6] == ms["iso_week"] == "2026-W42"
+    # Negative signal per group and week (docs/schema.md: down vote, regeneration, heavy edit).
+    negative = Counter()
+    for e in demo.events:
+        if any(
+            (f["name"] == "thumbs" and f["value"] == 0.0)
+            or f["name"] == "regenerated"
+            or (f["name"] == "edited" and f["value"] >= 0.5)
+            for f in e["feedback"]
+        ):
+            negative[e["tags"][0][6:], demo.week[e["event_id"]]] += 1
+    weekly = t["observed"]["weekly_by_group"]
+    assert {(g, int(w)): c["negative"] for g, ws in weekly.items() for w, c in ws.items()} == {
+        (g, w): negative[g, w] for g in weekly for w in range(1, 13)
+    }
+    assert sum(c["votes"]["n"] for ws in weekly.values() for c in ws.values()) == len(demo.votes)
 
 
 def test_default_size_makes_the_switch_significant_in_one_week() -> None:
