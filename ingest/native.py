@@ -304,7 +304,7 @@ def slow_statements(rest: str) -> list[str]:
                           THEN TRY(json_extract(line, {paths})) END AS j
               FROM {rest}
               -- blank lines are skipped; trim() is slow, so only short lines are trimmed
-              WHERE strlen(line) > 16 OR trim(line) <> '')
+              WHERE strlen(line) > 16 OR trim(line, chr(32) || chr(9) || chr(10) || chr(13)) <> '')
         """,
         f"""
         INSERT INTO s_rejects
