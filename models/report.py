@@ -136,6 +136,7 @@ class SegmentMove:
     examples: tuple[Example, ...] = ()
     models_now: str = ""  # which models served the segment, e.g. 'gpt-4.1-mini 100%'
     models_before: str = ""
+    explains: str = ""  # broader flagged segments whose change this one accounts for
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,7 @@ def build_report(
     top: int = 5,
     level: float = 0.05,
     seed: int = 0,
+    segment_reference: str = "previous",
 ) -> Report:
     """Assemble the report of one ISO week from the warehouse as it is now."""
     from models import notes as notes_mod
@@ -316,7 +318,10 @@ def build_report(
     prev = shift_week(week, -1)
     start, end = week_bounds(week)
     flt = sections.production_filter(con, week)
-    ctx = sections.Context(con, flt, week, prev, base, examples_per_item, top, level, seed)
+    if segment_reference not in ("previous", "baseline"):
+        raise ReportError(f"segment reference {segment_reference!r}: use previous or baseline")
+    ctx = sections.Context(con, flt, week, prev, base, examples_per_item, top, level, seed,
+                           segment_reference)
 
     headline, headline_src = sections.headline(ctx)
     regressions, improvements, tested, seg_src = sections.segment_moves(ctx)
@@ -360,10 +365,17 @@ def build_report(
     )
 
 
+# The headline metrics the summary (and "quiet") speaks of: thumbs-up, negative signals (which
+# already count regenerates and heavy edits), errors, and judge/code scores. The others keep
+# their verdicts in the table.
+SUMMARY_METRICS = ("thumbs_up", "negative", "error")
+SCORE_PREFIX = "score:"
+
+
 def is_quality(m: Metric) -> bool:
-    """Whether a headline metric speaks to answer quality (the summary and "quiet" use only
-    these; latency and cost keep their verdicts in the table)."""
-    return m.unit in ("rate", "mean") and m.higher_is_better is not None
+    return m.higher_is_better is not None and (
+        m.key in SUMMARY_METRICS or m.key.startswith(SCORE_PREFIX)
+    )
 
 
 def _pct(x: float | None) -> str:
@@ -386,10 +398,21 @@ def _summary(
     lines: list[str] = []
     if n_events == 0:
         lines.append(f"No LLM events were logged in {week}.")
-    lines += _moves_lines("Regression", regressions)
-    for m in headline:
-        if m.verdict == "worse" and is_quality(m):
-            lines.append(f"{m.label} got worse: {_fmt(m, m.prev_value)} → {_fmt(m, m.value)}.")
+    # A segment leads when its change stands out from the headline's (a model switch on one
+    # topic); when every segment moved alike (an outage), the headline says it best.
+    worse = {m.key: m for m in headline if m.verdict == "worse" and is_quality(m)}
+
+    def localized(s: SegmentMove) -> bool:
+        h = worse.get(s.metric)
+        if h is None or h.value is None or h.prev_value is None:
+            return True
+        return abs(s.value - s.prev_value) >= 2 * abs(h.value - h.prev_value)
+
+    local_keys = {s.key for s in regressions if localized(s)}
+    lines += _moves_lines("Regression", [s for s in regressions if s.key in local_keys])
+    for m in worse.values():
+        lines.append(f"{m.label} got worse: {_fmt(m, m.prev_value)} → {_fmt(m, m.value)}.")
+    lines += _moves_lines("Regression", [s for s in regressions if s.key not in local_keys])
     for c in clusters:
         lines.append(f"{c.status.capitalize()} cluster: {c.label} — {c.detail}.")
     for m in headline:
@@ -432,7 +455,9 @@ def _moves_lines(kind: str, moves: list[SegmentMove], limit: int = 3) -> list[st
         served = ""
         if _model_names(group[0].models_now) != _model_names(group[0].models_before):
             served = f" Models: {group[0].models_before or 'none'} → {group[0].models_now}."
-        lines.append(f"{kind} in {group[0].label}: {changes}.{served}")
+        explains = f" It accounts for the change in {group[0].explains}." if group[0].explains \
+            else ""
+        lines.append(f"{kind} in {group[0].label}: {changes}.{served}{explains}")
     return lines
 
 

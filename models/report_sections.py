@@ -32,6 +32,9 @@ from models.report import (
 MIN_N = stats.MIN_N  # below this many events (or votes) on either side: "too little data"
 TEXT_LIMIT = 400
 REFERENCE_WEEKS = 4  # cluster/topic shares: this week against the previous four
+# Tags stand in for clusters only without an analysis; many are small (one intent) and their
+# events come in sessions, so a tag must at least double its share to be called growing.
+MIN_SHARE_RATIO = 2.0
 # The production traffic the report judges: reruns are reported in their own section.
 BASE_SQL = (
     "e.kind = 'llm' AND e.rerun_of IS NULL AND coalesce(e.environment, '') <> 'playground'"
@@ -57,6 +60,7 @@ class Context:
     top: int
     level: float
     seed: int
+    segment_reference: str = "previous"  # or "baseline": the four weeks before
 
 
 # ---------------------------------------------------------------------------- statistics
@@ -217,7 +221,8 @@ def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], i
     from models.filters import where_sql
 
     periods = _periods(ctx)
-    current, previous = periods[0], periods[1]
+    current = periods[0]
+    previous = periods[2] if ctx.segment_reference == "baseline" else periods[1]
     tested = 0
     candidates: list[tuple[dict, str]] = []
     for metric_key in SEGMENT_METRICS:
@@ -228,7 +233,8 @@ def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], i
         flagged = [r for r in result.table.iter_rows(named=True) if r["flagged"]]
         models = result.table.filter(result.table["dims"] == "model")
         totals = (int(models["n"].sum() or 0), int(models["n_ref"].sum() or 0))
-        candidates += _dedupe(flagged, metric_key, totals)
+        kept = _dedupe(flagged, metric_key, totals)
+        candidates += _explained(ctx, m, [r for r, _ in kept], current, previous)
     regressions: list[SegmentMove] = []
     improvements: list[SegmentMove] = []
     for row, metric_key in candidates:
@@ -240,6 +246,7 @@ def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], i
         improvement = row["verdict"] == "better"
         move = SegmentMove(
             key=key, label=label, metric=metric_key, metric_label=m.label,
+            explains=row.get("_explains", ""),
             value=row["rate"], prev_value=row["rate_ref"], n=row["n"], prev_n=row["n_ref"],
             lo=wilson(row["x"], row["n"])[0], hi=wilson(row["x"], row["n"])[1],
             p_value=row["p_value"], q_value=row["q_value"],
@@ -256,6 +263,58 @@ def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], i
         "this week vs the previous, Fisher exact tests, Benjamini–Hochberg across all segments "
         "of a metric"
     )
+
+
+def _explained(ctx: Context, m, rows: list[dict], current, reference) -> list[tuple[dict, str]]:
+    """Drop a flagged segment whose change a smaller flagged segment inside it explains.
+
+    "prompt version v4 got worse" is no news when topic:billing (served by v4) got worse and
+    v4 without billing did not change: segment A is dropped when A minus B, tested the same
+    way, shows no significant change; B then says it explains A.
+    """
+    from models import trends_moved as moved
+    from models.filters import where_sql
+    from models.trends import day_start
+
+    bounds = [day_start(current.start), day_start(current.end),
+              day_start(reference.start), day_start(reference.end)]
+
+    def where(row: dict) -> tuple[str, list]:
+        flt = moved.segment_filter(row, ctx.flt, current).with_(start=None, end=None)
+        return where_sql(flt, "t")
+
+    order = sorted(range(len(rows)), key=lambda i: -rows[i]["n"])
+    dropped: set[int] = set()
+    for i in order:
+        a = rows[i]
+        if a.get("reference") not in (None, moved.SAME):
+            continue
+        wa, pa = where(a)
+        for j in order:
+            b = rows[j]
+            if j == i or j in dropped or b["n"] >= a["n"] or b["verdict"] != a["verdict"]:
+                continue
+            wb, pb = where(b)
+            got = dict((r[0], r[1:]) for r in ctx.con.execute(
+                f"""
+                SELECT t.ts >= ? AS cur, count(*) FILTER (WHERE {m.den}),
+                       count(*) FILTER (WHERE ({m.num}) AND ({m.den}))
+                FROM trend_facts t
+                WHERE ({wa}) AND NOT ({wb})
+                  AND ((t.ts >= ? AND t.ts < ?) OR (t.ts >= ? AND t.ts < ?))
+                GROUP BY 1
+                """,
+                [bounds[0], *pa, *pb, *bounds],
+            ).fetchall())
+            (n1, x1), (n0, x0) = got.get(True, (0, 0)), got.get(False, (0, 0))
+            rest = stats.compare_proportions(int(x1), int(n1), int(x0), int(n0),
+                                             alpha=ctx.level, min_n=MIN_N)
+            if not rest.significant:
+                dropped.add(i)
+                _, label = _segment_key(a)
+                b["_explains"] = ", ".join(x for x in (b.get("_explains", ""), label) if x)
+                break
+    return [(r, m.key) for k, r in enumerate(rows) if k not in dropped]
 
 
 def _dedupe(rows: list[dict], metric_key: str, totals: tuple[int, int]
@@ -499,6 +558,14 @@ def tag_topics(ctx: Context) -> tuple[list[ClusterItem], str]:
         """,
         [start, ref_start, end],
     ).fetchall()
+    history = ctx.con.execute(
+        f"SELECT count(DISTINCT date_trunc('week', e.ts)) FROM events e "
+        f"WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ?", [ref_start, start],
+    ).fetchall()[0][0]
+    source = (f"tags as topics (no cluster analysis in the warehouse): this week vs the previous "
+              f"{REFERENCE_WEEKS} weeks, BH across tags, growing = share at least doubled")
+    if history < 2:
+        return [], source + f"; skipped: only {history} week(s) of history before this week"
     tests, items = [], []
     for tag, k, k0, n, n0 in rows:
         k, k0, n, n0 = int(k), int(k0), int(n), int(n0)
@@ -507,7 +574,8 @@ def tag_topics(ctx: Context) -> tuple[list[ClusterItem], str]:
         if k0 == 0:
             items.append((tag, "new", k, k0, n, n0, None))
             continue
-        if k / n > k0 / n0:
+        # a share must also grow by a meaningful ratio, not only significantly
+        if k / n >= MIN_SHARE_RATIO * k0 / n0:
             tests.append((tag, k, k0, n, n0, two_proportion_p(k, n, k0, n0)))
     for (tag, k, k0, n, n0, _p), q in zip(tests, bh([t[-1] for t in tests]), strict=True):
         if q < ctx.level:
@@ -527,10 +595,7 @@ def tag_topics(ctx: Context) -> tuple[list[ClusterItem], str]:
             examples=tuple(worst_examples(ctx, DIMENSIONS["tag"], [tag])),
         ))
     out.sort(key=lambda c: (c.status != "new", -c.n))
-    return out[: ctx.top], (
-        f"tags as topics (no cluster analysis used): this week vs the previous "
-        f"{REFERENCE_WEEKS} weeks, BH across tags"
-    )
+    return out[: ctx.top], source
 
 
 def _drop_nested(ctx: Context, items: list[tuple]) -> list[tuple]:
