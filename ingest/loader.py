@@ -15,7 +15,6 @@ row is a reject "duplicate event_id with different content" (feedback likewise).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 import time
@@ -23,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -31,6 +29,7 @@ import pyarrow as pa
 from ingest import derived, native
 from ingest.db import connect
 from ingest.errors import InputError
+from ingest.load_parsed import stage_parsed
 from ingest.load_read import ChunkReader, Source, file_sha256, read_all
 from ingest.records import ParsedFile
 
@@ -344,12 +343,6 @@ def _lines_read(stage: duckdb.DuckDBPyConnection) -> int:
     ).fetchall()[0][0]
 
 
-def _json_or_none(v: Any) -> str | None:
-    if v is None:
-        return None
-    return json.dumps(v, ensure_ascii=False, allow_nan=False, default=str)
-
-
 def load_parsed(
     db_path: str | os.PathLike[str],
     parsed: ParsedFile,
@@ -363,7 +356,7 @@ def load_parsed(
     started = datetime.now().astimezone()
     stage = staging_connection()
     try:
-        _stage_parsed(stage, parsed)
+        stage_parsed(stage, parsed)
         return merge(
             db_path,
             stage,
@@ -377,69 +370,6 @@ def load_parsed(
         )
     finally:
         stage.close()
-
-
-_JSON_EVENT_COLS = ("input_messages", "output_messages", "params", "raw")
-
-
-def _stage_parsed(stage: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
-    ev_types = dict(
-        stage.execute(
-            "SELECT column_name, data_type FROM "
-            "information_schema.columns WHERE table_name = 's_events'"
-        ).fetchall()
-    )
-    fb_types = dict(
-        stage.execute(
-            "SELECT column_name, data_type FROM "
-            "information_schema.columns WHERE table_name = 's_feedback'"
-        ).fetchall()
-    )
-    events = []
-    for i, row in enumerate(parsed.events, start=1):
-        r = {c: row.get(c) for c in native.EVENT_COLUMNS}
-        for c in _JSON_EVENT_COLS:
-            r[c] = _json_or_none(r[c])
-        r["source_format"] = r["source_format"] or parsed.source_format
-        r["line_no"] = row.get("line_no", i)
-        events.append(r)
-    feedback = []
-    for i, row in enumerate(parsed.feedback, start=1):
-        r = {c: row.get(c) for c in native.FEEDBACK_COLUMNS}
-        r["source_format"] = r["source_format"] or parsed.source_format
-        r["line_no"] = row.get("line_no", i)
-        r["pos"] = i
-        feedback.append(r)
-    for table, rows, types, cols in (
-        ("s_events", events, ev_types, ("line_no",) + native.EVENT_COLUMNS),
-        ("s_feedback", feedback, fb_types, ("line_no", "pos") + native.FEEDBACK_COLUMNS),
-    ):
-        if not rows:
-            continue
-        arrow = pa.Table.from_pylist(rows)
-        stage.register("_rd_rows", arrow)
-        try:
-            select = ", ".join(
-                f"TRY_CAST({c} AS {types[c]}) AS {c}"
-                if c in arrow.column_names
-                else f"NULL::{types[c]} AS {c}"
-                for c in cols
-            )
-            stage.execute(f"INSERT INTO {table} SELECT {select} FROM _rd_rows")
-        finally:
-            stage.unregister("_rd_rows")
-    if feedback:
-        # Feedback rows without an id get the same stable content id as native ones.
-        args = ", ".join(native.FEEDBACK_ID_PARTS)
-        stage.execute(
-            f"UPDATE s_feedback SET feedback_id = rd_feedback_id({args}) WHERE feedback_id IS NULL"
-        )
-    stage.execute("DELETE FROM s_events WHERE event_id IS NULL OR ts IS NULL")
-    if parsed.rejects:
-        stage.executemany(
-            "INSERT INTO s_rejects VALUES (?, ?, ?)",
-            [[r.line_no, r.reason, r.raw_text[: native.REJECT_TEXT_CHARS]] for r in parsed.rejects],
-        )
 
 
 def load_foreign(db_path: str | os.PathLike[str], src: Source, fmt: str) -> FileResult:
