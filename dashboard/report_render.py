@@ -62,7 +62,7 @@ def headline_chart(report: Report):
         return None
     data = pl.DataFrame(rows, schema={"metric": pl.Utf8, "week": pl.Utf8, "value": pl.Float64,
                                       "lo": pl.Float64, "hi": pl.Float64})
-    base = alt.Chart(data).encode(y=alt.Y("metric:N", title=None))
+    base = alt.Chart(data).encode(y=alt.Y("metric:N", title=None, axis=alt.Axis(labelLimit=260)))
     points = base.mark_point(filled=True, size=80).encode(
         x=alt.X("value:Q", title="rate", axis=alt.Axis(format="%")),
         color=alt.Color("week:N", title="week"),
@@ -86,7 +86,9 @@ def segments_chart(moves: list[SegmentMove]):
         rows.append({"segment": name, "when": "this week", "value": s.value,
                      "direction": s.direction})
     data = pl.DataFrame(rows)
-    base = alt.Chart(data).encode(y=alt.Y("segment:N", title=None, sort=None))
+    base = alt.Chart(data).encode(
+        y=alt.Y("segment:N", title=None, sort=None, axis=alt.Axis(labelLimit=320))
+    )
     line = base.mark_line(color="#9aa3b5").encode(x="value:Q", detail="segment:N")
     dots = base.mark_point(filled=True, size=80).encode(
         x=alt.X("value:Q", title="rate", axis=alt.Axis(format="%")),
@@ -211,7 +213,10 @@ def _segments_html(report: Report, charts: bool) -> str:
             cls = "worse" if first.direction == "regression" else "better"
             parts.append(
                 f"<p><a href='{_href(first.explorer_url)}'><b>{e(first.label)}</b></a>"
-                f"{_models_html(first)}</p><ul>"
+                f"{_models_html(first)}"
+                + (f" <span class='muted'>— accounts for the change in {e(first.explains)}"
+                   "</span>" if first.explains else "")
+                + "</p><ul>"
             )
             for s in moves_of_segment:
                 parts.append(
@@ -401,6 +406,8 @@ def render_markdown(
                 f"({first.explorer_url})", ""]
         if first.models_now:
             out += [f"Models: {md(first.models_before or 'none')} → {md(first.models_now)}", ""]
+        if first.explains:
+            out += [f"Accounts for the change in {md(first.explains)}.", ""]
         out += [f"- {md(s.metric_label)} {_pct(s.prev_value)} → {_pct(s.value)} (95% CI "
                 f"{_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,}, q={s.q_value:.3g})" for s in group]
         out += ["", "Worst-rated examples:", ""]

@@ -69,6 +69,8 @@ def _show(report: Report, key: str) -> None:
         for i, group in enumerate(by_segment(moves)):
             first = group[0]
             st.markdown(f"**{title[:-1]}: {md(first.label)}**")
+            if first.explains:
+                st.caption(md(f"accounts for the change in {first.explains}"))
             if first.models_now:
                 st.caption(md(f"models: {first.models_before or 'none'} → {first.models_now}"))
             for s in group:
@@ -140,8 +142,9 @@ live_tab, notes_tab, past_tab = st.tabs(["This week", "Notes & action items", "P
 
 with live_tab:
     report = cache.query(weekly.live_report, week, base_url)
-    st.caption(f"{report.start} to {report.end} (UTC), live: late feedback still changes it. "
-               "Freeze it to keep these numbers.")
+    st.caption(f"{report.start} to {report.end} (UTC), all production traffic (the sidebar "
+               "filters do not apply), live: late feedback still changes it. Freeze it to keep "
+               "these numbers.")
     if st.button("Freeze this report", key="weekly_freeze", icon=":material/ac_unit:"):
         try:
             frozen = cache.write(snapshot.generate_and_freeze, week, base_url=base_url)
