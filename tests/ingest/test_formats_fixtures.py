@@ -295,3 +295,33 @@ def test_batch_pair_joins_65_of_65(tmp_path: Path):
     # the input file alone yields no events: nothing ran yet
     name, inputs = parse("openai/batch_input.jsonl")
     assert name == "openai_batch" and inputs.records_read == 65 and inputs.events == []
+
+
+EXPECTED_FORMAT = {
+    "otel/otel_genai_client_span_tool_calls.json": "otlp",
+    "otel/otel_genai_deprecated_client_span_tool_calls.json": "otlp",
+    "otel/openinference_client_span_tool_calls.json": "otlp",
+    "otel/trace.json": "otlp",
+    "otel/vercel-ai-v6.otlp.json": "otlp",
+    "otel/vercel-ai-v6.readable-spans.json": "otlp",
+    "langfuse/pydantic-ai-2025-06-06.trace.json": "langfuse",
+    "langfuse/openai-agents-2025-09-30.trace.json": "langfuse",
+    "langfuse/vercel-aisdk-2025-11-17.trace.json": "langfuse",
+    "langsmith/langsmith_py_wrap_openai_.json": "langsmith",
+    "openai/batch_input.jsonl": "openai_batch",
+    "openai/batch_output.jsonl": "openai_batch",
+    "openai/test_tool_calls.yaml": "openai",
+    "openai/test_chat_completion_404.yaml": "openai",
+    "openai/test_chat_completion_streaming.yaml": "openai",
+}
+
+
+def test_every_fixture_is_detected_by_content(tmp_path):
+    on_disk = {str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*") if p.is_file()}
+    assert on_disk - {"MANIFEST.md"} == set(EXPECTED_FORMAT)
+    for rel, fmt in EXPECTED_FORMAT.items():
+        data = (FIXTURES / rel).read_bytes()
+        # the name says nothing: detection reads the content
+        assert detect_format(tmp_path / "upload.bin", data[:65536]) == fmt, rel
+        parsed = read_foreign(fmt, FIXTURES / rel, data)
+        assert parsed.rejects == [], rel
