@@ -1,0 +1,122 @@
+"""The Drift & clusters page through AppTest on a real analysed warehouse: empty state, the map,
+the cluster table and its sorting, drill-down links, and logged text shown as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ingest.db import connect
+from models.analyze import AnalyzeOptions, run_analysis
+from tests.models.analyze_data import START, insert_events, insert_votes, make_events
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+HOSTILE = "<script>alert('x')</script> refund my order <img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("drift_page") / "warehouse.duckdb"
+    early = make_events(900, seed=1, weeks=4, models=("model-a",))
+    late = make_events(300, seed=2, weeks=1, start=START + dt.timedelta(weeks=4),
+                       id_prefix="late", models=("model-b",),
+                       topics={"refund": 1, "password": 1, "shipping": 1, "invoice": 1,
+                               "crypto": 2})
+    hostile = pl.DataFrame({
+        "event_id": [f"evil{i}" for i in range(30)],
+        # the newest events, so they head the drill-down's event list
+        "ts": [START + dt.timedelta(weeks=4, days=6, hours=23, minutes=i) for i in range(30)],
+        "input_text": [HOSTILE] * 30, "output_text": ["ok"] * 30, "model": ["model-b"] * 30,
+        "topic": ["refund"] * 30,
+    })
+    with connect(path) as con:
+        for frame in (early, late, hostile):
+            insert_events(con, frame)
+        # model-b does worse on refunds: votes down on every late refund event
+        votes = pl.concat([
+            early.filter(pl.col("topic") == "refund").select("event_id").with_columns(
+                pl.lit(1.0).alias("value")),
+            late.filter(pl.col("topic") == "refund").select("event_id").with_columns(
+                pl.lit(0.0).alias("value")),
+        ])
+        insert_votes(con, votes)
+    run_analysis(path, AnalyzeOptions(k=5, embed_dim=24))
+    return path
+
+
+def _app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("REVIEWDECK_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.switch_page("app_pages/drift.py")
+    return at.run()
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_without_analysis_the_page_says_what_to_run(db_path, monkeypatch) -> None:
+    with connect(db_path) as con:
+        insert_events(con, make_events(20))
+    at = _app(db_path, monkeypatch)
+    _ok(at)
+    assert any("reviewdeck analyze" in i.value for i in at.info)
+
+
+def test_page_shows_verdict_table_and_drilldown(analysed, monkeypatch) -> None:
+    at = _app(analysed, monkeypatch)
+    _ok(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Overall drift"] == "drift"  # the stored default windows: week 5 vs 1-4
+    table = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    with connect(analysed, read_only=True) as con:
+        n_active = con.execute("SELECT count(*) FROM clusters WHERE active").fetchall()[0][0]
+    assert len(table) == n_active
+    # Sorted by drift: flagged clusters first.
+    statuses = list(table["status"])
+    assert statuses[0] != "stable"
+    assert statuses == sorted(statuses, key=lambda s: s == "stable")
+
+
+def test_sorting_by_quality_drop_puts_the_regression_first(analysed, monkeypatch) -> None:
+    at = _app(analysed, monkeypatch)
+    at.radio(key="drift_sort").set_value("quality drop").run()
+    _ok(at)
+    table = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    drops = table["quality_drop"].dropna().tolist()
+    assert drops and drops == sorted(drops, reverse=True)
+    assert "refund" in table["label"].iloc[0]
+
+
+def test_every_colouring_of_the_map_renders(analysed, monkeypatch) -> None:
+    at = _app(analysed, monkeypatch)
+    for colour in ("cluster", "window", "model", "feedback"):
+        at.radio(key="drift_color").set_value(colour).run()
+        _ok(at)
+    assert any("events (a sample stratified" in c.value for c in at.caption)
+
+
+def test_drilldown_links_to_the_cluster_events(analysed, monkeypatch) -> None:
+    at = _app(analysed, monkeypatch)
+    cluster = at.selectbox(key="drift_cluster").value
+    links = [el for el in at.main if getattr(el, "type", "") == "page_link"]
+    wanted = f"cluster={cluster}"
+    assert any(wanted in str(el.proto) for el in links), [str(el.proto) for el in links]
+
+
+def test_logged_text_is_shown_as_text_never_markup(analysed, monkeypatch) -> None:
+    with connect(analysed, read_only=True) as con:
+        cluster = con.execute(
+            "SELECT cluster_id FROM cluster_members WHERE event_id = 'evil0'").fetchall()[0][0]
+    at = _app(analysed, monkeypatch)
+    at.selectbox(key="drift_cluster").set_value(cluster).run()
+    _ok(at)
+    events = next(d.value for d in at.dataframe if "input_text" in d.value.columns)
+    assert HOSTILE in set(events["input_text"])  # shown verbatim, as data
+    for md in at.markdown:
+        assert "<script" not in md.value and "onerror" not in md.value
