@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ingest.db import connect
-from tests.e2e.conftest import assert_no_errors, goto_app, screenshot, wait_for_app
+from tests.e2e.browser import assert_no_errors, goto_app, screenshot, wait_for_app
 from tests.e2e.seed import MODELS
 
 pytestmark = pytest.mark.browser

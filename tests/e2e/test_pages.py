@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard import nav
-from tests.e2e.conftest import assert_no_errors, error_texts, goto_app, screenshot
+from tests.e2e.browser import assert_no_errors, error_texts, goto_app, screenshot
 from tests.e2e.seed import HOSTILE_ID, SCRIPT
 from tests.e2e.server import start_server
 
