@@ -2,8 +2,8 @@
 
 The warehouse is never open while a model is being called: the originals are read in a short
 read, the calls run with no connection, and results are written in short transactions by one
-writer thread (group commit: each drain opens the file once and writes every finished item, one
-transaction per item), so a dashboard or an ingest can take the file between drains.
+writer thread (group commit: at most once per WRITE_INTERVAL_S it opens the file and writes every
+finished item, one transaction per item), so a dashboard or an ingest can take the file between.
 
 A batch is planned first (models.filters selects the events, a seeded sample is fixed, one
 pending item per event is stored, the cost is estimated), then run with bounded concurrency,
@@ -39,6 +39,8 @@ from models.llm_client import CallResult, chat, make_client
 DEFAULT_CONCURRENCY = 8
 DEFAULT_ATTEMPTS = 4
 MAX_RETRY_WAIT_S = 60.0
+# The writer takes the warehouse at most this often (each time writing every finished item).
+WRITE_INTERVAL_S = 1.0
 # Request parameters worth replaying; the rest (stream, n, user, metadata, store...) is either
 # ours to set or identifies the original caller.
 REPLAYED_PARAMS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed",
@@ -379,14 +381,19 @@ def run_batch(
 
     def writer() -> None:
         finished = False
+        next_write_at = 0.0
         while not finished:
             batch = [writes.get()]
-            while True:
+            # Collect results until the write window opens, so the file is taken at most once
+            # per WRITE_INTERVAL_S and other processes (the dashboard) get it in between.
+            while batch[-1] is not None:
+                remaining = next_write_at - time.monotonic()
                 try:
-                    batch.append(writes.get_nowait())
+                    batch.append(writes.get(timeout=remaining) if remaining > 0
+                                 else writes.get_nowait())
                 except queue.Empty:
                     break
-            finished = batch[-1] is None or None in batch
+            finished = None in batch
             items = [b for b in batch if b is not None]
             if not items:
                 continue
@@ -400,6 +407,7 @@ def run_batch(
                             judge_cost_usd=it.judge_cost_usd)
             except BaseException as exc:  # surfaced by the main thread after the run
                 write_errors.append(exc)
+            next_write_at = time.monotonic() + WRITE_INTERVAL_S
 
     writer_thread = threading.Thread(target=writer, name="rerun-writer", daemon=True)
     writer_thread.start()
