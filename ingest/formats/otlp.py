@@ -304,7 +304,11 @@ def _join_signals(path: Path, out: ParsedFile) -> None:
     spans that a traces file beside it holds to that file."""
     is_traces = any(r.get("raw", {}).get("span") is not None for r in out.events)
     if is_traces:
-        bare = {r["event_id"]: r for r in out.events if r.get("input_messages") is None}
+        bare = {
+            r["event_id"]: r
+            for r in out.events
+            if r["kind"] == "llm" and r.get("input_messages") is None
+        }
         if not bare:
             return
         for _, data in _sibling_docs(path, b'"resourceLogs"'):
@@ -318,6 +322,8 @@ def _join_signals(path: Path, out: ParsedFile) -> None:
                     for key in _CONTENT:
                         if target.get(key) is None:
                             target[key] = row.get(key)
+        return
+    if not out.events:
         return
     span_ids: set[str] = set()
     for _, data in _sibling_docs(path, b'"resourceSpans"'):
