@@ -128,3 +128,31 @@ def test_batch_section_runs_and_reports(db_path, con, monkeypatch, stub_endpoint
     tie = next(m for m in at.metric if m.label == "Tie (rerun)")
     assert tie.value.startswith("6 ")  # a first-position judge cancels out
     assert STUB_API_KEY not in page_text(at)
+
+
+def test_tool_calls_and_results_are_shown_and_replayed(db_path, con, monkeypatch,
+                                                       stub_endpoint):
+    import json
+
+    messages = [
+        {"role": "system", "content": "Use tools."},
+        {"role": "user", "content": "What is my balance?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function",
+             "function": {"name": "get_balance", "arguments": "{\"account\": \"A1\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "{\"balance\": 42}"},
+    ]
+    con.execute(
+        "INSERT INTO events (event_id, ts, kind, model, input_messages, output_text, status,"
+        " source_format) VALUES ('t1', now(), 'llm', 'gpt-4o', ?, 'You have 42.', 'ok',"
+        " 'native')", [json.dumps(messages)])
+    con.close()
+    at = open_page(db_path, monkeypatch, "t1")
+    areas = {t.label: t.value for t in at.text_area}
+    assert "get_balance" in areas["Tool calls (JSON)"]
+    assert '{"balance": 42}' in areas.values()
+    at.button(key=[b.key for b in at.button if b.key.endswith("_run")][0]).click().run()
+    assert not at.exception, at.exception
+    sent = stub_endpoint.requests[-1]["body"]["messages"]
+    assert sent[2]["tool_calls"][0]["function"]["name"] == "get_balance"
+    assert sent[3] == {"role": "tool", "content": '{"balance": 42}', "tool_call_id": "call_1"}

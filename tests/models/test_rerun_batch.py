@@ -252,3 +252,28 @@ def test_spend_cap_holds_when_calls_cost_more_than_estimated(db_path, con, opena
     _, result = run(db_path, openai_server, max_cost_usd=cap, concurrency=1)
     assert result.status == "stopped_cap"
     assert result.done == 5 and result.spent_usd <= cap
+
+
+def test_warehouse_stays_open_to_other_processes_during_a_batch(db_path, con, openai_server):  # noqa: F811
+    import subprocess
+    import sys
+
+    insert_many(con, 40)
+    con.close()
+    openai_server.latency = 0.1
+    box: dict = {}
+    worker = threading.Thread(target=lambda: box.update(r=run(db_path, openai_server,
+                                                                concurrency=2)[1]))
+    worker.start()
+    time.sleep(1.5)  # the batch is writing by now
+    probe = ("from ingest.db import connect\n"
+             f"with connect({str(db_path)!r}, read_only=True, timeout_s=5) as c:\n"
+             "    print(c.execute(\"SELECT count(*) FROM rerun_items WHERE status='done'\")"
+             ".fetchone()[0])")
+    reader = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60)
+    still_running = worker.is_alive()
+    worker.join()
+    assert reader.returncode == 0, reader.stderr
+    assert still_running and 0 < int(reader.stdout) < 40
+    assert box["r"].done == 40
