@@ -7,7 +7,8 @@ a log line. Where an endpoint comes from, first match wins per name:
 1. environment: ``REVIEWDECK_ENDPOINT_<NAME>_BASE_URL`` (required to declare it), ``_API_KEY``,
    ``_API_VERSION`` (Azure), ``_KIND`` (``openai`` | ``azure`` | ``compatible``), ``_MODELS``
    (comma-separated names offered in the model picker);
-2. the secrets file (``$REVIEWDECK_SECRETS`` or ``./.streamlit/secrets.toml``), tables
+2. the secrets file (``$REVIEWDECK_SECRETS``, else ``./.streamlit/secrets.toml``, else
+   ``~/.streamlit/secrets.toml``), tables
    ``[reviewdeck.endpoints.<name>]`` with keys ``base_url``, ``api_key``, ``api_version``,
    ``kind``, ``models``;
 3. the SDK's own variables: ``OPENAI_API_KEY`` (+ ``OPENAI_BASE_URL``) declare ``openai``;
@@ -139,7 +140,13 @@ def _from_env(env: dict[str, str]) -> dict[str, Endpoint]:
 
 
 def secrets_path() -> Path:
-    return Path(os.environ.get(SECRETS_ENV) or DEFAULT_SECRETS)
+    """$REVIEWDECK_SECRETS, else the project's .streamlit/secrets.toml, else the user's
+    ~/.streamlit/secrets.toml (Streamlit's own two places)."""
+    if os.environ.get(SECRETS_ENV):
+        return Path(os.environ[SECRETS_ENV])
+    if DEFAULT_SECRETS.is_file():
+        return DEFAULT_SECRETS
+    return Path.home() / DEFAULT_SECRETS
 
 
 def _from_secrets(path: Path) -> dict[str, Endpoint]:
