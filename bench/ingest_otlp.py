@@ -114,9 +114,7 @@ def main(argv: list[str] | None = None) -> None:
             with connect(db):
                 pass
             t1 = time.perf_counter()
-            result = load_parsed(
-                db, parsed, label=str(path), content_hash="bench", size_bytes=None
-            )
+            result = load_parsed(db, parsed, label=str(path), content_hash="bench", size_bytes=None)
             load_s = time.perf_counter() - t1
             total = parse_s + load_s
             print(f"load into warehouse: {load_s:.2f} s ({result.events_inserted} events)")
