@@ -128,6 +128,12 @@ def test_batch_section_runs_and_reports(db_path, con, monkeypatch, stub_endpoint
     tie = next(m for m in at.metric if m.label == "Tie (rerun)")
     assert tie.value.startswith("6 ")  # a first-position judge cancels out
     assert STUB_API_KEY not in page_text(at)
+    # a pair of the report reopens in the single-event section
+    at.selectbox(key="playground_report_open").select("ev0003").run()
+    assert not at.exception, at.exception
+    assert at.query_params["event"] in ("ev0003", ["ev0003"])
+    assert at.segmented_control(key="playground_section").value == "Rerun one event"
+    assert "Why was my card 3 declined?" in [t.value for t in at.text_area]
 
 
 def test_tool_calls_and_results_are_shown_and_replayed(db_path, con, monkeypatch,
