@@ -177,15 +177,21 @@ def period_counts(
     where, params = facts_where(flt)
     one = f"""
         SELECT ? AS period, count(*) AS events, {_rate_columns()}, {_mean_columns()},
-            quantile_cont(t.latency_ms, 0.5) AS latency_p50,
-            quantile_cont(t.latency_ms, 0.95) AS latency_p95,
+            {{quantiles}},
             sum(t.cost_usd) AS cost_total,
             sum(t.fb_user) AS fb_user, sum(t.fb_reviewer) AS fb_reviewer,
             sum(t.fb_judge) AS fb_judge, sum(t.fb_code) AS fb_code
         FROM trend_facts t
         WHERE t.ts >= ? AND t.ts < ? AND {where}
     """
-    sql = " UNION ALL ".join([one] * len(periods))
+    # Quantiles need a sort; the page shows them for the week (and the week before) only.
+    quantiles = ("quantile_cont(t.latency_ms, 0.5) AS latency_p50, "
+                 "quantile_cont(t.latency_ms, 0.95) AS latency_p95")
+    skipped = "NULL::DOUBLE AS latency_p50, NULL::DOUBLE AS latency_p95"
+    sql = " UNION ALL ".join(
+        one.replace("{quantiles}", quantiles if p.name != "baseline" else skipped)
+        for p in periods
+    )
     all_params: list[object] = []
     for p in periods:
         all_params += [p.name, day_start(p.start), day_start(p.end), *params]

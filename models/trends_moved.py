@@ -55,59 +55,73 @@ def segment_counts(
     where, params = facts_where(flt)
     cluster_sql = ""
     if has_clusters(con):
-        cluster_sql = """
+        cluster_sql = f"""
             UNION ALL
-            SELECT period, 'cluster', NULL, NULL, NULL, m.cluster_id::BIGINT,
+            SELECT CASE WHEN t.ts >= $cur_lo AND t.ts < $cur_hi THEN 'current'
+                    ELSE 'reference' END AS period,
+                'cluster', NULL, NULL, NULL, m.cluster_id::BIGINT,
                 any_value(coalesce(c.label, 'cluster ' || m.cluster_id::VARCHAR)),
-                count(*) FILTER (WHERE counted), count(*) FILTER (WHERE hit)
-            FROM base b JOIN cluster_members m ON m.event_id = b.event_id
+                count(*) FILTER (WHERE {m.den}), count(*) FILTER (WHERE ({m.num}) AND {m.den})
+            FROM trend_facts t JOIN cluster_members m ON m.event_id = t.event_id
             LEFT JOIN clusters c ON c.cluster_id = m.cluster_id
-            GROUP BY period, m.cluster_id
+            WHERE {{where}} AND {_IN_PERIODS}
+            GROUP BY 1, m.cluster_id
         """
+    # Events are first counted per (period, model, prompt version, tag list): a few thousand
+    # groups even at 1M events, so unnesting tags and the four groupings after it stay cheap.
     sql = f"""
         WITH base AS (
-            SELECT CASE WHEN t.ts >= ? AND t.ts < ? THEN 'current' ELSE 'reference' END
-                    AS period,
-                t.event_id, coalesce(t.model, '(none)') AS model,
+            SELECT CASE WHEN t.ts >= $cur_lo AND t.ts < $cur_hi THEN 'current'
+                    ELSE 'reference' END AS period,
+                coalesce(t.model, '(none)') AS model,
                 coalesce(t.prompt_version, '(none)') AS prompt_version, t.tags,
-                ({m.num}) AND ({m.den}) AS hit, ({m.den}) AS counted
+                count(*) FILTER (WHERE {m.den}) AS n,
+                count(*) FILTER (WHERE ({m.num}) AND {m.den}) AS x
             FROM trend_facts t
-            WHERE {where} AND ((t.ts >= ? AND t.ts < ?) OR (t.ts >= ? AND t.ts < ?))
+            WHERE {{where}} AND {_IN_PERIODS}
+            GROUP BY ALL
         ),
         tagged AS (
-            SELECT period, model, prompt_version, hit, counted,
+            SELECT period, model, prompt_version, n, x,
                 unnest(CASE WHEN len(tags) > 0 THEN tags ELSE ['(no tag)'] END) AS tag
             FROM base
         )
         SELECT period, 'model' AS dims, model, NULL AS prompt_version, NULL AS tag,
-            NULL::BIGINT AS cluster_id, NULL AS cluster_label,
-            count(*) FILTER (WHERE counted) AS n, count(*) FILTER (WHERE hit) AS x
+            NULL::BIGINT AS cluster_id, NULL AS cluster_label, sum(n) AS n, sum(x) AS x
         FROM base GROUP BY period, model
         UNION ALL
-        SELECT period, 'prompt version', NULL, prompt_version, NULL, NULL, NULL,
-            count(*) FILTER (WHERE counted), count(*) FILTER (WHERE hit)
+        SELECT period, 'prompt version', NULL, prompt_version, NULL, NULL, NULL, sum(n), sum(x)
         FROM base GROUP BY period, prompt_version
         UNION ALL
-        SELECT period, 'tag', NULL, NULL, tag, NULL, NULL,
-            count(*) FILTER (WHERE counted), count(*) FILTER (WHERE hit)
+        SELECT period, 'tag', NULL, NULL, tag, NULL, NULL, sum(n), sum(x)
         FROM tagged GROUP BY period, tag
         UNION ALL
-        SELECT period, '{COMBO}', model, prompt_version, tag, NULL, NULL,
-            count(*) FILTER (WHERE counted), count(*) FILTER (WHERE hit)
+        SELECT period, '{COMBO}', model, prompt_version, tag, NULL, NULL, sum(n), sum(x)
         FROM tagged GROUP BY period, model, prompt_version, tag
         UNION ALL
-        SELECT period, '{MODEL_TAG}', model, NULL, tag, NULL, NULL,
-            count(*) FILTER (WHERE counted), count(*) FILTER (WHERE hit)
+        SELECT period, '{MODEL_TAG}', model, NULL, tag, NULL, NULL, sum(n), sum(x)
         FROM tagged WHERE period = 'reference' GROUP BY period, model, tag
         UNION ALL
-        SELECT period, '{PROMPT_TAG}', NULL, prompt_version, tag, NULL, NULL,
-            count(*) FILTER (WHERE counted), count(*) FILTER (WHERE hit)
+        SELECT period, '{PROMPT_TAG}', NULL, prompt_version, tag, NULL, NULL, sum(n), sum(x)
         FROM tagged WHERE period = 'reference' GROUP BY period, prompt_version, tag
         {cluster_sql}
     """
-    cur = [day_start(current.start), day_start(current.end)]
-    ref = [day_start(reference.start), day_start(reference.end)]
-    return con.sql(sql, params=cur + params + cur + ref).pl()
+    # The shared filter's `?` parameters are inlined as named ones so the SQL can repeat them.
+    named = {f"f{i}": v for i, v in enumerate(params)}
+    for i in range(len(params)):
+        where = where.replace("?", f"$f{i}", 1)
+    sql = sql.replace("{where}", where)
+    values = {
+        "cur_lo": day_start(current.start), "cur_hi": day_start(current.end),
+        "ref_lo": day_start(reference.start), "ref_hi": day_start(reference.end), **named,
+    }
+    return con.sql(sql, params=values).pl().with_columns(
+        pl.col("n").cast(pl.Int64), pl.col("x").cast(pl.Int64))
+
+
+_IN_PERIODS = (
+    "((t.ts >= $cur_lo AND t.ts < $cur_hi) OR (t.ts >= $ref_lo AND t.ts < $ref_hi))"
+)
 
 
 _KEY = ["dims", "model", "prompt_version", "tag", "cluster_id"]

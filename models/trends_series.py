@@ -24,11 +24,14 @@ from models.trends import (
 
 
 def _split_source(split: str) -> tuple[str, str, str]:
-    """(FROM clause, split expression, split id expression) for an allow-listed split key."""
+    """(FROM clause, split expression, split id expression) for an allow-listed split key.
+
+    The tag split groups by the whole tag list here and is unnested after aggregation.
+    """
     if split not in SPLITS:
         raise KeyError(f"unknown split {split!r}")
     if split == "tag":
-        return "trend_facts t", TAG_SQL, "NULL::BIGINT"
+        return "trend_facts t", "t.tags", "NULL::BIGINT"
     if split == "user_segment":
         return "trend_facts t", USER_SEGMENT_SQL, "NULL::BIGINT"
     if split == "cluster":
@@ -45,38 +48,43 @@ def series_counts(
     con: duckdb.DuckDBPyConnection, flt: EventFilter, metric_key: str, granularity: str,
     split: str,
 ) -> pl.DataFrame:
-    """Per bucket and split value: n and x (rates) or n, mean, sd (means and scores)."""
+    """Per bucket and split value: n and x (rates) or n, mean, sd (means and scores).
+
+    Sums (n, x, sum, sum of squares) are taken first per bucket and split key, then combined,
+    so the tag split unnests a few thousand aggregated rows rather than every event's tags.
+    """
     m = metric(metric_key)
     bucket = GRANULARITIES[granularity]
     source, split_sql, split_id = _split_source(split)
     where, params = facts_where(flt)
     if m.kind == "rate":
-        agg = (f"count(*) FILTER (WHERE {m.den}) AS n, "
-               f"count(*) FILTER (WHERE {m.num} AND {m.den}) AS x, "
-               "NULL::DOUBLE AS mean, NULL::DOUBLE AS sd")
-        value_col = "NULL"
-    elif m.kind == "mean":
-        agg = "count(v) AS n, NULL::BIGINT AS x, avg(v) AS mean, stddev_samp(v) AS sd"
-        value_col = m.num
+        sums = (f"count(*) FILTER (WHERE {m.den}) AS n, "
+                f"count(*) FILTER (WHERE ({m.num}) AND {m.den}) AS x, "
+                "NULL::DOUBLE AS s1, NULL::DOUBLE AS s2")
     else:
-        agg = "count(v) AS n, NULL::BIGINT AS x, avg(v) AS mean, stddev_samp(v) AS sd"
-        value_col = "f.value"
+        value = m.num if m.kind == "mean" else "f.value"
+        sums = (f"count({value}) AS n, NULL::BIGINT AS x, sum({value}) AS s1, "
+                f"sum({value} * {value}) AS s2")
+    if m.kind == "score":
         _, fb_source, fb_name = metric_key.split(":", 2)
-        source += " JOIN feedback f ON f.event_id = t.event_id AND f.kind = 'score'" \
-                  " AND f.source = ? AND f.name = ?"
+        source += (" JOIN feedback f ON f.event_id = t.event_id AND f.kind = 'score'"
+                   " AND f.source = ? AND f.name = ?")
         params = [fb_source, fb_name, *params]
-    flags = "t.has_vote, t.thumbs_up, t.negative, t.is_error, t.explicit, t.regenerated," \
-            " t.copied, t.edited, t.heavy_edit, t.corrected"
+    key = TAG_SQL.replace("t.tags", "split") if split == "tag" else "split"
     sql = f"""
-        WITH rows AS (
-            SELECT {bucket} AS bucket, {split_sql} AS split, {split_id} AS split_id,
-                {value_col} AS v, {flags}
+        WITH agg AS (
+            SELECT {bucket} AS bucket, {split_sql} AS split, {split_id} AS split_id, {sums}
             FROM {source}
             WHERE {where}
-        )
-        SELECT bucket, split, split_id, {agg}
-        FROM rows t
-        GROUP BY ALL ORDER BY bucket, split
+            GROUP BY ALL
+        ),
+        keyed AS (SELECT bucket, {key} AS split, split_id, n, x, s1, s2 FROM agg)
+        SELECT bucket, split, split_id, sum(n)::BIGINT AS n, sum(x)::BIGINT AS x,
+            sum(s1) / nullif(sum(n), 0) AS mean,
+            CASE WHEN sum(n) > 1 THEN sqrt(greatest(
+                (sum(s2) - sum(s1) * sum(s1) / sum(n)) / (sum(n) - 1), 0)) END AS sd
+        FROM keyed
+        GROUP BY bucket, split, split_id ORDER BY bucket, split
     """
     return con.sql(sql, params=params).pl()
 

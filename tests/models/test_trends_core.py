@@ -169,3 +169,17 @@ def test_cluster_split_and_segments_once_clusters_exist(planted) -> None:
     assert by_label["refunds"]["flagged"] and not by_label["cards"]["flagged"]
     flt = trends_moved.segment_filter(by_label["refunds"], EventFilter(), cur)
     assert flt.cluster_id == 1
+
+
+def test_series_means_match_direct_sql(planted) -> None:
+    frame = trends_series.series_counts(planted, EventFilter(), "latency", "week", "tag")
+    direct = planted.execute(
+        "SELECT week, tag, count(*), avg(latency_ms), stddev_samp(latency_ms) FROM"
+        " (SELECT week, unnest(tags) AS tag, latency_ms FROM trend_facts) GROUP BY ALL"
+    ).fetchall()
+    got = {(r["bucket"], r["split"]): r for r in frame.iter_rows(named=True)}
+    assert len(got) == len(direct) == 4
+    for week, tag, n, mean, sd in direct:
+        row = got[(week, tag)]
+        assert row["n"] == n
+        assert row["mean"] == pytest.approx(mean) and row["sd"] == pytest.approx(sd)
