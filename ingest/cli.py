@@ -145,14 +145,17 @@ def _run_analysis(db_path) -> None:
 def migrate(db: DbOption = None) -> None:
     """Create the warehouse or upgrade it to this version's schema."""
     from ingest import config
-    from ingest.db import connect
+    from ingest.db import open_connection
     from ingest.migrations import applied_versions, latest_version
     from ingest.migrations import migrate as run_migrations
 
     db_path = config.db_path(db)
-    with connect(db_path, migrate=False) as con:
+    con = open_connection(db_path)  # not db.connect: it would migrate before we can look
+    try:
         before = max(applied_versions(con), default=0)
         done = run_migrations(con)
+    finally:
+        con.close()
     if done:
         typer.echo(f"{db_path}: schema {before} → {latest_version()} (applied {done})")
     else:

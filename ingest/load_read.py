@@ -117,10 +117,6 @@ def lines_table(buf: bytes, first_line_no: int) -> tuple[pa.Table, int]:
     Each line keeps its trailing newline (SQL strips it): that keeps the array a zero-copy view
     whose offsets are simply the newline positions.
     """
-    if not buf:
-        return pa.table(
-            {"line_no": pa.array([], pa.int64()), "line": pa.array([], pa.large_string())}
-        ), 0
     data = pa.py_buffer(buf)
     ends = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10) + 1
     if len(ends) == 0 or ends[-1] != len(buf):
@@ -135,7 +131,9 @@ def lines_table(buf: bytes, first_line_no: int) -> tuple[pa.Table, int]:
         fixed = buf.decode("utf-8", "reviewdeck_mark").encode("utf-8")
         return lines_table(fixed, first_line_no)
     arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), data)
-    line_no = pa.array(np.arange(first_line_no, first_line_no + n, dtype=np.int64))
+    # from_buffers, not pa.array: pa.array imports pandas (a second per process).
+    numbers = np.arange(first_line_no, first_line_no + n, dtype=np.int64)
+    line_no = pa.Int64Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(numbers)])
     table = pa.Table.from_arrays([line_no, arr], names=["line_no", "line"])
     return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)), n
 
@@ -173,9 +171,9 @@ class ChunkReader:
                     carry, buf = buf[cut:], buf[:cut]
                 else:
                     carry = b""
-                table, n = lines_table(buf, line_no)
-                line_no += n
-                if n:
+                if buf:
+                    table, n = lines_table(buf, line_no)
+                    line_no += n
                     yield table
                 if not block:
                     break
