@@ -425,8 +425,10 @@ def run_batch(
             on_progress(Progress(counts["done"] + counts["error"], counts["failed"], total,
                                  spent_before + spent, stopped))
 
+    interrupted: BaseException | None = None
+    lost = 0
+    running: dict[Future, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, opts.concurrency)) as pool:
-        running: dict[Future, str] = {}
         try:
             while todo or running:
                 while todo and len(running) < opts.concurrency and stopped is None:
@@ -458,21 +460,28 @@ def run_batch(
                 report()
                 if stop.is_set() and stopped is None:
                     stopped = "interrupted"
-        except KeyboardInterrupt:
+        except BaseException as exc:  # Ctrl-C, a stopped Streamlit script, or a bug
+            interrupted = exc
             stopped = "interrupted"
             stop.set()
             for fut in list(running):  # finish what is in flight, so its money is not lost
-                item = fut.result()
+                try:
+                    item = fut.result()
+                except Exception:  # noqa: BLE001 - the first error is re-raised below
+                    lost += 1
+                    continue
                 counts[item.status] += 1
                 spent += item.cost_usd + item.judge_cost_usd
                 writes.put(item)
     writes.put(None)
     writer_thread.join()
-    skipped = len(todo)
+    skipped = len(todo) + lost
     status = ("stopped_cap" if stopped == "cap" else "interrupted" if stopped else
               "partial" if counts["failed"] else "done")
     with connect(db_path) as con:
         store.set_batch(con, plan.batch_id, status=status)
+    if interrupted is not None and not isinstance(interrupted, KeyboardInterrupt):
+        raise interrupted
     if write_errors:
         raise ReviewdeckError(f"could not save rerun results: {write_errors[0]}")
     report()

@@ -277,3 +277,25 @@ def test_warehouse_stays_open_to_other_processes_during_a_batch(db_path, con, op
     assert reader.returncode == 0, reader.stderr
     assert still_running and 0 < int(reader.stdout) < 40
     assert box["r"].done == 40
+
+
+class PageStopped(BaseException):
+    """Stands in for Streamlit stopping a page's script in the middle of a batch."""
+
+
+def test_a_stopped_caller_still_saves_what_was_paid_for(db_path, con, openai_server):  # noqa: F811
+    insert_many(con, 20)
+    con.close()
+    openai_server.latency = 0.05
+
+    def stop_page(p: rr.Progress) -> None:
+        if p.done >= 3:
+            raise PageStopped
+
+    with pytest.raises(PageStopped):
+        run(db_path, openai_server, on_progress=stop_page, concurrency=4)
+    with connect(db_path, read_only=True) as c:
+        done = c.execute("SELECT count(*) FROM rerun_items WHERE status = 'done'").fetchone()[0]
+        status = c.execute("SELECT status FROM rerun_batches").fetchone()[0]
+    assert status == "interrupted" and 3 <= done < 20
+    assert openai_server.count("chat") == done  # every call made was saved
