@@ -110,9 +110,10 @@ def _tile(col, key: str, short: str) -> None:
     )
     col.caption(view.fmt_verdict(row, compare))
     flt_cur = view.drill_filter(flt, key, current)
+    narrowed = flt_cur.feedback is not None or flt_cur.status is not None
+    count = (row.x_current or 0) if narrowed else row.current.n
     with col:
-        nav.link_to_explorer(flt_cur, f"{row.x_current or row.current.n:,} events",
-                             key=f"trends_link_{key}")
+        nav.link_to_explorer(flt_cur, f"{count:,} events", key=f"trends_link_{key}")
 
 
 st.subheader(f"Week of {week:%b %d, %Y} vs {view.COMPARES[compare]}")
