@@ -24,6 +24,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Run as `python bench/ingest.py`, this file's folder comes first on sys.path and its own name
+# would shadow the `ingest` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(REPO))
 
 _BARE = """
 import duckdb, resource, sys, time

@@ -113,6 +113,7 @@ def _total(results) -> dict[str, int]:
 
 
 def _progress():
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -129,6 +130,7 @@ def _progress():
         TransferSpeedColumn(),
         TimeRemainingColumn(),
         transient=True,
+        console=Console(stderr=True),
     )
 
 
