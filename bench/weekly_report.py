@@ -19,6 +19,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+# bench/ingest.py would shadow the ingest package when this runs as `python bench/...`.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()

@@ -311,6 +311,7 @@ def build_report(
 ) -> Report:
     """Assemble the report of one ISO week from the warehouse as it is now."""
     from models import notes as notes_mod
+    from models import report_clusters
     from models import report_sections as sections
 
     week = week_label(parse_week(week))
@@ -325,7 +326,7 @@ def build_report(
 
     headline, headline_src = sections.headline(ctx)
     regressions, improvements, tested, seg_src = sections.segment_moves(ctx)
-    clusters, cluster_src = sections.clusters(ctx)
+    clusters, cluster_src = report_clusters.clusters(ctx)
     reruns, rerun_src = sections.reruns(ctx)
     batches = sections.rerun_batches(ctx)
     notes = tuple(notes_mod.notes_for_week(con, week))
