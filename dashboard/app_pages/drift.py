@@ -113,8 +113,8 @@ with tab_table:
             "share_reference": st.column_config.NumberColumn("Share ref %"),
             "share_current": st.column_config.NumberColumn("Share now %"),
             "share_p_adj": st.column_config.NumberColumn("Share p (BH)", format="%.3g"),
-            "up_rate_reference": st.column_config.NumberColumn("👍 ref %"),
-            "up_rate_current": st.column_config.NumberColumn("👍 now %"),
+            "up_rate_reference": st.column_config.NumberColumn("Thumbs-up ref %"),
+            "up_rate_current": st.column_config.NumberColumn("Thumbs-up now %"),
             "quality_drop": st.column_config.NumberColumn(
                 "Quality drop (pts)", help="Fall in thumbs-up rate, reference → current"),
             "up_q": st.column_config.NumberColumn("Drop p (BH)", format="%.3g"),
