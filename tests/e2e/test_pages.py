@@ -30,7 +30,10 @@ def test_overview_shows_the_warehouse_numbers(app_server, browser_page):
     goto_app(page, app_server.url)
     events_metric = page.locator('[data-testid="stMetric"]').filter(has_text="Events")
     assert events_metric.inner_text().split()[-1] == "602"
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 3
+    # Charts are drawn after the run ends (Vega embeds asynchronously): wait for the third.
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.nth(2).wait_for(timeout=30_000)
+    assert charts.count() == 3
     assert_no_errors(page)
 
 
