@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,11 @@ def span_row(
         feedback=feedback,
         source_format=source_format,
     )
-    row["raw"] = {"span": span, "resource": resource, "scope": scope}
+    # raw keeps every field of the span, with attributes decoded from AnyValue to a flat map: the
+    # same facts in a third of the memory and JSON, which matters for files of 100k spans.
+    shell = {k: v for k, v in span.items() if k != "attributes"}
+    shell["attributes"] = attrs
+    row["raw"] = {"span": shell, "resource": resource, "scope": scope}
     return row
 
 
@@ -339,11 +344,13 @@ def _join_signals(path: Path, out: ParsedFile) -> None:
 def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
     """TracesData / LogsData document, or JSON Lines of them."""
     out = ParsedFile(source_format="otlp")
-    text = decode_text(path, data)
+    # orjson takes bytes and checks UTF-8 itself: no decoded copy of a big file is made.
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    docs: Iterable[tuple[int | None, Any]]
     try:
-        docs: list[tuple[int | None, Any]] = [(None, loads(text))]
+        docs = [(None, loads(body))]
     except ValueError as whole_error:
-        docs = json_lines(path, text, out, whole_error)
+        docs = iter_json_lines(path, body, out, whole_error)
     for line_no, doc in docs:
         if not isinstance(doc, dict) or not ("resourceSpans" in doc or "resourceLogs" in doc):
             out.records_read += 1
@@ -360,25 +367,36 @@ def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
     return out
 
 
-def json_lines(
-    path: Path, text: str, out: ParsedFile, whole_error: ValueError
-) -> list[tuple[int | None, Any]]:
-    """Parse JSON Lines; a file whose first line is not JSON is one broken document instead."""
-    docs: list[tuple[int | None, Any]] = []
+def iter_json_lines(
+    path: Path, text: str | bytes, out: ParsedFile, whole_error: ValueError
+) -> Iterator[tuple[int | None, Any]]:
+    """Parse JSON Lines one at a time (so a big file's parsed lines can be freed as they are
+    mapped); a file whose first line is not JSON is one broken document instead."""
+    seen = False
     for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            docs.append((line_no, loads(line)))
+            doc = loads(line)
         except ValueError as exc:
-            if not docs:
+            if not seen:
                 raise InputError(
                     f"{path}: malformed or truncated JSON ({whole_error}); "
                     f"not JSON Lines either (line {line_no} is not JSON)"
                 ) from whole_error
             out.records_read += 1
-            out.rejects.append(Reject(line_no, f"not JSON ({exc})", line[:2000]))
-    return docs
+            shown = line if isinstance(line, str) else line.decode("utf-8", "replace")
+            out.rejects.append(Reject(line_no, f"not JSON ({exc})", shown[:2000]))
+            continue
+        seen = True
+        yield line_no, doc
+
+
+def json_lines(
+    path: Path, text: str | bytes, out: ParsedFile, whole_error: ValueError
+) -> list[tuple[int | None, Any]]:
+    """All lines of a JSON Lines file (see iter_json_lines)."""
+    return list(iter_json_lines(path, text, out, whole_error))
 
 
 def decode_text(path: Path, data: bytes) -> str:
