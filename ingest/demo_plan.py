@@ -20,7 +20,7 @@ BASE_QUALITY: dict[str, float] = {
     "billing": 0.80,
     "plans": 0.78,
     "setup": 0.76,
-    "troubleshooting": 0.62,
+    "troubleshooting": 0.60,
     "integrations": 0.72,
     "account": 0.82,
     "orders": 0.79,
@@ -54,7 +54,7 @@ SWITCH_QUALITY_AFTER = 0.52
 PROMPT_NAME = "orbit-support"
 PROMPT_OLD, PROMPT_NEW = "v3", "v4"
 PROMPT_GROUP = "troubleshooting"
-PROMPT_QUALITY_AFTER = 0.80
+PROMPT_QUALITY_AFTER = 0.82
 # (c) new topic: Orbit Guard launch; share of traffic per week since launch (1st, 2nd, ...).
 NEW_TOPIC_GROUP = "guard"
 NEW_TOPIC_SHARE_STEP = 0.04
@@ -133,7 +133,7 @@ def calendar(weeks: int, end_date: date | None) -> Calendar:
         weeks=weeks,
         start=start,
         end=end,
-        prompt_change=at(4, 2, 10),  # Wednesday 10:00
+        prompt_change=at(4, 0, 10),  # Monday 10:00
         model_switch=at(7, 0, 9),  # Monday 09:00
         launch=at(9, 1, 8),  # Tuesday 08:00
         spike_start=spike_start,

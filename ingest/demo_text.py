@@ -343,7 +343,7 @@ SETUP = Group(
 
 TROUBLESHOOTING = Group(
     "troubleshooting",
-    0.18,
+    0.20,
     (
         _i("device_offline", 3, (
             "my {device} is offline {duration}",
@@ -493,7 +493,7 @@ INTEGRATIONS = Group(
 
 ACCOUNT = Group(
     "account",
-    0.12,
+    0.10,
     (
         _i("reset_password", 3, (
             "I forgot my password",

@@ -82,7 +82,9 @@ def test_model_switch_lowers_billing_only(demo: Demo) -> None:
             ms["to_model"] if e["ts"] >= switch else ms["from_model"])  # fmt: skip
         assert e["model"] == expected
     before, after = _split(demo.votes, "topic:billing", "", switch)
-    _assert_drop(before, after, 0.80, ms["expected"]["thumbs_up_after"])
+    _assert_drop(
+        before, after, ms["expected"]["thumbs_up_before"], ms["expected"]["thumbs_up_after"]
+    )
     h_before, h_after = _split(demo.judge, "topic:billing", "", switch)
     assert stats.ttest_ind(h_before, h_after, equal_var=False).pvalue < 0.001
     planted = ms["expected"]["judge_before"] - ms["expected"]["judge_after"]
@@ -107,7 +109,8 @@ def test_prompt_change_improves_troubleshooting_only(demo: Demo) -> None:
         else:
             assert e["tags"][0] == "topic:smalltalk" and e["prompt_version"] == "v1"
     before, after = _split(demo.votes, "topic:troubleshooting", "", pc["ts"])
-    _assert_drop(1 - before, 1 - after, 1 - 0.62, 1 - 0.80)  # an improvement = a drop in downs
+    planted = pc["expected"]["thumbs_up_before"], pc["expected"]["thumbs_up_after"]
+    _assert_drop(1 - before, 1 - after, 1 - planted[0], 1 - planted[1])  # fewer downs
     others = [t for t in demo.truths["planted"]["model_switch"]["unaffected_tags"]
               if t != "topic:troubleshooting"]  # fmt: skip
     b = np.concatenate([_split(demo.votes, t, "", pc["ts"], switch)[0] for t in others])
