@@ -73,6 +73,13 @@ def _system(value: Any) -> list[dict[str, Any]]:
     return []
 
 
+def _as_output(msgs: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """A bare completion string reads as a user turn: it is the assistant's."""
+    if not msgs:
+        return msgs
+    return [{**m, "role": "assistant"} if m.get("role") == "user" else m for m in msgs]
+
+
 def messages_of(attrs: Attrs, span_events: list[dict[str, Any]] | None) -> tuple[Any, Any]:
     # 1. current OTel
     inputs = (
@@ -107,6 +114,11 @@ def messages_of(attrs: Attrs, span_events: list[dict[str, Any]] | None) -> tuple
             ev_in, ev_out = _messages_from_events(evs)
             inputs = inputs if inputs is not None else (ev_in or None)
             outputs = outputs if outputs is not None else (ev_out or None)
+        for ev in span_events or []:  # OpenLIT: gen_ai.content.prompt / .completion events
+            if inputs is None and ev.get("name") == "gen_ai.content.prompt":
+                inputs = to_chat(ev.get("gen_ai.prompt"))
+            if outputs is None and ev.get("name") == "gen_ai.content.completion":
+                outputs = _as_output(to_chat(ev.get("gen_ai.completion")))
     # 3. OpenInference
     if inputs is None and "llm.input_messages.0.message.role" in attrs:
         inputs = to_chat(

@@ -128,6 +128,20 @@ def test_deprecated_span_events_and_pydantic_events_attribute(tmp_path):
     assert (b["input_text"], b["output_text"]) == ("q", "a")
 
 
+def test_openlit_content_events(tmp_path):
+    events = [
+        {"name": "gen_ai.content.prompt", "timeUnixNano": "1700000000000000001",
+         "attributes": [kv("gen_ai.prompt", "user: hello")]},
+        {"name": "gen_ai.content.completion", "timeUnixNano": "1700000000000000002",
+         "attributes": [kv("gen_ai.completion", "hi!")]},
+    ]  # fmt: skip
+    attrs = {"gen_ai.system": "openai", "gen_ai.usage.cost": 0.5, "gen_ai.request.model": "gpt-4o"}
+    (row,) = read(tmp_path, doc(span(attrs, events=events))).events
+    assert (row["input_text"], row["output_text"]) == ("user: hello", "hi!")
+    assert row["output_messages"] == [{"role": "assistant", "content": "hi!"}]
+    assert (row["cost_usd"], row["cost_source"]) == (0.5, "provided")
+
+
 def test_evaluation_events_and_annotations_become_feedback(tmp_path):
     ev = {"name": "gen_ai.evaluation.result", "timeUnixNano": "1700000002000000000",
           "attributes": [kv("gen_ai.evaluation.name", "Relevance"),
