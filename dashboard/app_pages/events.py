@@ -62,7 +62,8 @@ def _detail(event_id: str) -> None:
         st.query_params["event"] = f["rerun_of"]
         st.rerun()
     if f["status"] == "error":
-        st.error("This call failed:", icon=":material/error:")
+        # A warning, not st.error: the logged call failed, the app did not.
+        st.warning("This call failed:", icon=":material/error:")
         st.code(
             f"{f['error_type'] or ''}: {f['error_message'] or ''}", language=None, wrap_lines=True
         )

@@ -65,3 +65,26 @@ def test_filter_survives_reload_menu_and_drill_down(app_server, browser_page):
     assert _match_caption(page).startswith(f"{n_errors:,} events match")
     screenshot(page, "explorer-drill-down")
     assert_no_errors(page)
+
+
+def test_row_click_opens_the_event_then_the_playground(app_server, browser_page):
+    page, db = browser_page, app_server.db
+    with connect(db, read_only=True) as con:
+        expected = con.execute(
+            "SELECT event_id FROM events WHERE kind = 'llm' AND status = 'error' "
+            "ORDER BY ts DESC, event_id LIMIT 1"
+        ).fetchall()[0][0]
+    goto_app(page, f"{app_server.url}/events?status=error")
+    box = page.locator('[data-testid="stDataFrame"]').bounding_box()
+    # The grid is a canvas: click the first row's selection cell (header is ~35 px high).
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
+    page.wait_for_url(re.compile(r"event="))
+    wait_for_app(page)
+    assert f"event={expected}" in page.url
+    assert page.get_by_text("This call failed:").count() == 1
+    assert_no_errors(page)  # a failed logged call is not an app error
+    page.get_by_role("button", name="Reopen in playground").click()
+    page.wait_for_url(re.compile(rf"/playground\?event={expected}"))
+    wait_for_app(page)
+    screenshot(page, "playground-from-explorer")
+    assert_no_errors(page)
