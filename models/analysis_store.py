@@ -214,6 +214,10 @@ def last_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     }
 
 
+def cached_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT name_key, name FROM cluster_names").fetchall())
+
+
 def map_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql("SELECT event_id, x, y, fitted FROM map_points").pl()
 
@@ -228,6 +232,8 @@ class AnalysisOutput:
     map_points: pl.DataFrame  # event_id, x, y, fitted (the whole map, replaced)
     drift_overall: dict[str, Any] | None
     drift_clusters: pl.DataFrame | None
+    new_names: dict[str, str] | None = None  # cache key -> LLM-written name
+    names_model: str | None = None
 
 
 def write_results(con: duckdb.DuckDBPyConnection, out: AnalysisOutput) -> int:
@@ -283,6 +289,11 @@ def write_results(con: duckdb.DuckDBPyConnection, out: AnalysisOutput) -> int:
                 "INSERT INTO drift_clusters SELECT ?, cluster_id, n_reference, n_current, "
                 "share_reference, share_current, p_value, p_adjusted, status FROM new_drift",
                 [run_id],
+            )
+        for key, name in (out.new_names or {}).items():
+            con.execute(
+                "INSERT INTO cluster_names (name_key, model, name) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING", [key, out.names_model or "", name],
             )
         con.execute("COMMIT")
     except Exception:

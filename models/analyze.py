@@ -52,6 +52,8 @@ class AnalyzeOptions:
     reference_weeks: int = 4
     max_spend_usd: float | None = None
     make_map: bool = True  # False skips UMAP (tests and callers that only need clusters)
+    name_model: str | None = None  # chat model for optional short cluster names
+    name_base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def run_analysis(
         prev = store.previous_clusters(con)
         old_members = store.current_members(con) if prev is not None else None
         old_map = store.map_frame(con)
+        names_cache = store.cached_names(con) if opts.name_model else {}
         prev_map_embedder = (prev_run or {}).get("params", {}).get("map_embedder")
     if events.height == 0:
         raise AnalysisError(
@@ -308,6 +311,17 @@ def run_analysis(
             "radius": float(cluster_radii[j]), "embedder_id": embedder_id,
             "first_run_id": first,
         })
+    new_names: dict[str, str] = {}
+    if opts.name_model:
+        from models.cluster_names import NameRequest, write_names
+
+        wanted = [NameRequest(r["cluster_id"], r["keywords"], r["examples"])
+                  for r in cluster_rows if not r["llm_name"]]
+        named, new_names = write_names(wanted, names_cache, model=opts.name_model,
+                                       base_url=opts.name_base_url, log=say)
+        for r in cluster_rows:
+            r["llm_name"] = r["llm_name"] or named.get(r["cluster_id"])
+        t = lap("names", t)
     clusters_df = pl.DataFrame(
         cluster_rows,
         schema={
@@ -408,7 +422,8 @@ def run_analysis(
                    "map_embedder": embedder_id if opts.make_map else None},
         "embed_cost_usd": openai_emb.spent_usd if openai_emb is not None else None,
     }
-    out = store.AnalysisOutput(run, clusters_df, members, map_df, drift_overall, drift_clusters)
+    out = store.AnalysisOutput(run, clusters_df, members, map_df, drift_overall, drift_clusters,
+                               new_names, opts.name_model)
     timings["total"] = round(time.perf_counter() - t0 + 0.0, 3)
     run["timings"] = timings
     with connect(db_path) as con:

@@ -65,6 +65,16 @@ def analyze(
     make_map: Annotated[
         bool, typer.Option("--map/--no-map", help="Fit the 2-D map (UMAP) for the drift page.")
     ] = True,
+    name_model: Annotated[
+        str | None,
+        typer.Option("--name-model", envvar="REVIEWDECK_NAME_MODEL",
+                     help="Chat model that writes short cluster names (optional, cached)."),
+    ] = None,
+    name_base_url: Annotated[
+        str | None,
+        typer.Option("--name-base-url", envvar="REVIEWDECK_NAME_BASE_URL",
+                     help="OpenAI-compatible base URL for --name-model."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Embed new events, cluster them (stable ids), fit the map and the drift table."""
@@ -74,7 +84,7 @@ def analyze(
         field=field, embedder=embedder, embed_model=embed_model, embed_base_url=embed_base_url,
         embed_batch=embed_batch, embed_price=embed_price, max_spend_usd=max_spend, k=clusters,
         seed=seed, full=full, refit_embedder=refit_embedder, map_points=map_points,
-        make_map=make_map,
+        make_map=make_map, name_model=name_model, name_base_url=name_base_url,
     )
     log = (lambda _m: None) if as_json else (lambda m: typer.echo(m, err=True))
     result = run_analysis(config.db_path(db), opts, log=log)

@@ -17,7 +17,7 @@ from models.filters import NEGATIVE_SQL, EventFilter, where_sql
 
 # Colour-by choices of the map -> the SQL that gives each point its colour value.
 COLOR_BY = {
-    "cluster": "c.label",
+    "cluster": "coalesce(c.llm_name, c.label)",
     "window": "NULL",  # set from the chosen windows, see map_points
     "model": "coalesce(e.model, '(none)')",
     "feedback": (
@@ -72,7 +72,7 @@ def map_points(
                  "WHEN e.ts >= ? AND e.ts < ? THEN 'current' ELSE 'other' END")
         win_params = _window_bounds(reference) + _window_bounds(current)
     sql = f"""
-        SELECT p.x, p.y, m.cluster_id, c.label AS cluster, e.event_id,
+        SELECT p.x, p.y, m.cluster_id, coalesce(c.llm_name, c.label) AS cluster, e.event_id,
                strftime(e.ts, '%Y-%m-%d') AS day, e.model,
                left(e.input_text, 200) AS text, {color} AS colour
         FROM map_points p
@@ -133,7 +133,7 @@ def share_over_time(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.Data
             FROM events e JOIN cluster_members m USING (event_id)
             WHERE {where} GROUP BY ALL
         )
-        SELECT w.week, w.cluster_id, c.label, w.n,
+        SELECT w.week, w.cluster_id, coalesce(c.llm_name, c.label) AS label, w.n,
                w.n / sum(w.n) OVER (PARTITION BY w.week) AS share
         FROM w JOIN clusters c USING (cluster_id)
         ORDER BY w.week, w.cluster_id

@@ -1,0 +1,51 @@
+"""Optional LLM cluster names over real HTTP (tests/openai_stub.py): written once, cached, and
+never required — a failing model leaves the keyword labels and the analysis completes."""
+
+from __future__ import annotations
+
+from ingest.db import connect
+from models.analyze import AnalyzeOptions, run_analysis
+from tests.models.analyze_data import insert_events, make_events
+from tests.openai_stub import OpenAIStub
+
+MODEL = "gpt-4o-mini"
+
+
+def _reply(body: dict) -> str:
+    prompt = body["messages"][0]["content"]
+    keywords = prompt.split("Keywords: ")[1].split("\n")[0].split(", ")
+    return f'"{keywords[0].title()} questions."\nextra line ignored'
+
+
+def test_names_are_written_cached_and_shown(db_path) -> None:
+    with connect(db_path) as con:
+        insert_events(con, make_events(400, seed=1))
+    with OpenAIStub(replies={MODEL: _reply}) as stub:
+        opts = AnalyzeOptions(k=4, make_map=False, embed_dim=16, name_model=MODEL,
+                              name_base_url=stub.base_url)
+        run_analysis(db_path, opts)
+        assert stub.count("chat") == 4
+        with connect(db_path, read_only=True) as con:
+            rows = con.execute("SELECT label, llm_name FROM clusters WHERE active").fetchall()
+            cached = con.execute("SELECT count(*) FROM cluster_names").fetchall()[0][0]
+        assert cached == 4
+        for label, name in rows:
+            # first line only, quotes and the final full stop stripped
+            assert name == f"{label.split(' / ')[0].title()} questions"
+        # A full recluster with the same keywords/examples reuses the cached names.
+        run_analysis(db_path, AnalyzeOptions(k=4, make_map=False, embed_dim=16, full=True,
+                                             name_model=MODEL, name_base_url=stub.base_url))
+        assert stub.count("chat") == 4
+
+
+def test_a_failing_name_model_never_blocks_the_analysis(db_path) -> None:
+    with connect(db_path) as con:
+        insert_events(con, make_events(300, seed=2))
+    with OpenAIStub() as stub:
+        stub.fail_model(MODEL, 500)
+        result = run_analysis(db_path, AnalyzeOptions(
+            k=4, make_map=False, embed_dim=16, name_model=MODEL, name_base_url=stub.base_url))
+    assert result.n_clusters == 4
+    with connect(db_path, read_only=True) as con:
+        names = con.execute("SELECT llm_name FROM clusters WHERE active").fetchall()
+    assert names == [(None,)] * 4
