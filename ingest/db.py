@@ -74,7 +74,8 @@ def connect(
     `migrate` defaults to True for writers and False for readers (a reader never changes the
     file; it refuses a warehouse whose schema is newer than this code).
     """
-    from ingest.migrations import check_version, migrate as run_migrations
+    from ingest.migrations import check_version
+    from ingest.migrations import migrate as run_migrations
 
     con = open_connection(path, read_only=read_only, timeout_s=timeout_s)
     try:

@@ -5,7 +5,8 @@ on a command line. It becomes SQL only here, as a WHERE clause with `?` paramete
 never pasted into SQL, and the only identifiers are the fixed column names below.
 
 Query-string form (used for links and for `--where`): `key=value` pairs joined by `&`, repeat a
-key for several values, e.g. `model=gpt-4o&model=gpt-4.1-mini&feedback=thumbs_down&start=2026-11-02`.
+key for several values, e.g.
+`model=gpt-4o&model=gpt-4.1-mini&feedback=thumbs_down&start=2026-11-02`.
 """
 
 from __future__ import annotations
