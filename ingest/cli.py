@@ -141,7 +141,7 @@ def _run_analysis(db_path) -> None:
         typer.echo("--analyze: no analysis jobs are available in this version; skipped")
         return
     typer.echo("running analysis ...")
-    run_analysis(db_path)
+    run_analysis(db_path, log=typer.echo)
 
 
 def migrate(db: DbOption = None) -> None:

@@ -13,7 +13,9 @@ import codecs
 import glob
 import gzip
 import hashlib
+import queue
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,3 +181,30 @@ class ChunkReader:
                     break
         self.sha256 = h.hexdigest()
         self.lines = line_no - 1
+
+
+def prefetched(items: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]:
+    """Iterate in a background thread, `depth` items ahead.
+
+    Reading, hashing and splitting a chunk (Python, numpy) then overlaps DuckDB parsing the
+    previous one; both release the GIL for most of their work.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                q.put(item)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    threading.Thread(target=produce, daemon=True, name="reviewdeck-read").start()
+    while True:
+        item = q.get()
+        if item is done:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from ingest import derived, native
 from ingest.db import connect
 from ingest.errors import InputError
 from ingest.load_parsed import stage_parsed
-from ingest.load_read import ChunkReader, Source, file_sha256, read_all
+from ingest.load_read import ChunkReader, Source, file_sha256, prefetched, read_all
 from ingest.records import ParsedFile
 
 STAGING_MEMORY = "900MB"
@@ -66,12 +67,21 @@ EVENT_HASH = _hash_sql(native.EVENT_COLUMNS)
 FEEDBACK_HASH = _hash_sql(tuple(c for c in native.FEEDBACK_COLUMNS))
 
 
+def _spill_dir() -> Path:
+    return Path(tempfile.gettempdir()) / f"reviewdeck-staging-{os.getpid()}"
+
+
+def _close_staging(stage: duckdb.DuckDBPyConnection) -> None:
+    stage.close()
+    shutil.rmtree(_spill_dir(), ignore_errors=True)
+
+
 def staging_connection() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{STAGING_MEMORY}'")
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/reviewdeck-staging-{os.getpid()}'")
+    con.execute(f"SET temp_directory = '{_spill_dir()}'")
     native.create_staging_tables(con)
     return con
 
@@ -317,7 +327,7 @@ def load_native(
         reader = ChunkReader(src, on_bytes=on_bytes)
         if chunk_bytes:
             reader.chunk_bytes = chunk_bytes
-        for table in reader:
+        for table in prefetched(iter(reader)):
             _parse_native_chunk(stage, table)
         native.finish(stage)
         read = _lines_read(stage)
@@ -333,7 +343,7 @@ def load_native(
             t0=t0,
         )
     finally:
-        stage.close()
+        _close_staging(stage)
 
 
 def _lines_read(stage: duckdb.DuckDBPyConnection) -> int:
@@ -369,7 +379,7 @@ def load_parsed(
             t0=t0,
         )
     finally:
-        stage.close()
+        _close_staging(stage)
 
 
 def load_foreign(db_path: str | os.PathLike[str], src: Source, fmt: str) -> FileResult:

@@ -34,8 +34,9 @@ FIELDS = EVENT_FIELDS | {"feedback": "obj", "type": "str"} | FEEDBACK_FIELDS
 
 def _converted(key: str) -> str:
     """True unless json_transform turned a non-null value of `key` into NULL."""
+    # CASE, not OR: each WHEN runs only on the rows the ones before it left.
     return (
-        f"CASE WHEN s.{key} IS NOT NULL OR NOT list_contains(keys, '{key}') THEN true "
+        f"CASE WHEN s.{key} IS NOT NULL THEN true WHEN NOT list_contains(keys, '{key}') THEN true "
         f"ELSE json_extract(line, '$.{key}')::VARCHAR = 'null' END"
     )
 
@@ -77,7 +78,7 @@ def _event_insert(chunk: str) -> str:
         source_format="coalesce(s.source_format, 'native')",
         input_text="coalesce(s.input_text, rd_input_text(s.input_messages))",
         output_text="coalesce(s.output_text, rd_output_text(s.output_messages))",
-        raw="CASE WHEN len(unknown_keys) > 0 THEN to_json(map(unknown_keys, list_transform("
+        raw="CASE WHEN unknown_keys IS NOT NULL THEN to_json(map(unknown_keys, list_transform("
             "unknown_keys, lambda k: json_extract(line, rd_pointer(k))))) END",
     )  # fmt: skip
     cols = ", ".join(f"{values[c]} AS {c}" for c in EVENT_COLUMNS)
@@ -88,7 +89,8 @@ def _event_insert(chunk: str) -> str:
         INSERT INTO s_events
         SELECT line_no, {cols}, s.feedback FROM (
             SELECT *, rd_ts_any(s.ts) AS ts, rd_ts_any(s.ts_end) AS ts_end,
-                   list_distinct(list_filter(keys, lambda k: NOT list_contains({known}, k)))
+                   CASE WHEN NOT list_has_all({known}, keys) THEN list_distinct(
+                       list_filter(keys, lambda k: NOT list_contains({known}, k))) END
                        AS unknown_keys
             FROM {parsed} WHERE coalesce(s.type, 'event') = 'event')
         WHERE {" AND ".join(checks)}
