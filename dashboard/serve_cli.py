@@ -124,10 +124,37 @@ def run_server(cmd: ServeCommand) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def login_configured(secrets: Path = Path(".streamlit/secrets.toml")) -> bool:
+    """Whether the app will ask for a login: an [auth] table in the secrets Streamlit reads."""
+    import tomllib
+
+    try:
+        return "auth" in tomllib.loads(secrets.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def exposure_warning(host: str) -> str | None:
+    """What to tell someone who binds beyond localhost without a login in front of the app."""
+    if host in LOOPBACK or login_configured():
+        return None
+    return (
+        f"warning: serving on {host} without a login: anyone who can reach this port can read "
+        "the logged prompts and answers and start reruns on your endpoints. Put it behind a "
+        "login (docs/serving.md) or keep the default --host 127.0.0.1."
+    )
+
+
 def _start(db: Path, host: str, port: int) -> None:
     prepare_warehouse(db)
     check_port_free(host, port)
-    shown = "localhost" if host in ("127.0.0.1", "::1", "localhost") else host
+    warning = exposure_warning(host)
+    if warning:
+        typer.secho(warning, err=True, fg="yellow")
+    shown = "localhost" if host in LOOPBACK else host
     typer.echo(f"reviewdeck: serving {db} at http://{shown}:{port} (Ctrl-C to stop)")
     code = run_server(serve_command(db, host, port))
     if code not in (0, 130, -2, -15):

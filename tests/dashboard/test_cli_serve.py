@@ -107,3 +107,15 @@ def test_demo_no_serve_builds_a_warehouse_and_is_idempotent(tmp_path, monkeypatc
     with connect(db, read_only=True) as con:
         again = con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchall()[0]
     assert again == first
+
+
+def test_exposing_without_login_warns_and_login_silences_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert serve_cli.exposure_warning("127.0.0.1") is None
+    warning = serve_cli.exposure_warning("0.0.0.0")
+    assert warning and "without a login" in warning and "docs/serving.md" in warning
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        '[auth]\nredirect_uri = "https://x/oauth2callback"\ncookie_secret = "s"\n'
+    )
+    assert serve_cli.exposure_warning("0.0.0.0") is None
