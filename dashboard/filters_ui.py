@@ -135,12 +135,11 @@ def sidebar_filter() -> EventFilter:
             max_value=max(hi, last),
             key=_DATES,
         )
-        # While a range is half picked the widget holds one date: treat it as a single day.
-        start, end = (
-            (tuple(picked) + tuple(picked))[:2]
-            if isinstance(picked, tuple | list)
-            else (picked, picked)
-        )
+        # While a range is half picked the widget holds one date: treat it as a single day;
+        # a cleared widget means all dates.
+        picked = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
+        picked = tuple(d for d in picked if d is not None)
+        start, end = (picked[0], picked[-1]) if picked else (lo, hi)
         flt = flt.with_(start=None if start == lo else start, end=None if end == hi else end)
     for _, widget, attr, label in _MULTI:
         # Values from a link that the data does not offer stay selectable, so the link's

@@ -149,3 +149,21 @@ def test_open_date_range_follows_new_data(tmp_path, monkeypatch):
     assert _metric(at, "Events") == f"{int(before.replace(',', '')) + 7:,}"
     assert "end" not in at.query_params
     assert at.date_input(key="filter_dates").value[1].isoformat() == "2026-11-20"
+
+
+def test_half_picked_and_cleared_date_range(seeded, monkeypatch):
+    import datetime as dt
+
+    at = _app(seeded, monkeypatch)
+    at.date_input(key="filter_dates").set_value((dt.date(2026, 11, 3),)).run()
+    n = _sql(
+        seeded,
+        "SELECT count(*) FROM events WHERE kind = 'llm' "
+        "AND ts >= '2026-11-03 00:00:00+00' AND ts < '2026-11-04 00:00:00+00'",
+    )[0]
+    assert not at.exception
+    assert _metric(at, "Events") == f"{n:,}"
+    at.date_input(key="filter_dates").set_value(()).run()
+    assert not at.exception
+    total = _sql(seeded, "SELECT count(*) FROM events WHERE kind = 'llm'")[0]
+    assert _metric(at, "Events") == f"{total:,}"
