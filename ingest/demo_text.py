@@ -79,20 +79,20 @@ CLOSERS: tuple[str, ...] = (
     "",
 )
 
-# Ways users open and close a first message, for variety; "" weights the plain message.
+# Ways users open and close a first message, for variety. Most messages have none: the
+# padding with "" sets the rates (prefix 25 %, context sentence 15 %, suffix 25 %).
 PREFIXES: tuple[str, ...] = (
-    "", "", "", "", "", "", "", "", "hi, ", "hello, ", "Hi there! ", "quick question: ",
-    "urgent: ", "hey, ", "good morning, ", "Hello Orbit support, ",
-)
+    "hi, ", "hello, ", "Hi there! ", "quick question: ", "urgent: ", "hey, ", "good morning, ",
+    "Hello Orbit support, ", *[""] * 24,
+)  # fmt: skip
 CONTEXTS: tuple[str, ...] = (
-    "", "", "", "", "", "", "", "", "", "", "We just moved house and ",
-    "I've had Orbit for {n} months. ", "This was set up by {person}. ",
-    "Sorry if this was asked before. ", "I'm on {plan}. ", "Using the app on my {phone}. ",
-)
+    "We just moved house and ", "I've had Orbit for {n} months. ",
+    "This was set up by {person}. ", "Sorry if this was asked before. ", "I'm on {plan}. ",
+    "Using the app on my {phone}. ", *[""] * 34,
+)  # fmt: skip
 SUFFIXES: tuple[str, ...] = (
-    "", "", "", "", "", "", "", "", "", "?", " please", " thanks", " asap", " pls help", "!!",
-    " thank you",
-)
+    "?", " please", " thanks", " asap", " pls help", "!!", " thank you", *[""] * 21,
+)  # fmt: skip
 
 BILLING = Group(
     "billing",
