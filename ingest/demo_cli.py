@@ -14,7 +14,9 @@ from ingest.errors import ConfigError
 def demo_data(
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")] = Path("demo.jsonl"),
     events: Annotated[int, typer.Option("--events", help="Number of events.")] = 50_000,
-    weeks: Annotated[int, typer.Option("--weeks", help="Weeks of history, ending this week.")] = 12,
+    weeks: Annotated[
+        int, typer.Option("--weeks", help="Weeks of history, ending in the end date's ISO week.")
+    ] = 12,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same bytes.")] = 0,
     end_date: Annotated[
         str | None,
@@ -28,8 +30,9 @@ def demo_data(
 ) -> None:
     """Write a realistic demo log of a support assistant, with planted truths.
 
-    The log is native JSONL (docs/demo-data.md); what was planted (a model switch, a prompt
-    change, a new topic, an error spike) is written to OUT.truths.json.
+    The log is native JSONL (see docs/demo-data.md).
+    What was planted (a model switch, a prompt change, a new topic, an error spike)
+    is written next to it, to OUT.truths.json.
     """
     import time
 
