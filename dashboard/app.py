@@ -13,6 +13,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from dashboard import cache, nav
 from dashboard.filters_ui import sidebar_filter
+from dashboard.safe_text import md_escape
 from ingest.errors import ReviewdeckError
 
 st.set_page_config(page_title="reviewdeck", page_icon=":material/fact_check:", layout="wide")
@@ -87,7 +88,8 @@ _require_login()
 page = st.navigation(pages)
 if not Path(cache.db_path()).exists():
     st.info(
-        f"No warehouse at `{cache.db_path()}` yet. Run `reviewdeck demo` to load demo data, or "
+        f"No warehouse at {md_escape(cache.db_path())} yet. Run `reviewdeck demo` to load demo "
+        "data, or "
         "`reviewdeck ingest YOUR_LOGS.jsonl` and then `reviewdeck serve`.",
         icon=":material/database:",
     )
@@ -96,5 +98,5 @@ try:
     sidebar_filter()
     page.run()
 except ReviewdeckError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(md_escape(exc), icon=":material/error:")
     st.stop()

@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.queries import common
+from dashboard.safe_text import md_escape
 from models.filters import EventFilter, FilterError, from_query
 
 _STATE_KEY = "shared_filter"
@@ -75,7 +76,7 @@ def _from_url() -> EventFilter:
     try:
         return from_query(url_part(SHARED_KEYS))
     except FilterError as exc:
-        st.sidebar.warning(f"Ignored a filter in the link: {exc}")
+        st.sidebar.warning(f"Ignored a filter in the link: {md_escape(exc)}")
         return EventFilter()
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import cache, nav
 from dashboard.filters_ui import current_filter, should_seed, sync_url, url_part
 from dashboard.queries import explorer
+from dashboard.safe_text import md_escape
 from models.filters import FEEDBACK_CHOICES, STATUS_CHOICES, FilterError, from_query
 
 # Query-string keys this page owns (the sidebar owns the shared ones).
@@ -179,7 +180,7 @@ def _seed(url: dict[str, list[str]], kinds: list[str]) -> None:
     try:
         flt = from_query({k: v for k, v in url.items() if k != "page"})
     except FilterError as exc:
-        st.warning(f"Ignored a filter in the link: {exc}")
+        st.warning(f"Ignored a filter in the link: {md_escape(exc)}")
         flt = from_query({})
     s = st.session_state
     s["events_status"] = flt.status or _ANY

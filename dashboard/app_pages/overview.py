@@ -35,10 +35,7 @@ if tot.events == 0:
     )
     st.stop()
 
-st.caption(
-    f"{tot.first_ts:%Y-%m-%d %H:%M} – {tot.last_ts:%Y-%m-%d %H:%M} UTC · "
-    f"kinds: {', '.join(flt.kinds) or 'all'}"
-)
+st.caption(f"{tot.first_ts:%Y-%m-%d %H:%M} – {tot.last_ts:%Y-%m-%d %H:%M} UTC · LLM calls")
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Events", f"{tot.events:,}")
 c2.metric("Error rate", f"{tot.error_rate:.2%}", help=f"{tot.errors:,} of {tot.events:,} events")

@@ -133,3 +133,16 @@ def test_reopen_in_playground_passes_the_event(seeded, monkeypatch):
     assert not at.exception
     assert at.query_params["event"] in (HOSTILE_ID, [HOSTILE_ID])
     assert not any(b.key == "events_playground" for b in at.button)
+
+
+def test_hostile_value_in_a_link_is_quoted_not_rendered(seeded, monkeypatch):
+    hostile = "[click](javascript:alert(1)) ![x](https://example.invalid/x.png) :red[boo]"
+    at = _explorer(seeded, monkeypatch, status=hostile)
+    warning = next(w.value for w in at.warning if "Ignored a filter" in w.value)
+    # Every Markdown-active character arrives escaped, so it renders as the characters typed.
+    for raw in ("[click]", "(javascript:", "![x]", ":red["):
+        assert raw not in warning
+    assert r"\[click\]\(javascript\:alert\(1\)\)" in warning
+    # The bad filter was ignored: the list shows every LLM event.
+    total = len(_ids(seeded, "kind = 'llm'"))
+    assert _count_caption(at).startswith(f"{total:,} events match")

@@ -75,3 +75,16 @@ def test_error_helper_sees_an_error_state(tmp_path, browser_page):
     assert any("newer than this reviewdeck" in e for e in errors), errors
     with pytest.raises(AssertionError):
         assert_no_errors(browser_page)
+
+
+def test_hostile_filter_in_a_link_renders_as_text(app_server, browser_page):
+    from urllib.parse import quote
+
+    page = browser_page
+    hostile = "[click](javascript:window.__xss=3) ![x](https://example.invalid/x.png)"
+    goto_app(page, f"{app_server.url}/{nav.EXPLORER}?status={quote(hostile)}")
+    assert page.get_by_text("Ignored a filter in the link").count() == 1
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert page.locator("img[src*='example.invalid']").count() == 0
+    assert page.evaluate("window.__xss === undefined")
+    assert_no_errors(page)
