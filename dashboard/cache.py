@@ -1,4 +1,4 @@
-"""The Streamlit cache wrappers, in one place, so the query functions stay testable without Streamlit.
+"""The Streamlit cache wrappers, in one place, so query functions stay testable without Streamlit.
 
 Pages call `query(fn, *args)`; the result is cached on the function, its (hashable) arguments and
 the warehouse stamp (file and WAL mtimes), so a rerun with the same filters never touches DuckDB
