@@ -1,11 +1,11 @@
 """Turn the demo's random columns (ingest/demo.py) into native JSONL lines, streaming.
 
-Texts need a Python loop (slots, typos, the history of multi-turn sessions), so one pass walks
-the events in time order, keeps the history of open sessions only, and writes lines in chunks:
-memory stays flat at 1M events. Numbers that do not depend on the text (time to first token,
-error latencies, prices) are computed on whole columns first. Each JSON string is encoded once
-(a system prompt is the same fragment in thousands of lines); the late feedback lines follow
-the events, sorted by their time.
+Texts need a Python loop (slots, typos, the history of multi-turn sessions), so events are
+walked in time order, in blocks: first the block's texts (keeping the history of open sessions
+only), then its numbers on whole columns (latency from the answer's length, cost, timestamps),
+then its lines, written in small chunks, so memory stays flat at 1M events. Each repeated JSON
+fragment (a system prompt, a help article) is encoded once; all output is ASCII. The late
+feedback lines follow the events, sorted by their time.
 """
 
 from __future__ import annotations
