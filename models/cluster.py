@@ -59,7 +59,7 @@ def fit_clusters(
     k: int | None = None,
     seed: int = 0,
     init: np.ndarray | None = None,
-    max_fit_points: int = 30_000,
+    max_fit_points: int = 25_000,
 ) -> Clustering:
     """Spherical-ish k-means on unit vectors (weighted by how many events share each vector).
 
@@ -68,6 +68,7 @@ def fit_clusters(
     rows (a seeded sample), then every row is assigned to its nearest centroid.
     """
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     n = len(x)
     w = np.ones(n, dtype=np.float64) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -81,8 +82,11 @@ def fit_clusters(
         km = KMeans(n_clusters=k_eff, init=init[:k_eff], n_init=1, max_iter=100, random_state=seed)
     else:
         k_eff = min(k or auto_k(n), len(np.unique(xs, axis=0)))
-        km = KMeans(n_clusters=max(k_eff, 1), n_init=3, max_iter=150, random_state=seed)
-    km.fit(xs, sample_weight=ws)
+        km = KMeans(n_clusters=max(k_eff, 1), n_init=2, max_iter=150, random_state=seed)
+    # One OpenMP thread: on a 2-core machine shared with a dashboard or an ingest, sklearn's
+    # spinning OpenMP threads made k-means 4x slower than one thread (71 s against 18 s).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        km.fit(xs, sample_weight=ws)
     centroids = unit(km.cluster_centers_)
     labels, sims = assign(x, centroids)
     # Drop centroids no point chose (possible after warm starts) and renumber densely.

@@ -99,3 +99,20 @@ def test_assign_and_auto_k() -> None:
     assert labels.tolist() == [0, 1, 2, 3]
     np.testing.assert_allclose(sims, 1.0, rtol=1e-5)
     assert auto_k(10) == 8 and auto_k(10_000_000) == 60 and 8 <= auto_k(20_000) <= 60
+
+
+def test_exact_knn_for_the_map_matches_sklearn() -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    from models.projection import exact_knn, stratified_sample
+
+    x = unit(np.random.default_rng(0).normal(size=(300, 8)))
+    idx, dist = exact_knn(x, 6)
+    ref_dist, ref_idx = NearestNeighbors(n_neighbors=6, metric="cosine").fit(x).kneighbors(x)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, atol=1e-5)
+    # the map's sample keeps every stratum, even a small one
+    strata = np.array([0] * 900 + [1] * 90 + [2] * 10)
+    pick = stratified_sample(strata, 200, seed=1, min_per_stratum=20)
+    counts = np.bincount(strata[pick])
+    assert len(pick) <= 200 and counts[2] == 10 and counts[1] >= 18 and counts[0] > 100
