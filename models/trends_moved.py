@@ -42,6 +42,7 @@ class MovedResult:
     n_too_small: int
     n_flagged: int
     alpha: float
+    n_duplicates: int = 0  # combinations holding exactly the events of one of their parts
 
 
 def segment_counts(
@@ -144,10 +145,25 @@ def what_moved(
         key = (MODEL_TAG, r["model"], r["tag"]) if r["dims"] == MODEL_TAG else (
             PROMPT_TAG, r["prompt_version"], r["tag"])
         before[key] = (r["n"], r["x"])
+    # A combination is a subset of its model, prompt version and tag; with the same counts in
+    # both periods it holds the very same events, and testing it again would only double every
+    # flag (true or false). Such duplicates are left out and counted.
+    singles = {
+        (r["dims"], r["model"] or r["prompt_version"] or r["tag"]): (r["n"], r["n_ref"] or 0)
+        for r in joined.filter(pl.col("dims") != COMBO).iter_rows(named=True)
+    }
     rows = []
+    duplicates = 0
     for r in joined.iter_rows(named=True):
         n1, x1 = int(r["n"]), int(r["x"])
         n0, x0 = int(r["n_ref"] or 0), int(r["x_ref"] or 0)
+        if r["dims"] == COMBO and n0 >= min_n and (n1, n0) in (
+            singles.get(("model", r["model"])), singles.get(("prompt version",
+                                                               r["prompt_version"])),
+            singles.get(("tag", r["tag"])),
+        ):
+            duplicates += 1
+            continue
         reference = SAME
         if r["dims"] == COMBO and n0 < min_n and n1 >= min_n:
             n0, x0, reference = _predecessor(r, before, min_n) or (n0, x0, reference)
@@ -180,7 +196,8 @@ def what_moved(
     table = table.with_columns(pl.col("impact").abs().alias("_abs")).sort(
         ["flagged", "tested", "_abs"], descending=[True, True, True], nulls_last=True
     ).drop("_abs")
-    return MovedResult(table, len(tested), len(rows) - len(tested), sum(bh.rejected), alpha)
+    return MovedResult(table, len(tested), len(rows) - len(tested), sum(bh.rejected), alpha,
+                       duplicates)
 
 
 def _predecessor(

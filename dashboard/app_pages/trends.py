@@ -198,8 +198,10 @@ res = cache.query(q.moved, flt, moved_key, week, baseline, compare, alpha)
 st.caption(
     f"{res.n_tested} segments tested (model, prompt version, tag, cluster, and model × prompt "
     f"version × tag), {res.n_too_small} too small to test (under {stats.MIN_N} events on a "
-    f"side); {res.n_flagged} flagged with Benjamini–Hochberg at q = {alpha:g} across all "
-    "tests. Ranked by impact = change × this week's events. Select a row to open its events."
+    f"side), {res.n_duplicates} combinations left out as they hold exactly the events of "
+    f"their model, prompt version or tag; {res.n_flagged} flagged with Benjamini–Hochberg at "
+    f"q = {alpha:g} across all tests. Ranked by impact = change × this week's events. Select a "
+    "row to open its events."
 )
 shown = res.table.filter(pl.col("flagged"))
 show_all = st.toggle("Show every segment tested", key="trends_moved_all")

@@ -183,3 +183,15 @@ def test_series_means_match_direct_sql(planted) -> None:
         row = got[(week, tag)]
         assert row["n"] == n
         assert row["mean"] == pytest.approx(mean) and row["sd"] == pytest.approx(sd)
+
+
+def test_combinations_identical_to_their_tag_are_not_tested_twice(planted) -> None:
+    cur, prev, _ = trends.week_periods(W2)
+    res = trends_moved.what_moved(
+        trends_moved.segment_counts(planted, EventFilter(), "negative", cur, prev))
+    # (model-a, v1, topic:cards) holds exactly the events of topic:cards in both weeks.
+    combos = res.table.filter(pl_col_eq("dims", trends_moved.COMBO))
+    assert "topic:cards" not in set(combos["tag"])
+    assert res.n_duplicates >= 1
+    # The new model's combination is kept: it is compared with its predecessor.
+    assert "model-b" in set(combos["model"])
