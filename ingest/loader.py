@@ -71,12 +71,24 @@ def _spill_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"reviewdeck-staging-{os.getpid()}"
 
 
+def _remove_stale_spill_dirs() -> None:
+    """Spill folders of staging databases whose process died (a kill -9 cannot clean up)."""
+    for folder in Path(tempfile.gettempdir()).glob("reviewdeck-staging-*"):
+        try:
+            os.kill(int(folder.name.rsplit("-", 1)[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue
+
+
 def _close_staging(stage: duckdb.DuckDBPyConnection) -> None:
     stage.close()
     shutil.rmtree(_spill_dir(), ignore_errors=True)
 
 
 def staging_connection() -> duckdb.DuckDBPyConnection:
+    _remove_stale_spill_dirs()
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{STAGING_MEMORY}'")
