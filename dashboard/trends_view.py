@@ -18,6 +18,7 @@ from models.filters import EventFilter
 from models.trends import HeadlineRow, Period
 
 ALPHAS = (0.01, 0.05, 0.10)
+MAX_LINES = 10  # a chart with more split values than this is unreadable
 COMPARES = {"previous": "the previous week", "baseline": "the baseline range"}
 
 
@@ -162,3 +163,13 @@ def moved_table(table: pl.DataFrame) -> pl.DataFrame:
             "q (BH)": r["q_value"],
         })
     return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def top_splits(series: pl.DataFrame, k: int) -> tuple[pl.DataFrame, int]:
+    """Keep the k split values with the most events (and how many values there were)."""
+    if series.is_empty():
+        return series, 0
+    sizes = series.group_by("split").agg(pl.col("n").sum()).sort(
+        ["n", "split"], descending=[True, False])
+    keep = sizes.head(k)["split"]
+    return series.filter(pl.col("split").is_in(keep.implode())), sizes.height

@@ -106,7 +106,8 @@ def _tile(col, key: str, short: str) -> None:
     col.metric(
         short, view.fmt_value(row.current.value, is_rate, key),
         delta=view.fmt_delta(cmp, is_rate, key), delta_color=colour,
-        help=f"{view.fmt_estimate(row.current, is_rate, key)} (95% interval)",
+        help=f"{view.fmt_estimate(row.current, is_rate, key)} "
+             f"({1 - alpha:.0%} interval, this week)",
     )
     col.caption(view.fmt_verdict(row, compare))
     flt_cur = view.drill_filter(flt, key, current)
@@ -143,7 +144,8 @@ if events < stats.MIN_N:
 
 with st.expander("Every metric, with intervals and tests", expanded=False):
     st.caption(
-        "Rates: Wilson 95% intervals, change tested with Fisher's exact test. Means: Student-t "
+        f"Rates: Wilson {1 - alpha:.0%} intervals, change tested with Fisher's exact test. "
+        "Means: Student-t "
         f"intervals, Welch's t-test. No verdict under {stats.MIN_N} on either side. Select a "
         "row to open its events."
     )
@@ -163,9 +165,14 @@ gran = c3.radio("Bucket", ["week", "day"], key="trends_gran_w", horizontal=True)
 m = trends.metric(metric_key)
 series = cache.query(q.series, flt, metric_key, gran, split, alpha)
 markers = cache.query(q.markers, flt)
+shown_series, n_splits = view.top_splits(series, view.MAX_LINES)
 if series.is_empty():
     st.info("No data for this metric under the filters.")
 else:
+    if n_splits > view.MAX_LINES:
+        st.caption(f"Showing the {view.MAX_LINES} largest of {n_splits} values; narrow the "
+                   "shared filters in the sidebar to see the others.")
+    series = shown_series
     chart = charts_trends.trend_chart(series, markers, metric_label=m.label,
                                       is_rate=m.kind == "rate", granularity=gran)
     event = st.altair_chart(chart, on_select="rerun", key="trends_chart", width="stretch")

@@ -64,3 +64,11 @@ def test_moved_table_names_segments() -> None:
     out = view.moved_table(frame)
     assert out["segment"].to_list() == ["topic:a", "m × v4 × topic:a", "cluster: refunds"]
     assert out["interval (pp)"][0] == "+1.0 … +20.0"
+
+
+def test_top_splits_keeps_the_largest() -> None:
+    series = pl.DataFrame({"bucket": [1, 1, 1, 2], "split": ["a", "b", "c", "a"],
+                           "n": [5, 50, 20, 5]})
+    kept, total = view.top_splits(series, 2)
+    assert total == 3 and set(kept["split"]) == {"b", "c"}
+    assert view.top_splits(series.head(0), 2)[1] == 0
