@@ -34,9 +34,9 @@ from ingest.load_parsed import stage_parsed
 from ingest.load_read import ChunkReader, Source, file_sha256, prefetched, read_all
 from ingest.records import ParsedFile
 
-STAGING_MEMORY = "900MB"
-WAREHOUSE_MEMORY = "700MB"
-TRANSFER_ROWS = 65536
+STAGING_MEMORY = "600MB"
+WAREHOUSE_MEMORY = "500MB"
+TRANSFER_ROWS = 16384
 
 
 @dataclass(frozen=True)
