@@ -13,8 +13,13 @@ from ingest.records import ParsedFile, Reject
 
 
 def event(i: int, **extra) -> dict:
-    return {"event_id": f"e{i}", "ts": "2026-11-02T09:00:00Z", "model": "m",
-            "input_messages": [{"role": "user", "content": f"q{i}"}], **extra}  # fmt: skip
+    return {
+        "event_id": f"e{i}",
+        "ts": "2026-11-02T09:00:00Z",
+        "model": "m",
+        "input_messages": [{"role": "user", "content": f"q{i}"}],
+        **extra,
+    }
 
 
 def write(path: Path, lines: list[dict]) -> Path:
@@ -35,8 +40,10 @@ def snapshot(db_path: Path) -> dict[str, list]:
 
 
 def test_same_file_twice_changes_nothing_and_new_files_append(db_path, tmp_path):
-    a = write(tmp_path / "a.jsonl", [event(1, feedback=[{"name": "thumbs", "value": 0}]),
-                                     event(2), {"bad": 1}])  # fmt: skip
+    a = write(
+        tmp_path / "a.jsonl",
+        [event(1, feedback=[{"name": "thumbs", "value": 0}]), event(2), {"bad": 1}],
+    )
     first = load(db_path, a)
     before = snapshot(db_path)
     again = load(db_path, a)
@@ -60,12 +67,20 @@ def test_same_file_twice_changes_nothing_and_new_files_append(db_path, tmp_path)
 
 def test_duplicate_ids_identical_are_counted_different_are_rejected(db_path, tmp_path):
     load(db_path, write(tmp_path / "a.jsonl", [event(1), event(2)]))
-    result = load(db_path, write(tmp_path / "b.jsonl", [
-        event(1),                      # same as in the warehouse → duplicate
-        event(2, model="other"),       # differs from the warehouse → reject, warehouse wins
-        event(3), event(3),            # repeated in the batch, identical → one duplicate
-        event(4), event(4, model="x"), # repeated, different → the first wins
-    ]))  # fmt: skip
+    result = load(
+        db_path,
+        write(
+            tmp_path / "b.jsonl",
+            [
+                event(1),  # same as in the warehouse → duplicate
+                event(2, model="other"),  # differs from the warehouse → reject, warehouse wins
+                event(3),
+                event(3),  # repeated in the batch, identical → one duplicate
+                event(4),
+                event(4, model="x"),  # repeated, different → the first wins
+            ],
+        ),
+    )
     assert (result.events_inserted, result.duplicate, result.rejected) == (2, 2, 2)
     with connect(db_path, read_only=True) as con:
         models = dict(con.execute("SELECT event_id, model FROM events").fetchall())
@@ -90,8 +105,10 @@ def test_feedback_resent_is_a_duplicate_and_a_changed_id_row_is_rejected(db_path
 
 
 def test_feedback_arriving_before_its_event_attaches_when_the_event_arrives(db_path, tmp_path):
-    late = [{"type": "feedback", "event_id": "e7", "name": "thumbs", "value": 0},
-            {"type": "feedback", "event_id": "e7", "name": "regenerated"}]  # fmt: skip
+    late = [
+        {"type": "feedback", "event_id": "e7", "name": "thumbs", "value": 0},
+        {"type": "feedback", "event_id": "e7", "name": "regenerated"},
+    ]
     load(db_path, write(tmp_path / "feedback.jsonl", late))
     query = (
         "SELECT e.event_id, count(f.feedback_id) FROM events e "
@@ -109,12 +126,24 @@ def test_rows_from_a_foreign_reader_get_the_same_rules(db_path):
     parsed = ParsedFile(
         source_format="otlp",
         events=[
-            {"event_id": "s1", "ts": ts, "input_messages": [{"role": "user", "content": "hi"}],
-             "raw": {"span": 1}, "tags": ["a"]},
+            {
+                "event_id": "s1",
+                "ts": ts,
+                "input_messages": [{"role": "user", "content": "hi"}],
+                "raw": {"span": 1},
+                "tags": ["a"],
+            },
             {"event_id": "s1", "ts": ts, "model": "changed"},
-        ],  # fmt: skip
-        feedback=[{"event_id": "s1", "name": "helpfulness", "kind": "score", "value": 0.5,
-                   "source": "llm_judge"}],  # fmt: skip
+        ],
+        feedback=[
+            {
+                "event_id": "s1",
+                "name": "helpfulness",
+                "kind": "score",
+                "value": 0.5,
+                "source": "llm_judge",
+            }
+        ],
         rejects=[Reject(3, "span without a start time", "{...}")],
         records_read=3,
     )
