@@ -59,7 +59,7 @@ def fit_clusters(
     k: int | None = None,
     seed: int = 0,
     init: np.ndarray | None = None,
-    max_fit_points: int = 25_000,
+    max_fit_points: int = 15_000,
 ) -> Clustering:
     """Spherical-ish k-means on unit vectors (weighted by how many events share each vector).
 

@@ -74,7 +74,7 @@ class TfidfEmbedder:
         *,
         dim: int = 96,
         seed: int = 0,
-        max_fit_texts: int = 20_000,
+        max_fit_texts: int = 12_000,
     ) -> TfidfEmbedder:
         """Fit on (a seeded sample of) the texts; the SVD sees at most `max_fit_texts` of them."""
         from scipy import sparse
