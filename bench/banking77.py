@@ -8,7 +8,8 @@ the repo). Prints, per embedder:
 - drift detection over random trials: a reference window of 1,000 queries against a current window
   of 400, where the current window either comes from the same pool (null: any flag is a false
   alarm) or has 3 random intents at triple their share (shifted: a flag is a detection). Reported
-  for the overall MMD test, the per-cluster share tests (BH) and either, with a Wilson interval.
+  for the overall MMD test, the per-cluster share tests (BH) and either — the product's
+  "drift found" verdict, which gives each test alpha/2 — with a Wilson interval.
 The openai embedder runs only with REVIEWDECK_EMBED_MODEL (and a key or
 REVIEWDECK_EMBED_BASE_URL) set; it is skipped otherwise.
 """
@@ -67,7 +68,7 @@ def agreement(x: np.ndarray, y: np.ndarray, k: int, seed: int = 0) -> tuple[floa
 
 
 def trials(x: np.ndarray, y: np.ndarray, clusters: np.ndarray, n_trials: int, shifted: bool,
-           seed: int) -> dict[str, int]:
+           seed: int, current_size: int = 400) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     n_intents = int(y.max()) + 1
     ids = np.unique(clusters)
@@ -79,13 +80,13 @@ def trials(x: np.ndarray, y: np.ndarray, clusters: np.ndarray, n_trials: int, sh
         if shifted:
             boosted = rng.choice(n_intents, 3, replace=False)
             w[np.isin(y[rest], boosted)] = 3.0
-        cur = rng.choice(rest, 400, replace=False, p=w / w.sum())
-        overall = drf.mmd_permutation_test(x[ref], x[cur], n_permutations=100,
-                                           max_per_side=500, seed=t).drifted
-        shifts = drf.cluster_share_tests(
-            ids, [int((clusters[ref] == c).sum()) for c in ids],
-            [int((clusters[cur] == c).sum()) for c in ids])
-        by_cluster = any(s.status != "stable" for s in shifts)
+        cur = rng.choice(rest, current_size, replace=False, p=w / w.sum())
+        verdict = drf.drift_verdict(
+            x[ref], x[cur], ids, [int((clusters[ref] == c).sum()) for c in ids],
+            [int((clusters[cur] == c).sum()) for c in ids], n_permutations=100,
+            max_per_side=500, seed=t)
+        overall = verdict.overall.drifted
+        by_cluster = any(s.status != "stable" for s in verdict.clusters)
         hits["overall"] += overall
         hits["clusters"] += by_cluster
         hits["either"] += overall or by_cluster
@@ -96,10 +97,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--embedders", default="tfidf")
+    ap.add_argument("--current-size", type=int, default=400)
+    ap.add_argument("--k", type=int, default=0, help="Clusters for the share tests (0: auto).")
     args = ap.parse_args()
     texts, y, names = load()
     print(f"banking77: {len(texts):,} queries, {len(names)} intents; {args.trials} trials per "
-          "condition (reference 1,000 vs current 400; shift = 3 intents at 3x share)")
+          f"condition (reference 1,000 vs current {args.current_size}; shift = 3 intents at 3x "
+          f"share; share tests on k={args.k or clu.auto_k(len(texts))} clusters)")
     for kind in args.embedders.split(","):
         if kind == "openai" and not os.environ.get("REVIEWDECK_EMBED_MODEL"):
             print("openai: skipped (set REVIEWDECK_EMBED_MODEL to measure it)")
@@ -110,10 +114,11 @@ def main() -> None:
         for k in (77, clu.auto_k(len(texts))):
             ari, nmi = agreement(x, y, k)
             print(f"  clusters k={k}: ARI {ari:.3f}  NMI {nmi:.3f}")
-        clusters = clu.fit_clusters(x, k=clu.auto_k(len(texts)), seed=0).labels
+        clusters = clu.fit_clusters(x, k=args.k or clu.auto_k(len(texts)), seed=0).labels
         for shifted in (False, True):
             t = time.perf_counter()
-            hits = trials(x, y, clusters, args.trials, shifted, seed=1 + shifted)
+            hits = trials(x, y, clusters, args.trials, shifted, seed=1 + shifted,
+                          current_size=args.current_size)
             what = "detection rate (shifted)" if shifted else "false-alarm rate (null)"
             for test, n in hits.items():
                 est = stats.wilson(n, args.trials)

@@ -390,13 +390,12 @@ def run_analysis(
     reference, current = drf.default_windows(latest, opts.reference_weeks)
     in_ref = _in_window(ts_us, reference)
     in_cur = _in_window(ts_us, current)
-    overall = drf.mmd_permutation_test(
-        x[ev_hash_idx[in_ref]], x[ev_hash_idx[in_cur]], seed=opts.seed
+    verdict = drf.drift_verdict(
+        x[ev_hash_idx[in_ref]], x[ev_hash_idx[in_cur]], ids,
+        np.bincount(labels_u[ev_hash_idx[in_ref]], minlength=k),
+        np.bincount(labels_u[ev_hash_idx[in_cur]], minlength=k), seed=opts.seed,
     )
-    shifts = drf.cluster_share_tests(
-        ids, np.bincount(labels_u[ev_hash_idx[in_ref]], minlength=k),
-        np.bincount(labels_u[ev_hash_idx[in_cur]], minlength=k),
-    )
+    overall, shifts = verdict.overall, verdict.clusters
     drift_overall = {
         "reference_start": reference.start, "reference_end": reference.end,
         "current_start": current.start, "current_end": current.end,

@@ -125,8 +125,9 @@ def drift(
     """Compare two windows: overall embedding drift test and per-cluster share changes.
 
     Default windows: the latest week against the four weeks before it. Drift is found when the
-    overall test rejects at --alpha or any cluster is new, growing, shrinking or vanished
-    (Benjamini-Hochberg adjusted).
+    overall test rejects or any cluster is new, growing, shrinking or vanished (Benjamini-
+    Hochberg adjusted); each part runs at --alpha / 2, so the verdict's false-alarm rate is at
+    most --alpha.
     """
     from ingest.db import connect
     from models import drift as drf

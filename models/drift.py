@@ -181,6 +181,38 @@ def cluster_share_tests(
     return out
 
 
+@dataclass(frozen=True)
+class Verdict:
+    overall: OverallDrift
+    clusters: list[ClusterShift]
+
+    @property
+    def drifted(self) -> bool:
+        return self.overall.drifted or any(c.status != "stable" for c in self.clusters)
+
+
+def drift_verdict(
+    x_reference: np.ndarray,
+    x_current: np.ndarray,
+    cluster_ids: Sequence[int],
+    n_reference: Sequence[int],
+    n_current: Sequence[int],
+    *,
+    alpha: float = ALPHA,
+    seed: int = 0,
+    n_permutations: int = 200,
+    max_per_side: int = 1000,
+) -> Verdict:
+    """Both tests with alpha split between them (Bonferroni), so that "drift found" (the overall
+    test rejects or any cluster is flagged) is itself a level-alpha verdict: each test runs at
+    alpha / 2, and the chance that either fires on unchanged traffic is at most alpha."""
+    level = alpha / 2
+    overall = mmd_permutation_test(x_reference, x_current, n_permutations=n_permutations,
+                                   max_per_side=max_per_side, alpha=level, seed=seed)
+    shifts = cluster_share_tests(cluster_ids, n_reference, n_current, alpha=level)
+    return Verdict(overall, shifts)
+
+
 def share_status(
     share_ref: float, share_cur: float, n_ref: int, n_cur: int, p_adj: float,
     alpha: float = ALPHA, min_ratio: float = MIN_SHARE_RATIO,

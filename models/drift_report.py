@@ -82,18 +82,16 @@ def compute_drift(
     ref_b, cur_b = _bounds(reference), _bounds(current)
     x_ref = store.window_vectors(con, run["embedder_id"], run["field"], *ref_b, max_per_side, seed)
     x_cur = store.window_vectors(con, run["embedder_id"], run["field"], *cur_b, max_per_side, seed)
-    overall = drf.mmd_permutation_test(
-        x_ref, x_cur, n_permutations=n_permutations, max_per_side=max_per_side, alpha=alpha,
-        seed=seed,
-    )
     ref_counts = store.window_counts(con, *ref_b)
     cur_counts = store.window_counts(con, *cur_b)
     info = store.active_cluster_info(con)
     ids = info["cluster_id"].to_list()
-    shifts = drf.cluster_share_tests(
-        ids, [ref_counts.get(c, 0) for c in ids], [cur_counts.get(c, 0) for c in ids],
-        alpha=alpha,
+    verdict = drf.drift_verdict(
+        x_ref, x_cur, ids, [ref_counts.get(c, 0) for c in ids],
+        [cur_counts.get(c, 0) for c in ids], alpha=alpha, seed=seed,
+        n_permutations=n_permutations, max_per_side=max_per_side,
     )
+    overall, shifts = verdict.overall, verdict.clusters
     meta = {r["cluster_id"]: r for r in info.iter_rows(named=True)}
     clusters = [
         ClusterDrift(

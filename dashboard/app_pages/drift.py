@@ -59,7 +59,8 @@ statuses = [c.shift.status for c in report.clusters]
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Overall drift", "drift" if o.drifted else "no drift",
           help=f"Kernel two-sample test (MMD, {o.method}) on up to 1,000 sampled events per "
-               "window; its p-value comes from 200 label permutations.")
+               "window, p-value from 200 label permutations. It and the per-cluster tests "
+               "each run at half the significance level, so the verdict as a whole keeps it.")
 m2.metric("p-value (overall)", "n/a" if o.p_value != o.p_value else f"{o.p_value:.3g}",
           help=f"{o.n_reference:,} reference vs {o.n_current:,} current events sampled")
 m3.metric("New / growing clusters", statuses.count("new") + statuses.count("growing"))
