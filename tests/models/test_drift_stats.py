@@ -106,3 +106,19 @@ def test_windows_parse_and_default_to_latest_week_vs_four_before() -> None:
     ref, cur = default_windows(dt.date(2026, 11, 19))  # a Thursday
     assert cur == Window(dt.date(2026, 11, 16), dt.date(2026, 11, 22))
     assert ref == Window(dt.date(2026, 10, 19), dt.date(2026, 11, 15))
+
+
+def test_the_combined_verdict_keeps_its_level_on_unchanged_traffic() -> None:
+    """"Drift found" = overall test or any cluster flagged, each at alpha/2: >= 200 null trials."""
+    from models.drift import drift_verdict
+
+    rng = np.random.default_rng(7)
+    trials, alarms = 200, 0
+    p = np.array([0.3, 0.25, 0.2, 0.15, 0.1])
+    for t in range(trials):
+        z = rng.normal(size=(60, 3))
+        ref = rng.multinomial(600, p)
+        cur = rng.multinomial(150, p)
+        alarms += drift_verdict(z[:30], z[30:], [1, 2, 3, 4, 5], ref, cur, n_permutations=79,
+                                seed=t).drifted
+    assert sps.binomtest(alarms, trials, 0.05, alternative="greater").pvalue > 0.01, alarms
