@@ -8,7 +8,7 @@ import pytest
 
 from ingest.derived import refresh
 from models import stats, trends, trends_moved, trends_series
-from models.filters import NEGATIVE_SQL, EventFilter
+from models.filters import NEGATIVE_SQL, EventFilter, where_sql
 from tests.models.trends_fixtures import add_events
 
 W1 = dt.date(2026, 10, 5)  # a Monday
@@ -195,3 +195,21 @@ def test_combinations_identical_to_their_tag_are_not_tested_twice(planted) -> No
     assert res.n_duplicates >= 1
     # The new model's combination is kept: it is compared with its predecessor.
     assert "model-b" in set(combos["model"])
+
+
+def test_facts_filter_means_what_the_shared_filter_means(planted) -> None:
+    add_events(planted, start=W2, n=40, tags=("topic:cards", "lang:de"))
+    add_events(planted, start=W2, n=30, tags=())
+    for flt in (
+        EventFilter(tags=("topic:cards",)),
+        EventFilter(tags=("lang:de", "topic:billing")),
+        EventFilter(tags=("topic:cards",), models=("model-a",), start=W2),
+        EventFilter(text="nothing matches this"),
+    ):
+        ours, params = trends.facts_where(flt)
+        theirs, their_params = where_sql(flt, "e")
+        got = planted.execute(f"SELECT count(*) FROM trend_facts t WHERE {ours}",
+                              params).fetchall()[0][0]
+        want = planted.execute(f"SELECT count(*) FROM events e WHERE {theirs}",
+                               their_params).fetchall()[0][0]
+        assert got == want, flt
