@@ -75,12 +75,13 @@ def segment_counts(
             SELECT CASE WHEN t.ts >= $cur_lo AND t.ts < $cur_hi THEN 'current'
                     ELSE 'reference' END AS period,
                 coalesce(t.model, '(none)') AS model,
-                coalesce(t.prompt_version, '(none)') AS prompt_version, t.tags,
+                coalesce(t.prompt_version, '(none)') AS prompt_version,
+                any_value(t.tags) AS tags,
                 count(*) FILTER (WHERE {m.den}) AS n,
                 count(*) FILTER (WHERE ({m.num}) AND {m.den}) AS x
             FROM trend_facts t
-            WHERE {{where}} AND {_IN_PERIODS}
-            GROUP BY ALL
+            WHERE {{where}} AND {_IN_PERIODS} AND {m.den}
+            GROUP BY 1, 2, 3, hash(t.tags)
         ),
         tagged AS (
             SELECT period, model, prompt_version, n, x,

@@ -71,12 +71,20 @@ def series_counts(
                    " AND f.source = ? AND f.name = ?")
         params = [fb_source, fb_name, *params]
     key = TAG_SQL.replace("t.tags", "split") if split == "tag" else "split"
+    # Grouping by a list compares lists; grouping by its 64-bit hash (a collision among a few
+    # hundred distinct tag lists is ~1e-14 likely) halves the cost of the tag split.
+    group = f"1, hash({split_sql})" if split == "tag" else "1, 2, 3"
+    pick = "any_value" if split == "tag" else ""
+    # Rows outside the denominator (e.g. events without a vote) count nowhere: skip them early.
+    if m.kind == "rate" and m.den != "TRUE":
+        where = f"({where}) AND {m.den}"
     sql = f"""
         WITH agg AS (
-            SELECT {bucket} AS bucket, {split_sql} AS split, {split_id} AS split_id, {sums}
+            SELECT {bucket} AS bucket, {pick}({split_sql}) AS split,
+                {pick}({split_id}) AS split_id, {sums}
             FROM {source}
             WHERE {where}
-            GROUP BY ALL
+            GROUP BY {group}
         ),
         keyed AS (SELECT bucket, {key} AS split, split_id, n, x, s1, s2 FROM agg)
         SELECT bucket, split, split_id, sum(n)::BIGINT AS n, sum(x)::BIGINT AS x,
