@@ -36,6 +36,7 @@ BASE_SQL = (
 )
 # models.trends rate metrics that judge quality; "what moved" runs on each.
 SEGMENT_METRICS = ("thumbs_up", "negative", "error")
+EXPLAIN_LIMIT = 6  # flagged segments per metric checked for "explained by a smaller one"
 
 
 @dataclass(frozen=True)
@@ -222,8 +223,11 @@ def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], i
         flagged = [r for r in result.table.iter_rows(named=True) if r["flagged"]]
         models = result.table.filter(result.table["dims"] == "model")
         totals = (int(models["n"].sum() or 0), int(models["n_ref"].sum() or 0))
-        kept = _dedupe(flagged, metric_key, totals)
-        candidates += _explained(ctx, m, [r for r, _ in kept], current, previous)
+        kept = [r for r, _ in _dedupe(flagged, metric_key, totals)]
+        # Only the biggest movers can make the report; checking each pair of them costs a query,
+        # so an outage that flags a hundred segments stays a few dozen queries.
+        kept = sorted(kept, key=lambda r: -abs(r["impact"] or 0.0))[:EXPLAIN_LIMIT]
+        candidates += _explained(ctx, m, kept, current, previous)
     regressions: list[SegmentMove] = []
     improvements: list[SegmentMove] = []
     for row, metric_key in candidates:
