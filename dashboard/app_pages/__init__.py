@@ -1,0 +1,1 @@
+"""The app's pages, one flat script each, run by st.navigation (not imported)."""

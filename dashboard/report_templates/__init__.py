@@ -1,0 +1,1 @@
+"""Templates of the weekly report (package data)."""
