@@ -35,15 +35,10 @@ def map_chart(points: pl.DataFrame, color_by: str, height: int = 560) -> alt.Cha
 
 
 def share_chart(shares: pl.DataFrame, highlight: list[int], height: int = 300) -> alt.Chart:
-    """Weekly share of the highlighted clusters (the others summed as 'other')."""
-    if shares.height == 0:
-        return alt.Chart(pl.DataFrame({"week": [], "share": []})).mark_line()
-    data = shares.with_columns(
-        pl.when(pl.col("cluster_id").is_in(highlight))
-        .then(pl.format("#{} {}", pl.col("cluster_id"), pl.col("label")))
-        .otherwise(pl.lit("other clusters"))
-        .alias("series")
-    ).group_by("week", "series").agg(pl.col("share").sum(), pl.col("n").sum()).sort("week")
+    """Weekly share of the chosen clusters (the rest left out so small shares stay readable)."""
+    data = shares.filter(pl.col("cluster_id").is_in(highlight)).with_columns(
+        pl.format("#{} {}", pl.col("cluster_id"), pl.col("label")).alias("series")
+    ).sort("week")
     return (
         alt.Chart(data)
         .mark_line(point=True)
