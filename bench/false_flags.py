@@ -2,6 +2,7 @@
 
     python bench/false_flags.py                       # 20 seeds × 50k events, metric 'negative'
     python bench/false_flags.py --seeds 5 --events 20000 --metric thumbs_up
+    python bench/false_flags.py --compare baseline      # each week vs the 4 weeks before
 
 For each seed the demo generator writes a log, the real loader loads it (cached under
 bench/out/ff_<events>_<seed>.duckdb), and the page's analysis (dashboard.queries.trends.moved:
@@ -67,29 +68,31 @@ def _ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def affected_sql(truths: dict, week: int) -> tuple[str, list[object]]:
+def affected_sql(truths: dict, week: int, weeks_back: int = 1) -> tuple[str, list[object]]:
     """SQL over trend_facts t: does this event carry a planted difference between `week` and
-    the week before?"""
+    the `weeks_back` weeks before it?"""
     p = truths["planted"]
     parts: list[str] = []
     params: list[object] = []
     for key in ("model_switch", "prompt_change"):
-        if week in (p[key]["week"], p[key]["week"] + 1):
+        if p[key]["week"] <= week <= p[key]["week"] + weeks_back:
             parts.append("list_contains(t.tags, ?)")
             params.append(p[key]["affected_tag"])
     if week >= p["new_topic"]["week"]:
         parts.append("list_contains(t.tags, ?)")
         params.append(p["new_topic"]["tag"])
     spike = p["error_spike"]
-    if week in (spike["week"], spike["week"] + 1):
+    if spike["week"] <= week <= spike["week"] + weeks_back:
         parts.append("(t.ts >= ? AND t.ts < ?)")
         params += [_ts(spike["start"]), _ts(spike["end"])]
     return (" OR ".join(parts) or "FALSE"), params
 
 
-def touched_segments(con, truths: dict, week: int, start: dt.date, end: dt.date) -> set:
+def touched_segments(
+    con, truths: dict, week: int, start: dt.date, end: dt.date, weeks_back: int = 1
+) -> set:
     """Keys (dims, model, prompt_version, tag) of segments holding any affected event."""
-    aff, params = affected_sql(truths, week)
+    aff, params = affected_sql(truths, week, weeks_back)
     rows = con.execute(
         f"""
         WITH base AS (
@@ -121,6 +124,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--events", type=int, default=50_000)
     ap.add_argument("--metric", default="negative", choices=list(trends.RATES))
+    ap.add_argument("--compare", default="previous", choices=["previous", "baseline"],
+                    help="the week before, or the 4 weeks before (the page's baseline)")
     args = ap.parse_args()
     total = {"tested": 0, "null": 0, "touched": 0, "false": 0, "true": 0, "analyses": 0,
              "analyses_with_false": 0}
@@ -132,9 +137,11 @@ def main() -> None:
         with connect(db, read_only=True) as con:
             for week in range(2, len(cal) + 1):
                 monday = dt.date.fromisoformat(cal[week - 1]["start"][:10])
-                res = q.moved(con, EventFilter(), args.metric, monday, None, "previous", ALPHA)
-                hit = touched_segments(con, truths, week, monday - dt.timedelta(days=7),
-                                       monday + dt.timedelta(days=7))
+                res = q.moved(con, EventFilter(), args.metric, monday, None, args.compare,
+                              ALPHA)
+                back = 7 if args.compare == "previous" else 28
+                hit = touched_segments(con, truths, week, monday - dt.timedelta(days=back),
+                                       monday + dt.timedelta(days=7), back // 7)
                 tags_hit = {k[3] for k in hit if k[0] == "tag"}
                 false_here = 0
                 for r in res.table.filter("tested").iter_rows(named=True):
@@ -164,7 +171,7 @@ def main() -> None:
     flags = total["true"] + total["false"]
     print()
     print(f"metric {args.metric!r}, {args.seeds} seeds × {args.events:,} events, "
-          f"{total['analyses']} week-over-week analyses, BH q = {ALPHA}")
+          f"{total['analyses']} analyses (each week vs {args.compare}), BH q = {ALPHA}")
     print(f"segments tested: {total['tested']:,} ({total['touched']:,} touched by a planted "
           f"change, {total['null']:,} null)")
     print(f"flags on touched segments: {total['true']}")
