@@ -1,9 +1,12 @@
 """The loader every format goes through: stage, dedup, then one short transaction per file.
 
 A file is parsed and validated into a private in-memory DuckDB (the *staging* database) while
-the warehouse is untouched and unlocked. Only then is the warehouse opened (ingest.db.connect,
-which waits for other writers) and the file merged in ONE transaction: events, feedback,
-rejects, its `ingested_files` row and the derived tables. A kill at any moment leaves the
+the warehouse is untouched and unlocked. Each chunk's events leave staging at once for a
+zstd Parquet file in a temporary folder (an event is ~2 KB of text: a million of them kept in
+memory would spill and be copied twice); staging keeps only ids, feedback and rejects. Only
+then is the warehouse opened (ingest.db.connect, which waits for other writers) and the file
+merged in ONE transaction, reading the Parquet files directly: events, feedback, rejects, its
+`ingested_files` row and the derived tables. A kill at any moment leaves the
 warehouse as it was before that file; rerunning loads it with exact counts, and a file already
 loaded is skipped by content hash.
 
@@ -37,6 +40,7 @@ from ingest.records import ParsedFile
 STAGING_MEMORY = "600MB"
 WAREHOUSE_MEMORY = "500MB"
 TRANSFER_ROWS = 16384
+PART_COMPRESSION = "zstd"
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,43 @@ def staging_connection() -> duckdb.DuckDBPyConnection:
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET temp_directory = '{_spill_dir()}'")
     native.create_staging_tables(con)
+    # Every staged event's id (its row lives in a Parquet part), and the lines dedup dropped.
+    con.execute("CREATE TABLE s_event_keys (line_no BIGINT, event_id VARCHAR)")
+    con.execute("CREATE TABLE s_event_drops (line_no BIGINT)")
+    con.execute("CREATE TABLE s_event_parts (path VARCHAR)")
     return con
+
+
+def flush_events(stage: duckdb.DuckDBPyConnection) -> None:
+    """Move the events staged so far (s_events) to a new Parquet part; keep their ids."""
+    n = stage.execute("SELECT count(*) FROM s_event_parts").fetchall()[0][0]
+    path = _spill_dir() / f"events-{n:05d}.parquet"
+    _spill_dir().mkdir(parents=True, exist_ok=True)
+    cols = ", ".join(native.EVENT_COLUMNS)
+    stage.execute("INSERT INTO s_event_keys SELECT line_no, event_id FROM s_events")
+    stage.execute(
+        f"COPY (SELECT line_no, {cols} FROM s_events) TO '{path}' "
+        f"(FORMAT parquet, COMPRESSION {PART_COMPRESSION}, ROW_GROUP_SIZE 16384)"
+    )
+    stage.execute("INSERT INTO s_event_parts VALUES (?)", [str(path)])
+    stage.execute("DELETE FROM s_events")
+
+
+def _parts(stage: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in stage.execute("SELECT path FROM s_event_parts ORDER BY path").fetchall()]
+
+
+def _events_view(stage: duckdb.DuckDBPyConnection) -> None:
+    """`s_events_all`: every staged event not dropped by dedup, read back from the parts."""
+    parts = _parts(stage)
+    if not parts:
+        stage.execute("CREATE OR REPLACE TEMP VIEW s_events_all AS SELECT * FROM s_events")
+        return
+    files = "[" + ", ".join(native._q(p) for p in parts) + "]"
+    stage.execute(
+        f"CREATE OR REPLACE TEMP VIEW s_events_all AS SELECT * FROM read_parquet({files}) "
+        "WHERE line_no NOT IN (SELECT line_no FROM s_event_drops)"
+    )
 
 
 def _parse_native_chunk(stage: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
@@ -139,11 +179,15 @@ def _parse_lines_one_by_one(stage: duckdb.DuckDBPyConnection, table: pa.Table) -
             stage.unregister("_rd_one")
 
 
+def _rows_and_ids(table: str) -> tuple[str, str]:
+    """Where a staged table's full rows are read, and where its ids are counted (cheaply)."""
+    return ("s_events_all", "s_event_keys") if table == "s_events" else (table, table)
+
+
 def _dedup_within(stage: duckdb.DuckDBPyConnection, table: str, key: str, hash_sql: str) -> int:
     """Keep the first row of each id; later copies are duplicates or rejects. Returns dups."""
-    repeated = stage.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {table}").fetchall()[0][
-        0
-    ]
+    rows, ids = _rows_and_ids(table)
+    repeated = stage.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {ids}").fetchall()[0][0]
     if not repeated:
         return 0
     order = "line_no, pos" if table == "s_feedback" else "line_no"
@@ -155,8 +199,8 @@ def _dedup_within(stage: duckdb.DuckDBPyConnection, table: str, key: str, hash_s
                    {hash_sql} AS h,
                    first_value({hash_sql}) OVER (PARTITION BY {key} ORDER BY {order}) AS first_h,
                    row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS rn
-            FROM {table}
-            WHERE {key} IN (SELECT {key} FROM {table} GROUP BY {key} HAVING count(*) > 1))
+            FROM {rows}
+            WHERE {key} IN (SELECT {key} FROM {ids} GROUP BY {key} HAVING count(*) > 1))
         WHERE rn > 1
         """
     )
@@ -165,17 +209,23 @@ def _dedup_within(stage: duckdb.DuckDBPyConnection, table: str, key: str, hash_s
 
 def _drop_later(stage: duckdb.DuckDBPyConnection, table: str, key: str) -> int:
     """Remove the rows listed in _later (id, line_no, pos, h, first_h): dup or reject each."""
+    rows, _ = _rows_and_ids(table)
     pos = "pos" if table == "s_feedback" else "0"
     stage.execute(
         f"""
         INSERT INTO s_rejects
         SELECT l.line_no, 'duplicate {key} with different content', rd_clip(to_json(t))
-        FROM _later l JOIN {table} t
+        FROM _later l JOIN {rows} t
             ON t.line_no = l.line_no AND {"t.pos" if pos == "pos" else "0"} = l.pos
         WHERE l.h <> l.first_h
         """
     )
     dups = stage.execute("SELECT count(*) FROM _later WHERE h = first_h").fetchall()[0][0]
+    if table == "s_events":
+        # The rows stay in their Parquet part; s_events_all and the merge skip dropped lines.
+        stage.execute("INSERT INTO s_event_drops SELECT DISTINCT line_no FROM _later")
+        stage.execute("DELETE FROM s_event_keys WHERE line_no IN (SELECT line_no FROM _later)")
+        return dups
     stage.execute(
         f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _later l "
         f"WHERE l.line_no = t.line_no AND l.pos = {'t.pos' if pos == 'pos' else '0'})"
@@ -192,7 +242,8 @@ def _dedup_against(
     hash_sql: str,
 ) -> int:
     """Rows whose id the warehouse already holds: duplicates or rejects (the warehouse wins)."""
-    ids = stage.sql(f"SELECT DISTINCT {key} AS id FROM {table}").to_arrow_table()
+    rows, ids_table = _rows_and_ids(table)
+    ids = stage.sql(f"SELECT DISTINCT {key} AS id FROM {ids_table}").to_arrow_table()
     con.register("_rd_ids", ids)
     try:
         existing = con.sql(
@@ -210,12 +261,37 @@ def _dedup_against(
             f"""
             CREATE OR REPLACE TEMP TABLE _later AS
             SELECT t.line_no, {pos} AS pos, t.{key} AS id, {hash_sql} AS h, x.h AS first_h
-            FROM {table} t JOIN _rd_existing x ON x.id = t.{key}
+            FROM {rows} t JOIN _rd_existing x ON x.id = t.{key}
             """
         )
     finally:
         stage.unregister("_rd_existing")
     return _drop_later(stage, table, key)
+
+
+def _insert_events(
+    con: duckdb.DuckDBPyConnection, stage: duckdb.DuckDBPyConnection, file_id: int
+) -> None:
+    """Staged events into the warehouse, read by the warehouse straight from the Parquet parts."""
+    parts = _parts(stage)
+    if not parts:
+        return
+    cols = ", ".join(native.EVENT_COLUMNS)
+    files = "[" + ", ".join(native._q(p) for p in parts) + "]"
+    drops = stage.sql("SELECT line_no FROM s_event_drops").to_arrow_table()
+    where = ""
+    if drops.num_rows:
+        con.register("_rd_drops", drops)
+        where = "WHERE line_no NOT IN (SELECT line_no FROM _rd_drops)"
+    try:
+        con.execute(
+            f"INSERT INTO events ({cols}, file_id) SELECT {cols}, ? "
+            f"FROM read_parquet({files}) {where}",
+            [file_id],
+        )
+    finally:
+        if drops.num_rows:
+            con.unregister("_rd_drops")
 
 
 def _stream(stage: duckdb.DuckDBPyConnection, sql: str) -> pa.RecordBatchReader:
@@ -235,9 +311,9 @@ def merge(
     t0: float,
 ) -> FileResult:
     """Merge a staged file into the warehouse in one transaction (the only time we hold it)."""
+    _events_view(stage)
     dups = _dedup_within(stage, "s_events", "event_id", EVENT_HASH)
     dups += _dedup_within(stage, "s_feedback", "feedback_id", FEEDBACK_HASH)
-    ev_cols = ", ".join(native.EVENT_COLUMNS)
     fb_cols = ", ".join(native.FEEDBACK_COLUMNS)
     with connect(db_path) as con:
         con.execute(f"SET memory_limit = '{WAREHOUSE_MEMORY}'")
@@ -254,23 +330,21 @@ def merge(
                 con, stage, "s_feedback", "feedback", "feedback_id", FEEDBACK_HASH
             )
             file_id = con.execute("SELECT nextval('ingested_files_seq')").fetchall()[0][0]
-            n_ev = stage.execute("SELECT count(*) FROM s_events").fetchall()[0][0]
+            n_ev = stage.execute("SELECT count(*) FROM s_event_keys").fetchall()[0][0]
             n_fb = stage.execute("SELECT count(*) FROM s_feedback").fetchall()[0][0]
             n_rej = stage.execute("SELECT count(*) FROM s_rejects").fetchall()[0][0]
-            for name, sql, target, cols in (
-                ("_rd_events", f"SELECT {ev_cols} FROM s_events", "events", ev_cols),
-                ("_rd_feedback", f"SELECT {fb_cols} FROM s_feedback", "feedback", fb_cols),
-            ):
-                if (n_ev if target == "events" else n_fb) == 0:
-                    continue
-                con.register(name, _stream(stage, sql))
+            if n_ev:
+                _insert_events(con, stage, file_id)
+            if n_fb:
+                con.register("_rd_feedback", _stream(stage, f"SELECT {fb_cols} FROM s_feedback"))
                 try:
                     con.execute(
-                        f"INSERT INTO {target} ({cols}, file_id) SELECT {cols}, ? FROM {name}",
+                        f"INSERT INTO feedback ({fb_cols}, file_id) "
+                        f"SELECT {fb_cols}, ? FROM _rd_feedback",
                         [file_id],
                     )
                 finally:
-                    con.unregister(name)
+                    con.unregister("_rd_feedback")
             if n_rej:
                 con.register(
                     "_rd_rejects",
@@ -341,7 +415,8 @@ def load_native(
             reader.chunk_bytes = chunk_bytes
         for table in prefetched(iter(reader)):
             _parse_native_chunk(stage, table)
-        native.finish(stage)
+            native.finish(stage)  # this chunk's embedded feedback, while its events are here
+            flush_events(stage)
         read = _lines_read(stage)
         return merge(
             db_path,
@@ -360,7 +435,7 @@ def load_native(
 
 def _lines_read(stage: duckdb.DuckDBPyConnection) -> int:
     return stage.execute(
-        "SELECT count(DISTINCT line_no) FROM (SELECT line_no FROM s_events UNION ALL "
+        "SELECT count(DISTINCT line_no) FROM (SELECT line_no FROM s_event_keys UNION ALL "
         "SELECT line_no FROM s_feedback UNION ALL SELECT line_no FROM s_rejects)"
     ).fetchall()[0][0]
 
@@ -379,6 +454,7 @@ def load_parsed(
     stage = staging_connection()
     try:
         stage_parsed(stage, parsed)
+        flush_events(stage)
         return merge(
             db_path,
             stage,
