@@ -55,8 +55,9 @@ def ingest_trials(folder: Path, n: int, rng: random.Random, results: dict) -> No
 
     def one(i: int) -> None:
         db = folder / f"ingest{i}.duckdb"
-        ci._kill_after(["ingest", *map(str, logs), "--db", str(db), "--quiet"],
-                       rng.uniform(0.05, duration))
+        if ca.kill_after(["ingest", *map(str, logs), "--db", str(db), "--quiet"],
+                         rng.uniform(0.05, duration)):
+            results["ingest"]["kills"] += 1
         if db.exists():
             for name, counts in ci._per_file_counts(db).items():
                 assert counts == want[name], ("half a file visible", name)
@@ -75,11 +76,12 @@ def analyze_trials(folder: Path, n: int, rng: random.Random, results: dict) -> N
     template = ca.build_template(folder)
     ref = ca.reference_run(template, folder)
     results["analyze"]["records"] = ref.after.n_events
-    for i in range(n):
+    for i, point in enumerate(ca.kill_points(rng, n, ref)):
         db = folder / f"analyze{i}.duckdb"
-        outcome = _trial("analyze", results, ca.trial, template, db, ref,
-                         rng.uniform(0.1, 1.1) * ref.duration_s)
-        if outcome:
+        found = _trial("analyze", results, ca.trial, template, db, ref, **point)
+        if found:
+            outcome, killed = found
+            results["analyze"]["kills"] += killed
             results["analyze"].setdefault("outcomes", []).append(outcome)
             with connect(db, read_only=True) as con:
                 members = con.execute("SELECT count(*) FROM cluster_members").fetchone()[0]
@@ -100,8 +102,10 @@ def rerun_trials(folder: Path, n: int, rng: random.Random, results: dict) -> Non
         results["rerun"]["records"] = cr.SAMPLE
         for i, point in enumerate(cr.kill_points(rng, n, duration)):
             db = folder / f"rerun{i}.duckdb"
-            seen = _trial("rerun", results, cr.trial, base, base_events, db, env, **point)
-            if seen is not None:
+            found = _trial("rerun", results, cr.trial, base, base_events, db, env, **point)
+            if found is not None:
+                seen, killed = found
+                results["rerun"]["kills"] += killed
                 results["rerun"].setdefault("finished_at_kill", []).append(seen.finished)
                 with connect(db, read_only=True) as con:
                     done = con.execute("SELECT count(*) FROM rerun_items WHERE status = 'done'"
@@ -139,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=20261122)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
-    results = {k: {"trials": 0, "failed": [], "lost": 0, "records": 0}
+    results = {k: {"trials": 0, "kills": 0, "failed": [], "lost": 0, "records": 0}
                for k in ("ingest", "analyze", "rerun")}
     timings = {}
     with tempfile.TemporaryDirectory(prefix="reviewdeck-reliability-") as tmp:
@@ -160,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'job':<8} {'trials':>6} {'kills':>6} {'failed':>6} {'records':>8} {'lost':>5} "
           f"{'wall s':>7}")
     for kind, r in results.items():
-        print(f"{kind:<8} {r['trials']:>6} {r['trials']:>6} {len(r['failed']):>6} "
+        print(f"{kind:<8} {r['trials']:>6} {r['kills']:>6} {len(r['failed']):>6} "
               f"{r['records']:>8} {r['lost']:>5} {timings.get(kind, 0):>7.1f}")
         for failure in r["failed"]:
             print(f"  FAILED: {failure}")
@@ -172,7 +176,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"rerun: items finished when killed: {results['rerun']['finished_at_kill']} "
               f"of {cr.SAMPLE}")
     total = sum(r["trials"] for r in results.values())
-    print(f"total: {total} kill -9 trials, "
+    kills = sum(r["kills"] for r in results.values())
+    print(f"total: {total} kill -9 trials ({kills} killed a running process; the others found "
+          "it finished), "
           f"{sum(len(r['failed']) for r in results.values())} failed, "
           f"{sum(r['lost'] for r in results.values())} records lost")
     print(f"fuzz: {fuzz['lines']} lines ({fuzz['bytes'] / 1e6:.1f} MB): {fuzz['good']} good, "

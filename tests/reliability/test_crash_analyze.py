@@ -52,6 +52,28 @@ def kill_after(args: list[str], delay: float) -> bool:
         return True
 
 
+def watch_writes(args: list[str], db: Path, kill_at: int | None = None) -> tuple[int, bool]:
+    """Run the CLI and count its write transactions by the appearances of the write-ahead log
+    (DuckDB creates `<db>.wal` on a write and removes it at the checkpoint on close). With
+    `kill_at`, SIGKILL the process the moment the kill_at-th appearance is seen: inside that
+    write or its checkpoint. Returns (appearances seen, killed)."""
+    wal = db.with_name(db.name + ".wal")
+    proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen, present = 0, False
+    while proc.poll() is None:
+        now = wal.exists()
+        if now and not present:
+            seen += 1
+            if seen == kill_at:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=60)
+                return seen, True
+        present = now
+        time.sleep(0.0005)
+    assert proc.returncode == 0, f"{args[0]} failed without a kill"
+    return seen, False
+
+
 @dataclass(frozen=True)
 class Visible:
     """The analysis a reader sees."""
@@ -134,25 +156,29 @@ class Reference:
     before: Visible
     after: Visible
     duration_s: float
+    writes: int  # write transactions of an uninterrupted run (WAL appearances)
 
 
 def reference_run(template: Path, folder: Path) -> Reference:
     before = check_visible_analysis(template)
     db = copy_warehouse(template, folder / "reference.duckdb")
     started = time.monotonic()
-    done = run_cli([*ANALYZE_ARGS, "--db", str(db)])
+    writes, _ = watch_writes([*ANALYZE_ARGS, "--db", str(db)], db)
     duration = time.monotonic() - started
-    assert done.returncode == 0, done.stderr
     after = check_visible_analysis(db)
     assert after.run_id == before.run_id + 1
     assert after.n_events == eligible_events(db) > before.n_events
-    return Reference(before, after, duration)
+    return Reference(before, after, duration, writes)
 
 
-def trial(template: Path, db: Path, ref: Reference, delay: float) -> str:
-    """One kill; returns which run the dashboard saw right after it: 'previous' or 'new'."""
+def trial(template: Path, db: Path, ref: Reference, *, delay: float = 0.0,
+          at_write: int | None = None) -> tuple[str, bool]:
+    """One kill, after `delay` seconds or inside write number `at_write`; returns which run the
+    dashboard saw right after it ('previous' or 'new') and whether a running process was
+    killed."""
     copy_warehouse(template, db)
-    killed = kill_after([*ANALYZE_ARGS, "--db", str(db)], delay)
+    args = [*ANALYZE_ARGS, "--db", str(db)]
+    killed = watch_writes(args, db, at_write)[1] if at_write else kill_after(args, delay)
     seen = check_visible_analysis(db)
     if seen.run_id == ref.before.run_id:
         assert seen == ref.before, "the previous run changed although the new one never landed"
@@ -167,7 +193,20 @@ def trial(template: Path, db: Path, ref: Reference, delay: float) -> str:
     # Exact completion: same counts and the same cluster of every event as without the kill.
     assert (final.n_events, final.n_clusters) == (ref.after.n_events, ref.after.n_clusters)
     assert final.members == ref.after.members
-    return outcome
+    return outcome, killed
+
+
+def kill_points(rng: random.Random, n: int, ref: Reference) -> list[dict]:
+    """Most kills at a random time of the whole run, start-up included, a little past its
+    usual end; every third one inside a write (alternately the last — the results swap — and
+    the first — the vector cache), which a random time rarely hits."""
+    points: list[dict] = []
+    for i in range(n):
+        if i % 3 == 2:
+            points.append({"at_write": ref.writes if i % 2 else 1})
+        else:
+            points.append({"delay": rng.uniform(0.1, 1.1) * ref.duration_s})
+    return points
 
 
 @pytest.fixture(scope="module")
@@ -180,10 +219,12 @@ def analysed(tmp_path_factory) -> tuple[Path, Reference]:
 @pytest.mark.slow
 def test_analyze_killed_at_random_points(tmp_path, analysed):
     template, ref = analysed
+    assert ref.writes >= 2, "expected a vector-cache write and the results write"
     rng = random.Random(SEED)
     outcomes = []
-    for n in range(ANALYZE_TRIALS):
-        # Spread over the whole run, start-up included, a little past its usual end.
-        delay = rng.uniform(0.1, 1.1) * ref.duration_s
-        outcomes.append(trial(template, tmp_path / f"trial{n}.duckdb", ref, delay))
-    print(f"analyze kill trials: {outcomes}")
+    points = kill_points(rng, ANALYZE_TRIALS, ref)
+    for n, point in enumerate(points):
+        outcomes.append(trial(template, tmp_path / f"trial{n}.duckdb", ref, **point))
+    print(f"analyze kill trials (seen after the kill, killed): {outcomes}")
+    # The kills aimed inside a write did catch the process running.
+    assert all(killed for (_, killed), p in zip(outcomes, points, strict=True) if "at_write" in p)

@@ -156,16 +156,17 @@ def build_base(folder: Path, events: int = 800) -> tuple[Path, int]:
 
 
 def trial(base: Path, base_events: int, db: Path, env: dict[str, str], *, delay: float = 0.0,
-          after_calls: int = 0) -> BatchState:
-    """Kill the batch (see kill_at), check, resume, check; returns the state after the kill."""
+          after_calls: int = 0) -> tuple[BatchState, bool]:
+    """Kill the batch (see kill_at), check, resume, check; returns the state after the kill
+    and whether the process was still running when killed."""
     shutil.copyfile(base, db)
-    kill_at([*RERUN_ARGS, "--db", str(db)], env, delay=delay, after_calls=after_calls)
+    killed = kill_at([*RERUN_ARGS, "--db", str(db)], env, delay=delay, after_calls=after_calls)
     seen = check_batch(db, base_events)
     done = run_cli([*RERUN_ARGS, "--db", str(db)], env)
     assert done.returncode == 0, done.stdout + done.stderr
     final = check_batch(db, base_events)
     assert final == BatchState(SAMPLE, SAMPLE, SAMPLE, 2 * SAMPLE, base_events + SAMPLE)
-    return seen
+    return seen, killed
 
 
 def kill_points(rng: random.Random, n: int, duration: float) -> list[dict[str, float]]:
@@ -204,6 +205,7 @@ def test_rerun_batch_killed_at_random_points_then_resumed(tmp_path, stub_env):
     seen = []
     for n, point in enumerate(kill_points(rng, RERUN_TRIALS, duration)):
         seen.append(trial(base, base_events, tmp_path / f"trial{n}.duckdb", stub_env, **point))
-    print("rerun kill trials, items finished before the kill:", [s.finished for s in seen])
+    print("rerun kill trials (items finished before the kill, killed):",
+          [(s.finished, killed) for s, killed in seen])
     # The kills landed across the batch, not all before it started or after it ended.
-    assert any(0 < s.finished < SAMPLE for s in seen)
+    assert any(0 < s.finished < SAMPLE for s, _ in seen)
