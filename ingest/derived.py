@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import duckdb
 
+from ingest.feedback_sql import FEEDBACK_CHOICES, HEAVY_EDIT, NEGATIVE_SQL
+
 _NAME = "trend_facts"
 
 
 def _facts_select() -> str:
     """One row per touched event, its feedback folded into flags.
 
-    The conditions come from models.filters so "negative" and "explicit" mean exactly what the
-    explorer's filter means. (Imported here, not at the top: ingest sits below models; the
-    feedback vocabulary belongs in ingest, see the note in docs/trends.md.)
+    The conditions come from ingest.feedback_sql, which the explorer's filter uses too, so
+    "negative" and "explicit" mean exactly the same thing everywhere.
     """
-    from models.filters import FEEDBACK_CHOICES, HEAVY_EDIT, NEGATIVE_SQL
 
     return f"""
     WITH fb AS (

@@ -1,4 +1,4 @@
-"""Domain errors. Library code raises these; only the CLI maps them to exit codes and only pages to st.error."""
+"""Domain errors: library code raises them; the CLI maps them to exit codes, pages to st.error."""
 
 
 class ReviewdeckError(Exception):
@@ -10,7 +10,7 @@ class ConfigError(ReviewdeckError):
 
 
 class WarehouseBusy(ReviewdeckError):
-    """The warehouse file stayed locked by another process for longer than we were willing to wait."""
+    """Another process kept the warehouse file locked for longer than we were willing to wait."""
 
 
 class WarehouseError(ReviewdeckError):

@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest import derived
 from ingest.db import connect
 from ingest.errors import ConfigError, ReviewdeckError
 from ingest.prices import compute_cost, find_price
@@ -145,6 +146,7 @@ def rerun_event(
                          "edited": messages is not None or params is not None})
         with connect(db_path) as con:
             store.insert_rerun(con, row)
+            derived.refresh(con)
         runs.append(SingleRun(row.event_id, result, row.cost_usd, adapted.changes))
     return runs
 

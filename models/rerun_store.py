@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from ingest import derived
 from ingest.errors import ReviewdeckError
 
 VERDICTS = {"better": 1.0, "same": 0.5, "worse": 0.0}
@@ -189,6 +190,7 @@ def record_verdict(con: duckdb.DuckDBPyConnection, rerun_event_id: str, verdict:
         " ?, 'playground')",
         [fid, rerun_event_id, VERDICTS[verdict], verdict, note or None, author, ts],
     )
+    derived.refresh(con)  # trend_facts stays in step with every feedback writer
     return fid
 
 
@@ -211,6 +213,7 @@ def record_correction(con: duckdb.DuckDBPyConnection, event_id: str, corrected: 
         [fid, event_id, original.trace_id, changed_share(original.output_text or "", corrected),
          note or None, corrected, author, ts],
     )
+    derived.refresh(con)
     return fid
 
 
@@ -322,6 +325,8 @@ def finish_item(con: duckdb.DuckDBPyConnection, batch_id: str, event_id: str, *,
         spent = (cost_usd or 0.0) + (judge_cost_usd or 0.0)
         if spent:
             set_batch(con, batch_id, add_spent=spent)
+        if rerun is not None:
+            derived.refresh(con)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -13,10 +13,16 @@ from dashboard import cache, nav
 from dashboard.filters_ui import current_filter, should_seed, sync_url, url_part
 from dashboard.queries import explorer
 from dashboard.safe_text import md_escape
-from models.filters import FEEDBACK_CHOICES, STATUS_CHOICES, FilterError, from_query
+from models.filters import (
+    FEEDBACK_CHOICES,
+    RERUN_CHOICES,
+    STATUS_CHOICES,
+    FilterError,
+    from_query,
+)
 
 # Query-string keys this page owns (the sidebar owns the shared ones).
-KEYS = ("status", "feedback", "text", "cluster", "user", "kind", "rerun_of", "page")
+KEYS = ("status", "feedback", "text", "cluster", "user", "kind", "rerun_of", "reruns", "page")
 _ANY = "(any)"
 _WIDGETS = (
     "events_status",
@@ -26,6 +32,7 @@ _WIDGETS = (
     "events_user",
     "events_kind",
     "events_rerun_of",
+    "events_reruns",
     "events_page",
 )
 
@@ -190,6 +197,7 @@ def _seed(url: dict[str, list[str]], kinds: list[str]) -> None:
     s["events_user"] = flt.user_id or ""
     s["events_kind"] = list(flt.kinds) if "kind" in url else ["llm"]
     s["events_rerun_of"] = flt.rerun_of or ""
+    s["events_reruns"] = flt.reruns
     try:
         s["events_page"] = max(1, int(url.get("page", ["1"])[0]))
     except ValueError:
@@ -224,7 +232,7 @@ kind = c4.multiselect(
     key="events_kind",
     placeholder="llm",
 )
-d1, d2, d3 = st.columns([1, 2, 2])
+d1, d2, d3, d4 = st.columns([1, 2, 2, 1])
 cluster = d1.number_input(
     "Cluster",
     min_value=-1,
@@ -235,6 +243,13 @@ cluster = d1.number_input(
 )
 user = d2.text_input("User id", key="events_user")
 rerun_of = d3.text_input("Reruns of event", key="events_rerun_of")
+reruns = d4.selectbox(
+    "Playground reruns",
+    RERUN_CHOICES,
+    key="events_reruns",
+    help="Reruns are saved as events linked to their original; left out of the list unless "
+    "included here (or looking at the reruns of one event).",
+)
 
 flt = current_filter().with_(
     status=None if status == _ANY else status,
@@ -244,6 +259,7 @@ flt = current_filter().with_(
     user_id=user.strip() or None,
     kinds=tuple(kind) or ("llm",),
     rerun_of=rerun_of.strip() or None,
+    reruns=reruns,
 )
 # A new filter starts again at page 1 (set before the page widget is drawn).
 if st.session_state.get("events_last_filter", flt) != flt:

@@ -58,6 +58,7 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
 
 
 def check_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse a warehouse whose schema is not exactly this code's (readers never migrate)."""
     applied = applied_versions(con)
     newest = max(applied, default=0)
     if newest > latest_version():
@@ -65,10 +66,13 @@ def check_version(con: duckdb.DuckDBPyConnection) -> None:
             f"this warehouse has schema version {newest}, newer than this reviewdeck "
             f"({latest_version()}); upgrade reviewdeck"
         )
-    if newest < latest_version():
+    # Compare the sets, not the maxima: a migration added below the newest one still counts.
+    missing = sorted({m.version for m in all_migrations()} - applied)
+    if missing:
         raise WarehouseError(
             f"this warehouse has schema version {newest}, older than this reviewdeck "
-            f"({latest_version()}); run any write command (e.g. `reviewdeck migrate`) to upgrade it"
+            f"({latest_version()}; missing migrations {missing}); run any write command "
+            "(e.g. `reviewdeck migrate`) to upgrade it"
         )
 
 

@@ -22,6 +22,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seed(tmp_path_factory.mktemp("explorer") / "warehouse.duckdb")
 
 
+# LLM calls that are production traffic (playground reruns are left out by default).
+TRAFFIC = "kind = 'llm' AND rerun_of IS NULL"
+
+
 def _ids(db: Path, where: str, params: list | None = None) -> list[str]:
     with connect(db, read_only=True) as con:
         rows = con.execute(
@@ -53,7 +57,7 @@ def _count_caption(at: AppTest) -> str:
 
 def test_drill_down_params_select_the_right_events(seeded, monkeypatch):
     at = _explorer(seeded, monkeypatch, status="error", model=MODELS[0])
-    expected = _ids(seeded, "kind = 'llm' AND status = 'error' AND model = ?", [MODELS[0]])
+    expected = _ids(seeded, TRAFFIC + " AND status = 'error' AND model = ?", [MODELS[0]])
     assert 0 < len(expected) <= 50
     assert _table_ids(at) == expected
     assert _count_caption(at).startswith(f"{len(expected):,} events match")
@@ -66,7 +70,7 @@ def test_feedback_filter(seeded, monkeypatch):
     at = _explorer(seeded, monkeypatch, feedback="thumbs_down")
     expected = _ids(
         seeded,
-        "kind = 'llm' AND event_id IN (SELECT event_id FROM feedback "
+        "kind = 'llm' AND rerun_of IS NULL AND event_id IN (SELECT event_id FROM feedback "
         "WHERE name = 'thumbs' AND value = 0)",
     )
     assert _count_caption(at).startswith(f"{len(expected):,} events match")
@@ -74,8 +78,13 @@ def test_feedback_filter(seeded, monkeypatch):
 
 
 def test_text_search_finds_logged_html_literally(seeded, monkeypatch):
-    at = _explorer(seeded, monkeypatch, text="<script>")
+    at = _explorer(seeded, monkeypatch, text="<script>", reruns="include")
     assert sorted(_table_ids(at)) == sorted([HOSTILE_ID, HOSTILE_RERUN_ID])
+    # Playground reruns are not production traffic: left out unless asked for.
+    at = _explorer(seeded, monkeypatch, text="<script>")
+    assert _table_ids(at) == [HOSTILE_ID]
+    at = _explorer(seeded, monkeypatch, text="<script>", reruns="only")
+    assert _table_ids(at) == [HOSTILE_RERUN_ID]
 
 
 def test_reruns_of_an_event(seeded, monkeypatch):
@@ -89,7 +98,7 @@ def test_cluster_filter_before_any_analysis_is_empty_not_an_error(seeded, monkey
 
 
 def test_pages_follow_the_url_and_the_page_widget(seeded, monkeypatch):
-    everything = _ids(seeded, "kind = 'llm'")
+    everything = _ids(seeded, "kind = 'llm' AND rerun_of IS NULL")
     at = _explorer(seeded, monkeypatch, page="2")
     assert _table_ids(at) == everything[50:100]
     at.number_input(key="events_page").set_value(3).run()
@@ -102,7 +111,7 @@ def test_widget_change_goes_to_the_url_and_resets_the_page(seeded, monkeypatch):
     at.selectbox(key="events_status").set_value("error").run()
     assert at.query_params["status"] in ("error", ["error"])
     assert "page" not in at.query_params
-    assert _table_ids(at) == _ids(seeded, "kind = 'llm' AND status = 'error'")[:50]
+    assert _table_ids(at) == _ids(seeded, TRAFFIC + " AND status = 'error'")[:50]
 
 
 def test_event_detail_shows_messages_as_text(seeded, monkeypatch):
@@ -144,5 +153,5 @@ def test_hostile_value_in_a_link_is_quoted_not_rendered(seeded, monkeypatch):
         assert raw not in warning
     assert r"\[click\]\(javascript\:alert\(1\)\)" in warning
     # The bad filter was ignored: the list shows every LLM event.
-    total = len(_ids(seeded, "kind = 'llm'"))
+    total = len(_ids(seeded, "kind = 'llm' AND rerun_of IS NULL"))
     assert _count_caption(at).startswith(f"{total:,} events match")

@@ -45,7 +45,7 @@ def test_totals_match_the_warehouse(seeded, monkeypatch):
     n, errors, cost = _sql(
         seeded,
         "SELECT count(*), count(*) FILTER (WHERE status = 'error'), sum(cost_usd) "
-        "FROM events WHERE kind = 'llm'",
+        "FROM events WHERE kind = 'llm' AND rerun_of IS NULL",
     )
     assert _metric(at, "Events") == f"{n:,}"
     assert _metric(at, "Error rate") == f"{errors / n:.2%}"
@@ -64,10 +64,10 @@ def test_model_filter_from_the_url_changes_the_numbers(seeded, monkeypatch):
     n, errors = _sql(
         seeded,
         "SELECT count(*), count(*) FILTER (WHERE status = 'error') FROM events "
-        "WHERE kind = 'llm' AND model = ?",
+        "WHERE kind = 'llm' AND rerun_of IS NULL AND model = ?",
         [model],
     )
-    total = _sql(seeded, "SELECT count(*) FROM events WHERE kind = 'llm'")[0]
+    total = _sql(seeded, "SELECT count(*) FROM events WHERE kind = 'llm' AND rerun_of IS NULL")[0]
     assert n < total
     assert _metric(at, "Events") == f"{n:,}"
     assert _metric(at, "Error rate") == f"{errors / n:.2%}"
@@ -79,7 +79,8 @@ def test_date_and_prompt_filters_combine(seeded, monkeypatch):
     at = _app(seeded, monkeypatch, start="2026-11-03", end="2026-11-04", prompt_version="v2")
     n = _sql(
         seeded,
-        "SELECT count(*) FROM events WHERE kind = 'llm' AND prompt_version = 'v2' "
+        "SELECT count(*) FROM events WHERE kind = 'llm' AND rerun_of IS NULL "
+        "AND prompt_version = 'v2' "
         "AND ts >= '2026-11-03 00:00:00+00' AND ts < '2026-11-05 00:00:00+00'",
     )[0]
     assert 0 < n
@@ -92,7 +93,11 @@ def test_sidebar_change_updates_numbers_and_url(seeded, monkeypatch):
     at = _app(seeded, monkeypatch)
     before = _metric(at, "Events")
     at.multiselect(key="filter_models").select(MODELS[2]).run()
-    n = _sql(seeded, "SELECT count(*) FROM events WHERE kind = 'llm' AND model = ?", [MODELS[2]])
+    n = _sql(
+        seeded,
+        "SELECT count(*) FROM events WHERE kind = 'llm' AND rerun_of IS NULL AND model = ?",
+        [MODELS[2]],
+    )
     assert _metric(at, "Events") == f"{n[0]:,}" != before
     value = at.query_params["model"]
     assert ([value] if isinstance(value, str) else list(value)) == [MODELS[2]]
@@ -158,12 +163,12 @@ def test_half_picked_and_cleared_date_range(seeded, monkeypatch):
     at.date_input(key="filter_dates").set_value((dt.date(2026, 11, 3),)).run()
     n = _sql(
         seeded,
-        "SELECT count(*) FROM events WHERE kind = 'llm' "
+        "SELECT count(*) FROM events WHERE kind = 'llm' AND rerun_of IS NULL "
         "AND ts >= '2026-11-03 00:00:00+00' AND ts < '2026-11-04 00:00:00+00'",
     )[0]
     assert not at.exception
     assert _metric(at, "Events") == f"{n:,}"
     at.date_input(key="filter_dates").set_value(()).run()
     assert not at.exception
-    total = _sql(seeded, "SELECT count(*) FROM events WHERE kind = 'llm'")[0]
+    total = _sql(seeded, "SELECT count(*) FROM events WHERE kind = 'llm' AND rerun_of IS NULL")[0]
     assert _metric(at, "Events") == f"{total:,}"

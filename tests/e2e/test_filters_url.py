@@ -34,8 +34,10 @@ def _match_caption(page) -> str:
 
 def test_filter_survives_reload_menu_and_drill_down(app_server, browser_page):
     page, db, model = browser_page, app_server.db, MODELS[1]
-    n_model = _count(db, "kind = 'llm' AND model = ?", [model])
-    n_errors = _count(db, "kind = 'llm' AND model = ? AND status = 'error'", [model])
+    n_model = _count(db, "kind = 'llm' AND rerun_of IS NULL AND model = ?", [model])
+    n_errors = _count(
+        db, "kind = 'llm' AND rerun_of IS NULL AND model = ? AND status = 'error'", [model]
+    )
 
     goto_app(page, app_server.url)
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -71,7 +73,8 @@ def test_row_click_opens_the_event_then_the_playground(app_server, browser_page)
     page, db = browser_page, app_server.db
     with connect(db, read_only=True) as con:
         expected = con.execute(
-            "SELECT event_id FROM events WHERE kind = 'llm' AND status = 'error' "
+            "SELECT event_id FROM events WHERE kind = 'llm' AND rerun_of IS NULL "
+            "AND status = 'error' "
             "ORDER BY ts DESC, event_id LIMIT 1"
         ).fetchall()[0][0]
     goto_app(page, f"{app_server.url}/events?status=error")

@@ -1,4 +1,4 @@
-"""kill -9 at random moments: the warehouse opens, nothing is half-written, a re-run completes exactly.
+"""kill -9 at random moments: the warehouse opens, nothing half-written, a re-run completes exactly.
 
 Every trial kills a real `reviewdeck` subprocess with SIGKILL at a random point, then checks the
 file the way the dashboard and the next job would see it. Seeds are fixed, so a failure repeats.

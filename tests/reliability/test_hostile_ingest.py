@@ -1,4 +1,4 @@
-"""Hostile input through the real ingest: every good record kept, every bad one rejected with a reason.
+"""Hostile input through the real ingest: every good record kept, every bad one rejected, with why.
 
 A seeded generator mixes good lines with every kind of damage seen in real logs. The test knows
 which lines are good, so "no good record lost" and "every bad line in rejects, at its line
@@ -53,7 +53,8 @@ def _bad_lines(i: int, rng: random.Random) -> list[bytes]:
         json.dumps({**good, "latency_ms": float("inf")}).encode(),  # Infinity token
         json.dumps({**good, "kind": "spaceship"}).encode(),
         json.dumps({**good, "status": "maybe"}).encode(),
-        b'{"event_id": "e-bad-utf8", "ts": "2026-11-02T09:00:00Z", "input_text": "caf\xc3\x28 \xff"}',
+        b'{"event_id": "e-bad-utf8", "ts": "2026-11-02T09:00:00Z", '
+        b'"input_text": "caf\xc3\x28 \xff"}',
         json.dumps({**good, "event_id": ""}).encode(),
     ]
 
@@ -92,7 +93,10 @@ def _build(tmp_path, n_good: int = 600, seed: int = 7):
     good_ids.add(epoch_ms["event_id"])
     expected_ts[epoch_ms["event_id"]] = dt.datetime.fromtimestamp(1_793_610_000, dt.UTC)
     # A 10 MB string is valid: it must be kept whole.
-    huge = {**_good(30_000, rng), "output_messages": [{"role": "assistant", "content": "x" * 10_000_000}]}
+    huge = {
+        **_good(30_000, rng),
+        "output_messages": [{"role": "assistant", "content": "x" * 10_000_000}],
+    }
     lines.append(json.dumps(huge).encode())
     good_ids.add(huge["event_id"])
     # Deep nesting: valid JSON, but a parser may refuse it; either way nothing else is lost.

@@ -1,0 +1,27 @@
+"""What each feedback signal means, as SQL over `feedback AS f`, for every layer.
+
+The loader's derived tables (ingest/derived.py) and the shared filter (models/filters.py) both
+need "negative", "explicit" and friends to mean exactly the same thing, and ingest sits below
+models, so the definitions live here.
+"""
+
+# Heavy edit = the user changed at least half of the output
+# (feedback name 'edited', value = share of characters changed).
+HEAVY_EDIT = 0.5
+NEGATIVE_SQL = (
+    "((f.name = 'thumbs' AND f.value = 0) OR f.name = 'regenerated' "
+    f"OR (f.name = 'edited' AND f.value >= {HEAVY_EDIT}))"
+)
+# A judge or code score counts as low below this (scores are normalised to 0..1).
+LOW_SCORE = 0.5
+
+FEEDBACK_CHOICES = {
+    "thumbs_up": "f.name = 'thumbs' AND f.value = 1",
+    "thumbs_down": "f.name = 'thumbs' AND f.value = 0",
+    "negative": NEGATIVE_SQL,
+    "regenerated": "f.name = 'regenerated'",
+    "corrected": "f.kind = 'correction'",
+    "low_score": f"f.kind = 'score' AND f.value < {LOW_SCORE}",
+    "any_explicit": "f.kind IN ('vote', 'correction', 'label') OR f.source = 'reviewer'",
+    "any": "TRUE",
+}
