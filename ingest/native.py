@@ -85,8 +85,11 @@ CREATE OR REPLACE MACRO rd_epoch(x) AS TRY(to_timestamp(CASE
     WHEN abs(x) >= 1e17 THEN x / 1e9 WHEN abs(x) >= 1e14 THEN x / 1e6
     WHEN abs(x) >= 1e11 THEN x / 1e3 ELSE x END));
 -- A timestamp from text: ISO-8601 in its odd forms, or Unix time (s, ms, µs or ns).
-CREATE OR REPLACE MACRO rd_ts_any(s) AS coalesce(rd_ts_text(trim(s)),
-    CASE WHEN isfinite(TRY_CAST(s AS DOUBLE)) THEN rd_epoch(TRY_CAST(s AS DOUBLE)) END);
+-- The plain cast first, alone: coalesce evaluates all its arguments on every row, CASE does not.
+CREATE OR REPLACE MACRO rd_ts_any(s) AS CASE
+    WHEN TRY_CAST(s AS TIMESTAMPTZ) IS NOT NULL THEN TRY_CAST(s AS TIMESTAMPTZ)
+    ELSE coalesce(rd_ts_text(trim(s)),
+        CASE WHEN isfinite(TRY_CAST(s AS DOUBLE)) THEN rd_epoch(TRY_CAST(s AS DOUBLE)) END) END;
 -- Text of a message's content (JSON): a string, or the text parts of a list of parts.
 CREATE OR REPLACE MACRO rd_content(c) AS CASE left(c, 1)
     WHEN '"' THEN c->>'$'

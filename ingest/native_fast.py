@@ -76,8 +76,11 @@ def _event_insert(chunk: str) -> str:
         ts="ts", ts_end="ts_end", kind="coalesce(s.kind, 'llm')",
         status="coalesce(s.status, CASE WHEN s.error_type IS NOT NULL THEN 'error' ELSE 'ok' END)",
         source_format="coalesce(s.source_format, 'native')",
-        input_text="coalesce(s.input_text, rd_input_text(s.input_messages))",
-        output_text="coalesce(s.output_text, rd_output_text(s.output_messages))",
+        # CASE, not coalesce: DuckDB evaluates every argument of coalesce on every row.
+        input_text="CASE WHEN s.input_text IS NOT NULL THEN s.input_text "
+                   "ELSE rd_input_text(s.input_messages) END",
+        output_text="CASE WHEN s.output_text IS NOT NULL THEN s.output_text "
+                    "ELSE rd_output_text(s.output_messages) END",
         raw="CASE WHEN unknown_keys IS NOT NULL THEN to_json(map(unknown_keys, list_transform("
             "unknown_keys, lambda k: json_extract(line, rd_pointer(k))))) END",
     )  # fmt: skip
