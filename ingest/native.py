@@ -219,6 +219,10 @@ def _event_select() -> str:
         "coalesce(x_status, CASE WHEN x_error_type IS NOT NULL THEN 'error' ELSE 'ok' END)"
     )
     values["source_format"] = "coalesce(x_source_format, 'native')"
+    values["cost_source"] = (
+        "CASE WHEN x_cost_source IS NOT NULL THEN x_cost_source "
+        "WHEN x_cost_usd IS NOT NULL THEN 'provided' END"
+    )
     values["input_text"] = "coalesce(x_input_text, rd_input_text(x_input_messages))"
     values["output_text"] = "coalesce(x_output_text, rd_output_text(x_output_messages))"
     values["tags"] = "x_tags"
@@ -267,7 +271,9 @@ def _feedback_select(implied_event: bool) -> str:
     values.update(event_id=event_id, kind=kind, source=source, ts="ts_ts",
                   source_format="'native'")  # fmt: skip
     args = ", ".join(values[k] for k in FEEDBACK_ID_PARTS)
-    values["feedback_id"] = f"coalesce(x_feedback_id, rd_feedback_id({args}))"
+    values["feedback_id"] = (
+        f"CASE WHEN x_feedback_id IS NOT NULL THEN x_feedback_id ELSE rd_feedback_id({args}) END"
+    )
     cols = ", ".join(f"{values[k]} AS {k}" for k in FEEDBACK_COLUMNS)
     return f"line_no, pos, src, {_reason(list(c.values()) + extra)} AS reason, {cols}"
 

@@ -76,6 +76,9 @@ def _event_insert(chunk: str) -> str:
         ts="ts", ts_end="ts_end", kind="coalesce(s.kind, 'llm')",
         status="coalesce(s.status, CASE WHEN s.error_type IS NOT NULL THEN 'error' ELSE 'ok' END)",
         source_format="coalesce(s.source_format, 'native')",
+        # docs/schema.md: a cost the line gives is 'provided' unless it says otherwise.
+        cost_source="CASE WHEN s.cost_source IS NOT NULL THEN s.cost_source "
+                    "WHEN s.cost_usd IS NOT NULL THEN 'provided' END",
         # CASE, not coalesce: DuckDB evaluates every argument of coalesce on every row.
         input_text="CASE WHEN s.input_text IS NOT NULL THEN s.input_text "
                    "ELSE rd_input_text(s.input_messages) END",
@@ -121,7 +124,9 @@ def _feedback_insert(source_sql: str, implied: bool) -> str:
         args = ", ".join(values[k] for k in FEEDBACK_ID_PARTS)
     return f"""
         INSERT INTO s_feedback
-        SELECT line_no, pos, coalesce(s.feedback_id, rd_feedback_id({args})), {values["event_id"]},
+        SELECT line_no, pos,
+               CASE WHEN s.feedback_id IS NOT NULL THEN s.feedback_id
+                    ELSE rd_feedback_id({args}) END, {values["event_id"]},
                s.trace_id, s.name, kind, s.value, s.label, source, s.comment, s.correction,
                s.author, fts, 'native'
         FROM (SELECT *, {source} AS source FROM (
