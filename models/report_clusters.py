@@ -137,7 +137,10 @@ def tag_topics(ctx: Context) -> tuple[list[ClusterItem], str]:
             SELECT e.tags, e.ts >= ? AS cur FROM events e
             WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ?
         ),
-        tot AS (SELECT count_if(cur) AS n, count_if(NOT cur) AS n0 FROM ev),
+        tot AS (
+            SELECT coalesce(count_if(cur), 0) AS n, coalesce(count_if(NOT cur), 0) AS n0
+            FROM ev
+        ),
         t AS (
             SELECT unnest(tags) AS tag, cur FROM ev
         )

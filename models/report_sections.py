@@ -383,9 +383,9 @@ def worst_examples(ctx: Context, condition: str, params: list[object]) -> list[E
         ),
         fb AS (
             SELECT f.event_id,
-                   count_if(f.name = 'thumbs' AND f.value = 0) AS downs,
-                   count_if(f.name = 'regenerated') AS regen,
-                   count_if(f.name = 'edited' AND f.value >= 0.5) AS heavy,
+                   coalesce(count_if(f.name = 'thumbs' AND f.value = 0), 0) AS downs,
+                   coalesce(count_if(f.name = 'regenerated'), 0) AS regen,
+                   coalesce(count_if(f.name = 'edited' AND f.value >= 0.5), 0) AS heavy,
                    min(f.value) FILTER (WHERE f.kind = 'score') AS min_score,
                    arg_min(f.name, f.value) FILTER (WHERE f.kind = 'score') AS min_name
             FROM feedback f SEMI JOIN ev ON f.event_id = ev.event_id GROUP BY f.event_id
@@ -440,9 +440,9 @@ def reruns(ctx: Context) -> tuple[list[RerunRow], str]:
             FROM feedback WHERE name = 'verdict' GROUP BY event_id
         )
         SELECT coalesce(r.model, r.model_requested, '?') AS model, count(*),
-               count(DISTINCT r.rerun_of), count_if(r.status = 'error'),
-               count_if(v.label = 'better'), count_if(v.label = 'same'),
-               count_if(v.label = 'worse'), count_if(v.label IS NULL)
+               count(DISTINCT r.rerun_of), coalesce(count_if(r.status = 'error'), 0),
+               coalesce(count_if(v.label = 'better'), 0), coalesce(count_if(v.label = 'same'), 0),
+               coalesce(count_if(v.label = 'worse'), 0), coalesce(count_if(v.label IS NULL), 0)
         FROM events r LEFT JOIN v USING (event_id)
         WHERE r.rerun_of IS NOT NULL AND r.ts >= ? AND r.ts < ?
         GROUP BY 1 ORDER BY 2 DESC, 1
