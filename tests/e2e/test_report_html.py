@@ -18,10 +18,18 @@ from tests.models.report_fixtures import REGRESSION_WEEK, insert, plant
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-EVIL_OUTPUT = ("<script>window.__pwned = 1; console.error('ran')</script>"
-               "<img src=\"http://198.51.100.7/pixel.png\" onerror=\"window.__pwned = 2\">")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+EVIL_OUTPUT = (
+    "<script>window.__pwned = 1; console.error('ran')</script>"
+    '<img src="http://198.51.100.7/pixel.png" onerror="window.__pwned = 2">'
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +40,53 @@ def report_files(tmp_path_factory) -> dict[str, Path]:
         plant(con, per_group=150)
         ts = dt.datetime.combine(parse_week(REGRESSION_WEEK), dt.time(10), dt.UTC)
         # a hostile, badly rated billing answer: it must be among the worst examples
-        insert(con, [
-            {"event_id": "evil-1", "ts": ts, "model": "gpt-4.1-mini", "prompt_version": "v1",
-             "input_text": "<b>bold?</b> where is my refund", "output_text": EVIL_OUTPUT,
-             "tags": ["intent:billing"], "status": "error", "latency_ms": 5.0, "cost_usd": 0.0,
-             "environment": "production"},
-        ], [
-            {"feedback_id": f"evil-{name}", "event_id": "evil-1", "name": name, "kind": kind,
-             "value": 0.0 if name == "thumbs" else 1.0, "source": "user", "ts": ts}
-            for name, kind in (("thumbs", "vote"), ("regenerated", "action"))
-        ])
+        insert(
+            con,
+            [
+                {
+                    "event_id": "evil-1",
+                    "ts": ts,
+                    "model": "gpt-4.1-mini",
+                    "prompt_version": "v1",
+                    "input_text": "<b>bold?</b> where is my refund",
+                    "output_text": EVIL_OUTPUT,
+                    "tags": ["intent:billing"],
+                    "status": "error",
+                    "latency_ms": 5.0,
+                    "cost_usd": 0.0,
+                    "environment": "production",
+                },
+            ],
+            [
+                {
+                    "feedback_id": f"evil-{name}",
+                    "event_id": "evil-1",
+                    "name": name,
+                    "kind": kind,
+                    "value": 0.0 if name == "thumbs" else 1.0,
+                    "source": "user",
+                    "ts": ts,
+                }
+                for name, kind in (("thumbs", "vote"), ("regenerated", "action"))
+            ],
+        )
     out = {"html": tmp / "w44.html", "md": tmp / "w44.md"}
     runner = CliRunner()
     for path in out.values():
-        res = runner.invoke(app, ["report", "--week", REGRESSION_WEEK, "--db", str(db),
-                                  "--out", str(path), "--base-url", "http://localhost:8501"])
+        res = runner.invoke(
+            app,
+            [
+                "report",
+                "--week",
+                REGRESSION_WEEK,
+                "--db",
+                str(db),
+                "--out",
+                str(path),
+                "--base-url",
+                "http://localhost:8501",
+            ],
+        )
         assert res.exit_code == 0, res.output
     return out
 
