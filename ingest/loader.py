@@ -118,7 +118,8 @@ def flush_events(stage: duckdb.DuckDBPyConnection) -> None:
         f"(FORMAT parquet, COMPRESSION {PART_COMPRESSION}, ROW_GROUP_SIZE 16384)"
     )
     stage.execute("INSERT INTO s_event_parts VALUES (?)", [str(path)])
-    stage.execute("DELETE FROM s_events")
+    # A new empty table, not DELETE: deleted rows of an in-memory table keep their memory.
+    stage.execute("CREATE OR REPLACE TABLE s_events AS FROM s_events LIMIT 0")
 
 
 def _parts(stage: duckdb.DuckDBPyConnection) -> list[str]:
