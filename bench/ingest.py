@@ -178,8 +178,9 @@ def main() -> None:
         sys.path.insert(0, str(otlp.parent))
         import ingest_otlp  # type: ignore[import-not-found]
 
-        sys.argv = [str(otlp)]  # its own defaults, not our flags
-        ingest_otlp.main()
+        print()
+        # End to end (reader + loader into a fresh warehouse): the OTLP bar.
+        ingest_otlp.main(["--load"])
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ from ingest.feedback_sql import FEEDBACK_CHOICES, HEAVY_EDIT, NEGATIVE_SQL
 _NAME = "trend_facts"
 
 
-def _facts_select() -> str:
-    """One row per touched event, its feedback folded into flags.
+def _facts_select(everything: bool = False) -> str:
+    """One row per touched event (every event when `everything`: a first refresh needs no
+    semi-join against a copy of all their ids), its feedback folded into flags.
 
     The conditions come from ingest.feedback_sql, which the explorer's filter uses too, so
     "negative" and "explicit" mean exactly the same thing everywhere.
@@ -45,7 +46,7 @@ def _facts_select() -> str:
             count(*) FILTER (WHERE f.source = 'llm_judge') AS fb_judge,
             count(*) FILTER (WHERE f.source = 'code') AS fb_code
         FROM feedback f
-        WHERE f.event_id IN (SELECT event_id FROM _touched)
+        {"" if everything else "WHERE f.event_id IN (SELECT event_id FROM _touched)"}
         GROUP BY f.event_id
     )
     SELECT e.event_id, e.ts, e.ts::DATE, date_trunc('week', e.ts)::DATE,
@@ -61,7 +62,7 @@ def _facts_select() -> str:
         coalesce(fb.fb_user, 0), coalesce(fb.fb_reviewer, 0),
         coalesce(fb.fb_judge, 0), coalesce(fb.fb_code, 0)
     FROM events e LEFT JOIN fb ON fb.event_id = e.event_id
-    WHERE e.event_id IN (SELECT event_id FROM _touched)
+    {"" if everything else "WHERE e.event_id IN (SELECT event_id FROM _touched)"}
     ORDER BY e.ts
     """
 
@@ -70,8 +71,9 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Bring `trend_facts` up to date with events and feedback loaded since the last refresh."""
     rows = con.execute("SELECT watermark FROM derived_state WHERE name = ?", [_NAME]).fetchall()
     watermark = rows[0][0] if rows else None
-    if watermark is None:
-        con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT event_id FROM events")
+    everything = watermark is None
+    if everything:
+        con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT event_id FROM events LIMIT 0")
         con.execute("DELETE FROM trend_facts")
     else:
         con.execute(
@@ -84,16 +86,19 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
             {"wm": watermark},
         )
         con.execute("DELETE FROM trend_facts WHERE event_id IN (SELECT event_id FROM _touched)")
-    con.execute(f"INSERT INTO trend_facts {_facts_select()}")
+    con.execute(f"INSERT INTO trend_facts {_facts_select(everything)}")
+    users = (
+        ""
+        if everything
+        else "user_id IN (SELECT e.user_id FROM events e "
+        "WHERE e.event_id IN (SELECT event_id FROM _touched)) AND"
+    )
     con.execute(
-        """
+        f"""
         UPDATE trend_facts SET user_first_week = u.first_week
         FROM (
             SELECT user_id, min(week) AS first_week FROM trend_facts
-            WHERE user_id IN (
-                SELECT e.user_id FROM events e
-                WHERE e.event_id IN (SELECT event_id FROM _touched) AND e.user_id IS NOT NULL
-            )
+            WHERE {users} user_id IS NOT NULL
             GROUP BY user_id
         ) u
         WHERE trend_facts.user_id = u.user_id
