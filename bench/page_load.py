@@ -1,0 +1,76 @@
+"""How fast pages become interactive in a real browser on a large warehouse.
+
+Serves a warehouse with the real `reviewdeck serve`, opens each page in Debian's Chromium and
+times navigation → the script run finished with every chart drawn. The first visit of a page is
+"cold" (its queries miss the cache); the next ones are "warm" (a reload by the same or another
+user, served from the cache). Bar (issue 4): the trends page interactive within 3 s at 1M events.
+
+    python bench/page_load.py          # bench/out/trends_1000000.duckdb, built by bench/queries.py
+    python bench/page_load.py --db FILE --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.browser import launch_browser, wait_for_app  # noqa: E402
+from tests.e2e.server import start_server  # noqa: E402
+
+PAGES = {"overview": "", "trends": "trends", "events": "events", "drift": "drift"}
+BAR_S = 3.0
+
+
+def _load(page, url: str) -> float:
+    started = time.perf_counter()
+    page.goto(url, wait_until="domcontentloaded", timeout=180_000)
+    wait_for_app(page, timeout_ms=180_000)
+    # Vega charts embed asynchronously after the run: wait until each has its canvas or svg.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]"
+        ".every(c => c.querySelector('canvas, svg'))",
+        timeout=60_000,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=REPO / "bench" / "out" / "trends_1000000.duckdb")
+    parser.add_argument("--runs", type=int, default=3, help="warm loads per page")
+    args = parser.parse_args()
+    if not args.db.exists():
+        sys.exit(f"{args.db} is missing: run `python bench/queries.py` first to build it")
+    from playwright.sync_api import sync_playwright
+
+    with (
+        start_server(args.db) as server,
+        sync_playwright() as pw,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        context, page = launch_browser(pw, Path(tmp) / "profile")
+        try:
+            print(f"warehouse {args.db}, server {server.url}")
+            print(f"{'page':10} {'cold s':>8} {'warm p50 s':>11} {'warm max s':>11}")
+            worst_warm = 0.0
+            for name, path in PAGES.items():
+                url = f"{server.url}/{path}"
+                cold = _load(page, url)
+                warm = [_load(page, url) for _ in range(args.runs)]
+                worst_warm = max(worst_warm, max(warm)) if name == "trends" else worst_warm
+                print(f"{name:10} {cold:8.2f} {statistics.median(warm):11.2f} {max(warm):11.2f}")
+            verdict = "ok" if worst_warm <= BAR_S else "OVER"
+            print(f"trends page, warm, worst: {worst_warm:.2f} s (bar {BAR_S} s) {verdict}")
+        finally:
+            context.close()
+
+
+if __name__ == "__main__":
+    main()
