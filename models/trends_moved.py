@@ -61,7 +61,7 @@ def segment_counts(
             SELECT CASE WHEN t.ts >= $cur_lo AND t.ts < $cur_hi THEN 'current'
                     ELSE 'reference' END AS period,
                 'cluster', NULL, NULL, NULL, m.cluster_id::BIGINT,
-                any_value(coalesce(c.label, 'cluster ' || m.cluster_id::VARCHAR)),
+                any_value(coalesce(c.llm_name, c.label, 'cluster ' || m.cluster_id::VARCHAR)),
                 count(*) FILTER (WHERE {m.den}), count(*) FILTER (WHERE ({m.num}) AND {m.den})
             FROM trend_facts t JOIN cluster_members m ON m.event_id = t.event_id
             LEFT JOIN clusters c ON c.cluster_id = m.cluster_id

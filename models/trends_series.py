@@ -38,7 +38,7 @@ def _split_source(split: str) -> tuple[str, str, str]:
         return (
             "trend_facts t JOIN cluster_members m ON m.event_id = t.event_id"
             " LEFT JOIN clusters c ON c.cluster_id = m.cluster_id",
-            "coalesce(c.label, 'cluster ' || m.cluster_id::VARCHAR)",
+            "coalesce(c.llm_name, c.label, 'cluster ' || m.cluster_id::VARCHAR)",
             "m.cluster_id::BIGINT",
         )
     return "trend_facts t", SPLITS[split][1], "NULL::BIGINT"
