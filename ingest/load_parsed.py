@@ -150,11 +150,14 @@ def _table(
     arrays = [pa.array([r.get("line_no", i) for i, r in enumerate(records, 1)], pa.int64())]
     if "pos" in schema.names:
         arrays.append(pa.array(range(1, len(records) + 1), pa.int32()))
-    for f in schema:
-        if f.name in ("line_no", "pos"):
-            continue
+    fields = [f for f in schema if f.name not in ("line_no", "pos")]
+    # One pass over the records (a tuple per record), then transposed: cheaper than one
+    # r.get pass per column.
+    names = [f.name for f in fields]
+    columns = zip(*(tuple(map(r.get, names)) for r in records), strict=True)
+    for f, values in zip(fields, columns, strict=True):
+        values = list(values)
         d = defaults.get(f.name)
-        values = [r.get(f.name) for r in records]
         if d is not None:
             values = [d if v is None else v for v in values]
         if f.name in required and any(v is None or v == "" for v in values):
