@@ -160,6 +160,11 @@ def match_ids(
         for r, c in zip(rows, cols, strict=True):
             if dist[r, c] <= max_distance:
                 ids[r] = int(old_ids[c])
+    return _fill_new_ids(ids, next_id)
+
+
+def _fill_new_ids(ids: list[int | None], next_id: int) -> list[int]:
+    """Unmatched clusters (None) get fresh ids from `next_id` on, in index order."""
     out: list[int] = []
     for i in ids:
         if i is None:
@@ -199,13 +204,7 @@ def match_by_overlap(
         for r, c in zip(rows, cols, strict=True):
             if jac[r, c] >= min_jaccard:
                 ids[r] = int(olds[c])
-    out: list[int] = []
-    for i in ids:
-        if i is None:
-            i = next_id
-            next_id += 1
-        out.append(i)
-    return out
+    return _fill_new_ids(ids, next_id)
 
 
 def ctfidf_keywords(

@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ingest.errors import InputError
 from ingest.formats import otel_attrs, values
+from ingest.formats.jsondocs import json_documents
 from ingest.formats.messages import (
     compact_json,
     first_output_text,
@@ -25,7 +25,6 @@ from ingest.formats.messages import (
     to_chat,
     tool_calls_output,
 )
-from ingest.formats.otlp import json_lines
 from ingest.formats.timeutil import from_iso, millis_between
 from ingest.records import ParsedFile, Reject
 
@@ -223,14 +222,7 @@ def _trace_output(trace: dict[str, Any]) -> str | None:
 
 def read(path: Path, data: bytes) -> ParsedFile:
     out = ParsedFile(source_format="langfuse")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc})") from exc
-    try:
-        docs: list[tuple[int | None, Any]] = [(None, json.loads(text))]
-    except ValueError as exc:
-        docs = json_lines(path, text, out, exc)
+    docs = json_documents(path, data, out)
     for line_no, doc in docs:
         if isinstance(doc, dict) and isinstance(doc.get("trace"), dict):
             _read_trace_export(doc["trace"], doc.get("observations"), line_no, out)

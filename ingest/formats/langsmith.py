@@ -8,14 +8,12 @@ session, so the conversation comes from `thread_id` / `session_id` / `conversati
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from ingest.errors import InputError
 from ingest.formats import otel_attrs, values
+from ingest.formats.jsondocs import json_documents
 from ingest.formats.messages import compact_json, first_output_text, last_user_text, to_chat
-from ingest.formats.otlp import json_lines
 from ingest.formats.timeutil import from_any, millis_between
 from ingest.records import ParsedFile, Reject
 
@@ -188,14 +186,7 @@ def feedback_row(fb: dict[str, Any]) -> dict[str, Any]:
 
 def read(path: Path, data: bytes) -> ParsedFile:
     out = ParsedFile(source_format="langsmith")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc})") from exc
-    try:
-        docs: list[tuple[int | None, Any]] = [(None, json.loads(text))]
-    except ValueError as exc:
-        docs = json_lines(path, text, out, exc)
+    docs = json_documents(path, data, out)
     runs: dict[str, dict[str, Any]] = {}
     where: dict[str, int | None] = {}
     for line_no, doc in docs:
