@@ -427,7 +427,15 @@ def finish(con: duckdb.DuckDBPyConnection) -> None:
     """After the last chunk: embedded feedback, and feedback rows found by the slow path."""
     con.execute("SET disabled_optimizers = 'filter_pushdown'")
     try:
-        for sql in feedback_statements():
+        *embedded, slow, rejects, good, clear = feedback_statements()
+        for sql in embedded:
             con.execute(sql)
+        # The slow statements are big: binding them costs ~30 ms even with nothing to read,
+        # and this runs once per chunk.
+        if con.execute("SELECT count(*) FROM _items_rest").fetchall()[0][0]:
+            con.execute(slow)
+        if con.execute("SELECT count(*) FROM s_feedback_all").fetchall()[0][0]:
+            for sql in (rejects, good, clear):
+                con.execute(sql)
     finally:
         con.execute("RESET disabled_optimizers")

@@ -167,6 +167,8 @@ def embedded_statements() -> list[str]:
         """
         CREATE OR REPLACE TEMP TABLE _items_rest AS
         SELECT i.line_no, i.pos, i.line AS src, i.implied_event_id FROM _items i
-        ANTI JOIN (SELECT line_no, pos FROM s_feedback WHERE pos > 0) f USING (line_no, pos)
+        -- Only this batch's lines of s_feedback (it grows with every chunk of the file).
+        ANTI JOIN (SELECT line_no, pos FROM s_feedback WHERE pos > 0
+                   AND line_no >= (SELECT min(line_no) FROM _items)) f USING (line_no, pos)
         """,
     ]
