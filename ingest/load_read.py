@@ -125,14 +125,14 @@ def lines_table(buf: bytes, first_line_no: int) -> tuple[pa.Table, int]:
         ends = np.append(ends, len(buf))
     offsets = np.concatenate(([0], ends)).astype(np.int64)
     n = len(ends)
-    try:
-        if not buf.isascii():
-            buf.decode("utf-8")  # validation only, at C speed
-    except UnicodeDecodeError:
-        # Not UTF-8 somewhere: mark each bad sequence; a marked line becomes a reject.
-        fixed = buf.decode("utf-8", "reviewdeck_mark").encode("utf-8")
-        return lines_table(fixed, first_line_no)
     arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), data)
+    if not buf.isascii():
+        try:
+            arr.validate(full=True)  # UTF-8 check in C, without decoding a copy of the chunk
+        except pa.ArrowInvalid:
+            # Not UTF-8 somewhere: mark each bad sequence; a marked line becomes a reject.
+            fixed = buf.decode("utf-8", "reviewdeck_mark").encode("utf-8")
+            return lines_table(fixed, first_line_no)
     # from_buffers, not pa.array: pa.array imports pandas (a second per process).
     numbers = np.arange(first_line_no, first_line_no + n, dtype=np.int64)
     line_no = pa.Int64Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(numbers)])
