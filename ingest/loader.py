@@ -21,6 +21,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,17 +108,44 @@ def staging_connection() -> duckdb.DuckDBPyConnection:
 
 
 def flush_events(stage: duckdb.DuckDBPyConnection) -> None:
-    """Move the events staged so far (s_events) to a new Parquet part; keep their ids."""
+    """Move the events staged so far (s_events) to new Parquet parts; keep their ids.
+
+    Two parts, written at once from two cursors: a chunk's rows sit in one row group of
+    s_events, which DuckDB scans with one thread, so one COPY would leave a core idle.
+    """
     n = stage.execute("SELECT count(*) FROM s_event_parts").fetchall()[0][0]
-    path = _spill_dir() / f"events-{n:05d}.parquet"
     _spill_dir().mkdir(parents=True, exist_ok=True)
     cols = ", ".join(native.EVENT_COLUMNS)
     stage.execute("INSERT INTO s_event_keys SELECT line_no, event_id FROM s_events")
-    stage.execute(
-        f"COPY (SELECT line_no, {cols} FROM s_events) TO '{path}' "
-        f"(FORMAT parquet, COMPRESSION {PART_COMPRESSION}, ROW_GROUP_SIZE 16384)"
-    )
-    stage.execute("INSERT INTO s_event_parts VALUES (?)", [str(path)])
+    lo, hi = stage.execute("SELECT min(line_no), max(line_no) FROM s_events").fetchall()[0]
+    if lo is not None:
+        mid = (lo + hi) // 2
+        jobs = [(lo, mid, _spill_dir() / f"events-{n:05d}.parquet"),
+                (mid + 1, hi, _spill_dir() / f"events-{n + 1:05d}.parquet")]  # fmt: skip
+        errors: list[BaseException] = []
+
+        def write(first: int, last: int, path: Path) -> None:
+            cur = stage.cursor()
+            try:
+                cur.execute(
+                    f"COPY (SELECT line_no, {cols} FROM s_events WHERE line_no BETWEEN "
+                    f"{first} AND {last}) TO '{path}' "
+                    f"(FORMAT parquet, COMPRESSION {PART_COMPRESSION}, ROW_GROUP_SIZE 16384)"
+                )
+            except BaseException as exc:  # re-raised below, in the loading thread
+                errors.append(exc)
+            finally:
+                cur.close()
+
+        threads = [threading.Thread(target=write, args=job) for job in jobs[1:]]
+        for t in threads:
+            t.start()
+        write(*jobs[0])
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        stage.executemany("INSERT INTO s_event_parts VALUES (?)", [[str(j[2])] for j in jobs])
     # A new empty table, not DELETE: deleted rows of an in-memory table keep their memory.
     stage.execute("CREATE OR REPLACE TABLE s_events AS FROM s_events LIMIT 0")
 
