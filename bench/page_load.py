@@ -45,7 +45,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=REPO / "bench" / "out" / "trends_1000000.duckdb")
     parser.add_argument("--runs", type=int, default=3, help="warm loads per page")
+    parser.add_argument(
+        "--first", choices=list(PAGES), default="overview",
+        help="page opened first on the fresh server (it also pays the session's start-up)",
+    )
     args = parser.parse_args()
+    order = [args.first] + [p for p in PAGES if p != args.first]
     if not args.db.exists():
         sys.exit(f"{args.db} is missing: run `python bench/queries.py` first to build it")
     from playwright.sync_api import sync_playwright
@@ -59,15 +64,17 @@ def main() -> None:
         try:
             print(f"warehouse {args.db}, server {server.url}")
             print(f"{'page':10} {'cold s':>8} {'warm p50 s':>11} {'warm max s':>11}")
-            worst_warm = 0.0
-            for name, path in PAGES.items():
-                url = f"{server.url}/{path}"
+            worst_warm = trends_cold = 0.0
+            for name in order:
+                url = f"{server.url}/{PAGES[name]}"
                 cold = _load(page, url)
                 warm = [_load(page, url) for _ in range(args.runs)]
-                worst_warm = max(worst_warm, max(warm)) if name == "trends" else worst_warm
+                if name == "trends":
+                    worst_warm, trends_cold = max(warm), cold
                 print(f"{name:10} {cold:8.2f} {statistics.median(warm):11.2f} {max(warm):11.2f}")
-            verdict = "ok" if worst_warm <= BAR_S else "OVER"
-            print(f"trends page, warm, worst: {worst_warm:.2f} s (bar {BAR_S} s) {verdict}")
+            for label, value in (("cold", trends_cold), ("warm, worst", worst_warm)):
+                verdict = "ok" if value <= BAR_S else "OVER"
+                print(f"trends page, {label}: {value:.2f} s (bar {BAR_S} s) {verdict}")
         finally:
             context.close()
 
