@@ -263,6 +263,31 @@ else:
     if corr_pick.selection.rows:
         nav.open_explorer(flt, event_id=corr["event_id"][corr_pick.selection.rows[0]])
 
+st.subheader("Reruns of this week's events, and reviewer verdicts")
+verdicts = cache.query(q.rerun_verdicts, flt, week)
+if verdicts.is_empty():
+    st.caption(
+        "None of this week's events has been rerun. Reopen a failed event in the Playground "
+        "(from the Events page) to try another model; reruns and their verdicts show here."
+    )
+else:
+    totals = verdicts.select(pl.exclude("model").sum()).row(0, named=True)
+    st.markdown(
+        f"**{totals['reruns']:,} reruns** — verdicts: "
+        f"better {totals['better']:,}, same {totals['same']:,}, worse {totals['worse']:,}, "
+        f"none yet {totals['no_verdict']:,}"
+    )
+    st.dataframe(verdicts, hide_index=True, key="trends_verdicts")
+    st.caption(
+        "Reruns are saved as events linked to their original and left out of the rates above; "
+        "verdicts are the reviewers' latest better / same / worse on each rerun."
+    )
+    nav.link_to_explorer(
+        flt.with_(reruns="only", start=None, end=None),
+        "Open the reruns in the explorer",
+        key="trends_reruns_link",
+    )
+
 sync_url("trends", KEYS, {
     "trends_week": [week_name] if week_name != week_names[0] else [],
     "trends_compare": [compare] if compare != "previous" else [],

@@ -93,3 +93,38 @@ def corrections(
         """,
         params=[*params, trends.day_start(current.start), trends.day_start(current.end), limit],
     ).pl()
+
+
+def rerun_verdicts(
+    con: duckdb.DuckDBPyConnection, flt: EventFilter, week: dt.date
+) -> pl.DataFrame:
+    """Playground reruns of the week's events (matching the filter) and their latest verdicts.
+
+    Reruns are not traffic, so the rates above leave them out; this is where the evidence they
+    produced shows on this page, next to the week whose failures they re-ran.
+    """
+    from models.filters import where_sql
+
+    sql, params = where_sql(flt.with_(reruns="include"), "o")
+    start = dt.datetime.combine(week, dt.time(), dt.UTC)
+    return con.sql(
+        f"""
+        WITH v AS (
+            SELECT event_id, arg_max(label, coalesce(ts, ingested_at)) AS verdict
+            FROM feedback WHERE name = 'verdict' GROUP BY event_id
+        )
+        SELECT coalesce(r.model, r.model_requested) AS model,
+               count(*) AS reruns,
+               count(DISTINCT r.rerun_of) AS originals,
+               coalesce(count_if(v.verdict = 'better'), 0) AS better,
+               coalesce(count_if(v.verdict = 'same'), 0) AS same,
+               coalesce(count_if(v.verdict = 'worse'), 0) AS worse,
+               coalesce(count_if(v.verdict IS NULL), 0) AS no_verdict
+        FROM events r
+        JOIN events o ON o.event_id = r.rerun_of
+        LEFT JOIN v ON v.event_id = r.event_id
+        WHERE r.rerun_of IS NOT NULL AND o.ts >= ? AND o.ts < ? AND {sql}
+        GROUP BY 1 ORDER BY reruns DESC, model
+        """,
+        params=[start, start + dt.timedelta(days=7), *params],
+    ).pl()
