@@ -54,7 +54,8 @@ def rerun(
     --where fields (repeat a key for several values; never SQL): start, end (UTC dates,
     inclusive); model; prompt_version; tag; environment; status (ok, error); feedback
     (thumbs_up, thumbs_down, negative, regenerated, corrected, low_score, any_explicit, any,
-    none); text (substring of input or output); cluster; user; kind (default llm); rerun_of.
+    none); text (substring of input or output); cluster; user; kind (default llm); rerun_of;
+    reruns (exclude, the default, include or only: playground reruns are left out otherwise).
     Example: --where 'feedback=thumbs_down&tag=topic:billing&start=2026-11-09'.
 
     Running the same command again resumes the batch; finished events are not called again.
