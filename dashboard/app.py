@@ -17,7 +17,6 @@ from dashboard.safe_text import md_escape
 from ingest.errors import ReviewdeckError
 
 st.set_page_config(page_title="reviewdeck", page_icon=":material/fact_check:", layout="wide")
-cache.preload_statistics()
 
 pages = {
     "Review": [

@@ -9,7 +9,6 @@ connection, so the dashboard never holds the file between queries and an ingest 
 from __future__ import annotations
 
 import importlib
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -18,24 +17,6 @@ import streamlit as st
 
 from ingest import config
 from ingest.db import connect, warehouse_stamp
-
-
-def _import_statistics() -> None:
-    import scipy.stats  # noqa: F401
-    import statsmodels.stats.multitest  # noqa: F401
-    import statsmodels.stats.proportion  # noqa: F401
-
-
-@st.cache_resource(show_spinner=False)
-def preload_statistics() -> threading.Thread:
-    """Import scipy and statsmodels in the background, once per server process.
-
-    They take ~2 s to import; the trends, drift and weekly pages need them, so without this the
-    first of those pages a reviewer opens pays the import on top of its queries.
-    """
-    thread = threading.Thread(target=_import_statistics, name="preload-stats", daemon=True)
-    thread.start()
-    return thread
 
 
 def db_path() -> str:

@@ -1,9 +1,10 @@
 """`reviewdeck serve` and `reviewdeck demo`: start the dashboard, on localhost by default.
 
 The app is a Streamlit script inside the installed package, so `serve` runs
-`python -m streamlit run <package>/app.py` as a child process with REVIEWDECK_DB set to the
-absolute warehouse path, and binds 127.0.0.1: the rerun panel can spend money on the configured
-model endpoints, so exposing it to a network is an explicit `--host` (see docs/serving.md).
+`python -m dashboard.streamlit_main run <package>/app.py` (Streamlit's CLI, statistics
+libraries preloaded) as a child process with REVIEWDECK_DB set to the absolute warehouse
+path, and binds 127.0.0.1: the rerun panel can spend money on the configured model endpoints,
+so exposing it to a network is an explicit `--host` (see docs/serving.md).
 `demo` chains the existing subcommands (demo-data, ingest, analyze) in-process, then serves.
 """
 
@@ -57,7 +58,8 @@ def app_script() -> Path:
 def serve_command(db: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> ServeCommand:
     """The child process that serves the app on `host:port` over the warehouse `db`."""
     argv = [
-        sys.executable, "-m", "streamlit", "run", str(app_script()),
+        # Streamlit's own CLI, after preloading the statistics libraries (streamlit_main.py).
+        sys.executable, "-m", "dashboard.streamlit_main", "run", str(app_script()),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true",
