@@ -27,6 +27,7 @@ from models.report import (
     shift_week,
     week_bounds,
 )
+from models.rerun_store import LATEST_VERDICT_SQL
 
 MIN_N = stats.MIN_N  # below this many events (or votes) on either side: "too little data"
 TEXT_LIMIT = 400
@@ -434,15 +435,14 @@ def _clip(text: str | None) -> str:
 def reruns(ctx: Context) -> tuple[list[RerunRow], str]:
     start, end = week_bounds(ctx.week)
     rows = ctx.con.execute(
-        """
-        WITH v AS (
-            SELECT event_id, arg_max(label, coalesce(ts, ingested_at)) AS label
-            FROM feedback WHERE name = 'verdict' GROUP BY event_id
-        )
+        f"""
+        WITH v AS ({LATEST_VERDICT_SQL})
         SELECT coalesce(r.model, r.model_requested, '?') AS model, count(*),
                count(DISTINCT r.rerun_of), coalesce(count_if(r.status = 'error'), 0),
-               coalesce(count_if(v.label = 'better'), 0), coalesce(count_if(v.label = 'same'), 0),
-               coalesce(count_if(v.label = 'worse'), 0), coalesce(count_if(v.label IS NULL), 0)
+               coalesce(count_if(v.verdict = 'better'), 0),
+               coalesce(count_if(v.verdict = 'same'), 0),
+               coalesce(count_if(v.verdict = 'worse'), 0),
+               coalesce(count_if(v.verdict IS NULL), 0)
         FROM events r LEFT JOIN v USING (event_id)
         WHERE r.rerun_of IS NOT NULL AND r.ts >= ? AND r.ts < ?
         GROUP BY 1 ORDER BY 2 DESC, 1

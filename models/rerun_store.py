@@ -27,6 +27,12 @@ from ingest.errors import ReviewdeckError
 VERDICTS = {"better": 1.0, "same": 0.5, "worse": 0.0}
 PREFERRED = ("original", "rerun", "tie")
 
+# Each rerun's latest reviewer verdict (a reviewer may change their mind): one row per event.
+LATEST_VERDICT_SQL = (
+    "SELECT event_id, arg_max(label, coalesce(ts, ingested_at)) AS verdict"
+    " FROM feedback WHERE name = 'verdict' GROUP BY event_id"
+)
+
 
 class EventNotFound(ReviewdeckError):
     """The event to rerun is not in the warehouse."""

@@ -104,15 +104,13 @@ def rerun_verdicts(
     produced shows on this page, next to the week whose failures they re-ran.
     """
     from models.filters import where_sql
+    from models.rerun_store import LATEST_VERDICT_SQL
 
     sql, params = where_sql(flt.with_(reruns="include"), "o")
     start = dt.datetime.combine(week, dt.time(), dt.UTC)
     return con.sql(
         f"""
-        WITH v AS (
-            SELECT event_id, arg_max(label, coalesce(ts, ingested_at)) AS verdict
-            FROM feedback WHERE name = 'verdict' GROUP BY event_id
-        )
+        WITH v AS ({LATEST_VERDICT_SQL})
         SELECT coalesce(r.model, r.model_requested) AS model,
                count(*) AS reruns,
                count(DISTINCT r.rerun_of) AS originals,
