@@ -165,8 +165,3 @@ def current_filter() -> EventFilter:
     """The shared filter of this run (date range, model, prompt version, tag, environment)."""
     flt = st.session_state.get(_STATE_KEY)
     return flt if isinstance(flt, EventFilter) else _from_url()
-
-
-def date_bounds() -> tuple[dt.date | None, dt.date | None]:
-    choices = cache.query(common.filter_choices)
-    return choices.min_day, choices.max_day

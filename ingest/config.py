@@ -29,16 +29,6 @@ def env_float(name: str, default: float) -> float:
         raise ConfigError(f"{name}={raw!r} is not a number") from exc
 
 
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name}={raw!r} is not an integer") from exc
-
-
 def db_path(override: str | os.PathLike[str] | None = None) -> Path:
     """The warehouse file: the --db flag if given, else REVIEWDECK_DB, else ./reviewdeck.duckdb."""
     if override:
