@@ -1,7 +1,7 @@
 """Staging the rows a foreign reader produced (ingest/records.py) for the common merge.
 
 Readers hand over Python rows; this turns them into the same staging tables the native path
-fills, so dedup, rejects and the transaction are the loader's, whatever the format. It loops
+fills, so dedup, rejects and the transaction are the loader's, whatever the format. It
 builds each column in one pass (a list comprehension and one pa.array per column, no per-cell
 function call); when any value is odd (a wrong type, a non-finite number, a missing required
 key) the file goes through the row-by-row path instead, where a row that cannot be stored as
@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 from ingest import native
 from ingest.records import ParsedFile
 
+STAGE_BATCH_ROWS = 8192
 _JSON = {"input_messages", "output_messages", "params", "raw"}
 _INT = {"tokens_in", "tokens_out", "tokens_cache_read", "tokens_reasoning"}
 _FLOAT = {"cost_usd", "latency_ms", "ttft_ms", "value"}
@@ -132,9 +134,10 @@ def _column(column: str, values: list[Any], typ: pa.DataType) -> pa.Array:
         if not kinds <= {int, float}:
             raise _Odd
         arr = pa.array(values, typ)
-        if arr.null_count < len(arr) and not pa.compute.all(
-            pa.compute.is_finite(arr.drop_null())
-        ).as_py():
+        if (
+            arr.null_count < len(arr)
+            and not pa.compute.all(pa.compute.is_finite(arr.drop_null())).as_py()
+        ):
             raise _Odd
         return arr
     elif not kinds <= {str}:
@@ -166,25 +169,37 @@ def _table(
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def stage_parsed(stage: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
+@dataclass
+class Staged:
+    """A file's (or a slice's) rows as Arrow tables by staging table, and its rejects.
+
+    Built without DuckDB, so worker processes can build it (ingest/parallel_read.py)."""
+
+    tables: dict[str, pa.Table]
+    rejects: list[tuple[int | None, str, str]]
+    records: dict[str, int]  # records read per table, kept or rejected (they number the rows)
+
+
+def arrow_rows(parsed: ParsedFile) -> Staged:
     # The rows of a big file are millions of live objects: a cyclic collection triggered by
     # building the columns would rescan them all (measured: a third of the staging time at
     # 100k spans). Nothing here is cyclic; reference counting frees it.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        _stage_parsed(stage, parsed)
+        return _arrow_rows(parsed)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _stage_parsed(stage: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
+def _arrow_rows(parsed: ParsedFile) -> Staged:
     rejects = [
         (r.line_no, r.reason, r.raw_text[: native.REJECT_TEXT_CHARS]) for r in parsed.rejects
     ]
     fmt = {"source_format": parsed.source_format}
     staged = {}
+    counts = {"s_events": len(parsed.events), "s_feedback": len(parsed.feedback)}
     for table, records, schema, columns, required, defaults in (
         ("s_events", parsed.events, _EVENT_SCHEMA, native.EVENT_COLUMNS, ("event_id", "ts"),
          {"kind": "llm", "status": "ok", **fmt}),
@@ -199,20 +214,42 @@ def _stage_parsed(stage: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
             rows = _rows(records, columns, required, defaults, rejects)
             if rows:
                 staged[table] = pa.Table.from_pylist(rows, schema=schema)
-    feedback = "s_feedback" in staged
-    for table, arrow in staged.items():
-        schema = arrow.schema
-        cols = ", ".join(schema.names)
-        stage.register("_rd_rows", arrow)
-        try:
-            stage.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rd_rows")
-        finally:
-            stage.unregister("_rd_rows")
+    return Staged(staged, rejects, counts)
+
+
+def insert_staged(stage: duckdb.DuckDBPyConnection, parts: list[Staged]) -> None:
+    """Stage the parts of one file in order. Rows are numbered by position within a part
+    (line_no, and pos for feedback), so later parts are shifted past the earlier ones: the
+    numbers, and so dedup's "first wins", are those of reading the file in one piece."""
+    offsets = {"s_events": 0, "s_feedback": 0}
+    feedback = False
+    for part in parts:
+        for table, arrow in part.tables.items():
+            shift = offsets[table]
+            if shift:
+                for name in ("line_no", "pos"):
+                    if name in arrow.schema.names:
+                        i = arrow.schema.get_field_index(name)
+                        col = pa.compute.add(arrow.column(i), pa.scalar(shift, arrow.field(i).type))
+                        arrow = arrow.set_column(i, arrow.field(i), col)
+            cols = ", ".join(arrow.schema.names)
+            # Record batches, not one chunk per column: DuckDB scans batches on all its threads.
+            arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=STAGE_BATCH_ROWS))
+            stage.register("_rd_rows", arrow)
+            try:
+                stage.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rd_rows")
+            finally:
+                stage.unregister("_rd_rows")
+            feedback = feedback or table == "s_feedback"
+        for table, n in part.records.items():
+            offsets[table] += n
+        if part.rejects:
+            stage.executemany(
+                "INSERT INTO s_rejects VALUES (?, ?, ?)", [list(r) for r in part.rejects]
+            )
     if feedback:
         # Feedback rows without an id get the same stable content id as native ones.
         args = ", ".join(native.FEEDBACK_ID_PARTS)
         stage.execute(
             f"UPDATE s_feedback SET feedback_id = rd_feedback_id({args}) WHERE feedback_id IS NULL"
         )
-    if rejects:
-        stage.executemany("INSERT INTO s_rejects VALUES (?, ?, ?)", [list(r) for r in rejects])

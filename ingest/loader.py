@@ -31,10 +31,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest import derived, native
+from ingest import derived, native, parallel_read
 from ingest.db import connect
 from ingest.errors import InputError
-from ingest.load_parsed import stage_parsed
+from ingest.load_parsed import Staged, arrow_rows, insert_staged
 from ingest.load_read import ChunkReader, Source, file_sha256, prefetched, read_all
 from ingest.records import ParsedFile
 
@@ -478,11 +478,33 @@ def load_parsed(
     size_bytes: int | None = None,
 ) -> FileResult:
     """Load what a foreign reader produced, with the same dedup, rejects and transaction."""
+    return load_staged(
+        db_path,
+        [arrow_rows(parsed)],
+        source_format=parsed.source_format,
+        records_read=parsed.records_read,
+        label=label,
+        content_hash=content_hash,
+        size_bytes=size_bytes,
+    )
+
+
+def load_staged(
+    db_path: str | os.PathLike[str],
+    parts: list[Staged],
+    *,
+    source_format: str,
+    records_read: int,
+    label: str,
+    content_hash: str,
+    size_bytes: int | None,
+) -> FileResult:
+    """Load a foreign file's rows, staged as Arrow in file order (one part, or one per slice)."""
     t0 = time.monotonic()
     started = datetime.now().astimezone()
     stage = staging_connection()
     try:
-        stage_parsed(stage, parsed)
+        insert_staged(stage, parts)
         flush_events(stage)
         return merge(
             db_path,
@@ -490,8 +512,8 @@ def load_parsed(
             label=label,
             content_hash=content_hash,
             size_bytes=size_bytes,
-            source_format=parsed.source_format,
-            lines_read=parsed.records_read,
+            source_format=source_format,
+            lines_read=records_read,
             started_at=started,
             t0=t0,
         )
@@ -503,7 +525,18 @@ def load_foreign(db_path: str | os.PathLike[str], src: Source, fmt: str) -> File
     from ingest.formats import read_foreign
 
     data = read_all(src)
-
+    processes = parallel_read.worker_count()
+    if fmt == "otlp" and processes > 1 and parallel_read.splittable(data):
+        parts, records_read = parallel_read.read_otlp(src.path or Path("-"), data, processes)
+        return load_staged(
+            db_path,
+            parts,
+            source_format=fmt,
+            records_read=records_read,
+            label=src.label,
+            content_hash=hashlib.sha256(data).hexdigest(),
+            size_bytes=src.size(),
+        )
     parsed = read_foreign(fmt, src.path or Path("-"), data)
     return load_parsed(
         db_path,

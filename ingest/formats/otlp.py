@@ -341,16 +341,22 @@ def _join_signals(path: Path, out: ParsedFile) -> None:
         out.events = [r for r in out.events if r["event_id"] not in span_ids]
 
 
-def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
-    """TracesData / LogsData document, or JSON Lines of them."""
+def read(
+    path: Path, data: bytes, *, join: bool = True, first_line: int | None = None
+) -> ParsedFile:
+    """TracesData / LogsData document, or JSON Lines of them. With `first_line`, `data` is a
+    slice of a JSON Lines file starting at that line (ingest/parallel_read.py)."""
     out = ParsedFile(source_format="otlp")
     # orjson takes bytes and checks UTF-8 itself: no decoded copy of a big file is made.
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     docs: Iterable[tuple[int | None, Any]]
-    try:
-        docs = [(None, loads(body))]
-    except ValueError as whole_error:
-        docs = iter_json_lines(path, body, out, whole_error)
+    if first_line is not None:
+        docs = iter_json_lines(path, body, out, None, first_line=first_line)
+    else:
+        try:
+            docs = [(None, loads(body))]
+        except ValueError as whole_error:
+            docs = iter_json_lines(path, body, out, whole_error)
     for line_no, doc in docs:
         if not isinstance(doc, dict) or not ("resourceSpans" in doc or "resourceLogs" in doc):
             out.records_read += 1
@@ -368,12 +374,18 @@ def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
 
 
 def iter_json_lines(
-    path: Path, text: str | bytes, out: ParsedFile, whole_error: ValueError
+    path: Path,
+    text: str | bytes,
+    out: ParsedFile,
+    whole_error: ValueError | None,
+    *,
+    first_line: int = 1,
 ) -> Iterator[tuple[int | None, Any]]:
     """Parse JSON Lines one at a time (so a big file's parsed lines can be freed as they are
-    mapped); a file whose first line is not JSON is one broken document instead."""
-    seen = False
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    mapped); a file whose first line is not JSON is one broken document instead. Without
+    `whole_error`, text is a slice of a file known to be JSON Lines: bad lines are rejects."""
+    seen = whole_error is None
+    for line_no, line in enumerate(text.splitlines(), start=first_line):
         if not line.strip():
             continue
         try:
