@@ -6,6 +6,7 @@ in a page (warehouse busy, schema too old, bad link) is shown as an error with i
 instead of a traceback.
 """
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import streamlit as st
@@ -16,7 +17,13 @@ from dashboard.filters_ui import sidebar_filter
 from dashboard.safe_text import md_escape
 from ingest.errors import ReviewdeckError
 
-st.set_page_config(page_title="reviewdeck", page_icon=":material/fact_check:", layout="wide")
+# A local image, not a :material/…: icon: the browser fetches those favicons from Google's font
+# CDN, and the app makes no request off this machine.
+st.set_page_config(
+    page_title="reviewdeck",
+    page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
+    layout="wide",
+)
 
 pages = {
     "Review": [
@@ -94,9 +101,13 @@ if not Path(cache.db_path()).exists():
         icon=":material/database:",
     )
     st.stop()
+# One warehouse connection for the run's cache misses (a first visit misses about ten), except
+# on the playground, whose LLM calls would hold the file for as long as they take.
+shared = nullcontext() if page.url_path == nav.PLAYGROUND else cache.shared_connection()
 try:
-    sidebar_filter()
-    page.run()
+    with shared:
+        sidebar_filter()
+        page.run()
 except ReviewdeckError as exc:
     st.error(md_escape(exc), icon=":material/error:")
     st.stop()

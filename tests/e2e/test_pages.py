@@ -89,3 +89,21 @@ def test_hostile_filter_in_a_link_renders_as_text(app_server, browser_page):
     assert page.locator("img[src*='example.invalid']").count() == 0
     assert page.evaluate("window.__xss === undefined")
     assert_no_errors(page)
+
+
+def test_no_page_makes_a_request_off_this_machine(app_server, browser_page):
+    """No network at run time: every request a page makes (scripts, fonts, icons, favicon) goes
+    to the app's own server. A :material/…: page icon used to send the browser to Google's font
+    CDN for the favicon."""
+    page = browser_page
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    for url_path in PAGES:
+        goto_app(page, f"{app_server.url}/{'' if url_path == nav.OVERVIEW else url_path}")
+        page.wait_for_timeout(300)  # the favicon and late icons are fetched after the run
+    assert len(requests) > 20  # the listener saw the page's own requests
+    elsewhere = [
+        url for url in requests
+        if not url.startswith((app_server.url, "data:", "blob:", "about:"))
+    ]  # fmt: skip
+    assert not elsewhere, elsewhere
