@@ -15,14 +15,16 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from ingest import native
 from ingest.records import ParsedFile
+
+if TYPE_CHECKING:  # only in annotations: a worker process reading OTLP never loads duckdb
+    import duckdb
 
 STAGE_BATCH_ROWS = 8192
 _JSON = {"input_messages", "output_messages", "params", "raw"}
@@ -217,12 +219,14 @@ def _arrow_rows(parsed: ParsedFile) -> Staged:
     return Staged(staged, rejects, counts)
 
 
-def insert_staged(stage: duckdb.DuckDBPyConnection, parts: list[Staged]) -> None:
-    """Stage the parts of one file in order. Rows are numbered by position within a part
-    (line_no, and pos for feedback), so later parts are shifted past the earlier ones: the
-    numbers, and so dedup's "first wins", are those of reading the file in one piece."""
+def combine(parts: list[Staged]) -> Staged:
+    """The parts of one file as one table per staging table, in file order. Rows are numbered by
+    position within a part (line_no, and pos for feedback), so later parts are shifted past the
+    earlier ones: the numbers, and so dedup's "first wins", are those of reading the file in one
+    piece. The tables come in record batches, which DuckDB scans on all its threads."""
     offsets = {"s_events": 0, "s_feedback": 0}
-    feedback = False
+    pieces: dict[str, list[pa.Table]] = {}
+    rejects: list[tuple[int | None, str, str]] = []
     for part in parts:
         for table, arrow in part.tables.items():
             shift = offsets[table]
@@ -230,26 +234,40 @@ def insert_staged(stage: duckdb.DuckDBPyConnection, parts: list[Staged]) -> None
                 for name in ("line_no", "pos"):
                     if name in arrow.schema.names:
                         i = arrow.schema.get_field_index(name)
-                        col = pa.compute.add(arrow.column(i), pa.scalar(shift, arrow.field(i).type))
-                        arrow = arrow.set_column(i, arrow.field(i), col)
-            cols = ", ".join(arrow.schema.names)
-            # Record batches, not one chunk per column: DuckDB scans batches on all its threads.
-            arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=STAGE_BATCH_ROWS))
-            stage.register("_rd_rows", arrow)
-            try:
-                stage.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rd_rows")
-            finally:
-                stage.unregister("_rd_rows")
-            feedback = feedback or table == "s_feedback"
+                        step = pa.scalar(shift, arrow.field(i).type)
+                        arrow = arrow.set_column(
+                            i, arrow.field(i), pa.compute.add(arrow.column(i), step)
+                        )
+            pieces.setdefault(table, []).append(arrow)
         for table, n in part.records.items():
             offsets[table] += n
-        if part.rejects:
-            stage.executemany(
-                "INSERT INTO s_rejects VALUES (?, ?, ?)", [list(r) for r in part.rejects]
-            )
-    if feedback:
+        rejects += part.rejects
+    tables = {
+        table: pa.Table.from_batches(
+            [b for t in arrows for b in t.to_batches(max_chunksize=STAGE_BATCH_ROWS)],
+            schema=arrows[0].schema,
+        )
+        for table, arrows in pieces.items()
+    }
+    return Staged(tables, rejects, offsets)
+
+
+def insert_staged(stage: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Insert combined tables and rejects into the staging tables of the same names."""
+    for table, arrow in staged.tables.items():
+        cols = ", ".join(arrow.schema.names)
+        stage.register("_rd_rows", arrow)
+        try:
+            stage.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rd_rows")
+        finally:
+            stage.unregister("_rd_rows")
+    if "s_feedback" in staged.tables:
         # Feedback rows without an id get the same stable content id as native ones.
         args = ", ".join(native.FEEDBACK_ID_PARTS)
         stage.execute(
             f"UPDATE s_feedback SET feedback_id = rd_feedback_id({args}) WHERE feedback_id IS NULL"
+        )
+    if staged.rejects:
+        stage.executemany(
+            "INSERT INTO s_rejects VALUES (?, ?, ?)", [list(r) for r in staged.rejects]
         )

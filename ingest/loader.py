@@ -34,7 +34,7 @@ import pyarrow as pa
 from ingest import derived, native, parallel_read
 from ingest.db import connect
 from ingest.errors import InputError
-from ingest.load_parsed import Staged, arrow_rows, insert_staged
+from ingest.load_parsed import Staged, arrow_rows, combine, insert_staged
 from ingest.load_read import ChunkReader, Source, file_sha256, prefetched, read_all
 from ingest.records import ParsedFile
 
@@ -154,8 +154,26 @@ def _parts(stage: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in stage.execute("SELECT path FROM s_event_parts ORDER BY path").fetchall()]
 
 
-def _events_view(stage: duckdb.DuckDBPyConnection) -> None:
-    """`s_events_all`: every staged event not dropped by dedup, read back from the parts."""
+def _typed_event_columns(stage: duckdb.DuckDBPyConnection) -> str:
+    """line_no and the event columns cast to the staging types (JSON above all: the dedup hash
+    of a JSON value differs from that of the same text as VARCHAR)."""
+    types = dict(
+        stage.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 's_events'"
+        ).fetchall()
+    )
+    return "line_no, " + ", ".join(f"CAST({c} AS {types[c]}) AS {c}" for c in native.EVENT_COLUMNS)
+
+
+def _events_view(stage: duckdb.DuckDBPyConnection, events: pa.Table | None = None) -> None:
+    """`s_events_all`: every staged event not dropped by dedup, read back from the parts (or
+    from the Arrow table `_rd_events` registered on `stage`, for foreign files)."""
+    if events is not None:
+        stage.execute(
+            f"CREATE OR REPLACE TEMP VIEW s_events_all AS SELECT {_typed_event_columns(stage)} "
+            "FROM _rd_events WHERE line_no NOT IN (SELECT line_no FROM s_event_drops)"
+        )
+        return
     parts = _parts(stage)
     if not parts:
         stage.execute("CREATE OR REPLACE TEMP VIEW s_events_all AS SELECT * FROM s_events")
@@ -299,14 +317,22 @@ def _dedup_against(
 
 
 def _insert_events(
-    con: duckdb.DuckDBPyConnection, stage: duckdb.DuckDBPyConnection, file_id: int
+    con: duckdb.DuckDBPyConnection,
+    stage: duckdb.DuckDBPyConnection,
+    file_id: int,
+    events: pa.Table | None = None,
 ) -> None:
-    """Staged events into the warehouse, read by the warehouse straight from the Parquet parts."""
-    parts = _parts(stage)
-    if not parts:
-        return
+    """Staged events into the warehouse, read by the warehouse straight from the Parquet parts
+    (or from the foreign file's Arrow table)."""
     cols = ", ".join(native.EVENT_COLUMNS)
-    files = "[" + ", ".join(native._q(p) for p in parts) + "]"
+    if events is not None:
+        con.register("_rd_events", events)
+        source = "_rd_events"
+    else:
+        parts = _parts(stage)
+        if not parts:
+            return
+        source = "read_parquet([" + ", ".join(native._q(p) for p in parts) + "])"
     drops = stage.sql("SELECT line_no FROM s_event_drops").to_arrow_table()
     where = ""
     if drops.num_rows:
@@ -314,13 +340,14 @@ def _insert_events(
         where = "WHERE line_no NOT IN (SELECT line_no FROM _rd_drops)"
     try:
         con.execute(
-            f"INSERT INTO events ({cols}, file_id) SELECT {cols}, ? "
-            f"FROM read_parquet({files}) {where}",
+            f"INSERT INTO events ({cols}, file_id) SELECT {cols}, ? FROM {source} {where}",
             [file_id],
         )
     finally:
         if drops.num_rows:
             con.unregister("_rd_drops")
+        if events is not None:
+            con.unregister("_rd_events")
 
 
 def _stream(stage: duckdb.DuckDBPyConnection, sql: str) -> pa.RecordBatchReader:
@@ -338,9 +365,11 @@ def merge(
     lines_read: int,
     started_at: datetime,
     t0: float,
+    events: pa.Table | None = None,
 ) -> FileResult:
-    """Merge a staged file into the warehouse in one transaction (the only time we hold it)."""
-    _events_view(stage)
+    """Merge a staged file into the warehouse in one transaction (the only time we hold it).
+    `events`: a foreign file's events, as registered on `stage` as _rd_events (load_staged)."""
+    _events_view(stage, events)
     dups = _dedup_within(stage, "s_events", "event_id", EVENT_HASH)
     dups += _dedup_within(stage, "s_feedback", "feedback_id", FEEDBACK_HASH)
     fb_cols = ", ".join(native.FEEDBACK_COLUMNS)
@@ -363,7 +392,7 @@ def merge(
             n_fb = stage.execute("SELECT count(*) FROM s_feedback").fetchall()[0][0]
             n_rej = stage.execute("SELECT count(*) FROM s_rejects").fetchall()[0][0]
             if n_ev:
-                _insert_events(con, stage, file_id)
+                _insert_events(con, stage, file_id, events)
             if n_fb:
                 con.register("_rd_feedback", _stream(stage, f"SELECT {fb_cols} FROM s_feedback"))
                 try:
@@ -504,8 +533,14 @@ def load_staged(
     started = datetime.now().astimezone()
     stage = staging_connection()
     try:
-        insert_staged(stage, parts)
-        flush_events(stage)
+        staged = combine(parts)
+        # The events stay one Arrow table (a foreign file is in memory already): the merge reads
+        # it directly, where native loads write and read back Parquet parts to bound memory.
+        events = staged.tables.pop("s_events", None)
+        insert_staged(stage, staged)
+        if events is not None:
+            stage.register("_rd_events", events)
+            stage.execute("INSERT INTO s_event_keys SELECT line_no, event_id FROM _rd_events")
         return merge(
             db_path,
             stage,
@@ -516,13 +551,14 @@ def load_staged(
             lines_read=records_read,
             started_at=started,
             t0=t0,
+            events=events,
         )
     finally:
         _close_staging(stage)
 
 
 def load_foreign(db_path: str | os.PathLike[str], src: Source, fmt: str) -> FileResult:
-    from ingest.formats import read_foreign
+    from ingest.formats import no_cyclic_gc, read_foreign
 
     data = read_all(src)
     processes = parallel_read.worker_count()
@@ -537,10 +573,18 @@ def load_foreign(db_path: str | os.PathLike[str], src: Source, fmt: str) -> File
             content_hash=hashlib.sha256(data).hexdigest(),
             size_bytes=src.size(),
         )
-    parsed = read_foreign(fmt, src.path or Path("-"), data)
-    return load_parsed(
+    # The collector stays off until the parsed rows are gone: turned back on with millions of
+    # them alive, its next run walks them all.
+    with no_cyclic_gc():
+        parsed = read_foreign(fmt, src.path or Path("-"), data)
+        staged = arrow_rows(parsed)
+        records_read, source_format = parsed.records_read, parsed.source_format
+        del parsed
+    return load_staged(
         db_path,
-        parsed,
+        [staged],
+        source_format=source_format,
+        records_read=records_read,
         label=src.label,
         content_hash=hashlib.sha256(data).hexdigest(),
         size_bytes=src.size(),

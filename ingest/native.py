@@ -13,7 +13,10 @@ docs/native-format.md describes what is accepted.
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only in annotations: a worker process reading OTLP never loads duckdb
+    import duckdb
 
 # Marks bytes that were not UTF-8: the reader replaces each bad sequence with this
 # noncharacter (it never appears in real text), and such lines are rejected.

@@ -147,17 +147,24 @@ _SIMPLE_OTEL_KEYS = {"role", "parts", "finish_reason"}
 
 def _simple_otel(raw: dict[str, Any]) -> Message | None:
     """Fast path for the commonest message of big files: OTel `{role, parts: [text…]}`."""
-    if not raw.keys() <= _SIMPLE_OTEL_KEYS or not isinstance(raw.get("parts"), list):
+    parts = raw.get("parts")
+    if type(parts) is not list or not parts or not raw.keys() <= _SIMPLE_OTEL_KEYS:
+        return None
+    role = raw.get("role")
+    if type(role) is not str:
         return None
     texts = []
-    for part in raw["parts"]:
-        if not isinstance(part, dict) or part.get("type") != "text" or len(part) != 2:
+    for part in parts:
+        if type(part) is not dict or len(part) != 2 or part.get("type") != "text":
             return None
-        texts.append(part.get("content"))
-    role = raw.get("role")
-    if not texts or not isinstance(role, str) or not all(isinstance(t, str) for t in texts):
-        return None
-    return {"role": "system" if role == "developer" else role, "content": "\n".join(texts)}
+        text = part.get("content")
+        if type(text) is not str:
+            return None
+        texts.append(text)
+    return {
+        "role": "system" if role == "developer" else role,
+        "content": texts[0] if len(texts) == 1 else "\n".join(texts),
+    }
 
 
 def _message(raw: dict[str, Any]) -> list[Message]:
@@ -254,6 +261,10 @@ def to_chat(value: Any) -> list[Message] | None:
     out: list[Message] = []
     for item in value:
         if isinstance(item, dict):
+            simple = _simple_otel(item)
+            if simple is not None:  # never a tool call: nothing to merge with the last turn
+                out.append(simple)
+                continue
             for msg in _message(item):
                 # Responses API: consecutive function_call items belong to one assistant turn.
                 if (

@@ -258,9 +258,13 @@ def _tags(value: Any) -> list[str] | None:
 
 
 def decode(
-    attrs: Attrs, span_events: list[dict[str, Any]] | None = None, name: str | None = None
+    attrs: Attrs,
+    span_events: list[dict[str, Any]] | None = None,
+    name: str | None = None,
+    prices: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Event columns found in one span's attributes (keys absent when no dialect has them)."""
+    """Event columns found in one span's attributes (keys absent when no dialect has them).
+    `prices`: the price table, when the caller looked it up once for many spans."""
     found = _scan(attrs)
     inputs, outputs = messages_of(attrs, span_events)
     t_in = _count(found, "tokens_in")
@@ -314,47 +318,56 @@ def decode(
     if cost is not None:
         row["cost_usd"], row["cost_source"] = cost, "provided"
     else:
-        row.update(cost_fields(model, t_in, t_out, cache))
+        row.update(cost_fields(model, t_in, t_out, cache, prices))
     return row
 
 
 def cost_fields(
-    model: Any, t_in: int | None, t_out: int | None, cache: int | None
+    model: Any,
+    t_in: int | None,
+    t_out: int | None,
+    cache: int | None,
+    prices: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     if not isinstance(model, str) or (t_in is None and t_out is None):
         return {"cost_usd": None, "cost_source": None}
-    cost = compute_cost(model, t_in, t_out, cache)
+    cost = compute_cost(model, t_in, t_out, cache, table=prices)
     return {"cost_usd": cost, "cost_source": None if cost is None else "computed"}
 
 
 _SOURCE_OF_ANNOTATOR = {"HUMAN": "reviewer", "LLM": "llm_judge", "CODE": "code"}
 
 
+_ANNOTATION_KINDS = [
+    (scope, f"{prefix}{plural}", singular, f"{prefix}{plural}.0.{singular}.name")
+    for scope, prefix in (("span", ""), ("trace", "trace."), ("session", "session."))
+    for plural, singular in (("annotations", "annotation"), ("evaluations", "evaluation"))
+]
+
+
 def annotations(attrs: Attrs) -> list[tuple[str, dict[str, Any]]]:
     """OpenInference span/trace/session annotations and evaluations → (scope, feedback fields)."""
     found = []
-    for scope, prefix in (("span", ""), ("trace", "trace."), ("session", "session.")):
-        for plural, singular in (("annotations", "annotation"), ("evaluations", "evaluation")):
-            key = f"{prefix}{plural}"
-            if f"{key}.0.{singular}.name" not in attrs:
+    for scope, key, singular, first_name in _ANNOTATION_KINDS:
+        if first_name not in attrs:
+            continue
+        for index, item in enumerate(unflatten(attrs, key)):
+            ann = item.get(singular, {}) if isinstance(item, dict) else {}
+            if not ann.get("name"):
                 continue
-            for index, item in enumerate(unflatten(attrs, key)):
-                ann = item.get(singular, {}) if isinstance(item, dict) else {}
-                if not ann.get("name"):
-                    continue
-                kind = str(ann.get("annotator_kind") or "LLM").upper()
-                found.append(
-                    (
-                        scope,
-                        {
-                            "name": str(ann["name"]),
-                            "value": as_float(ann.get("score")),
-                            "label": None if ann.get("label") is None else str(ann["label"]),
-                            "comment": ann.get("explanation"),
-                            "source": _SOURCE_OF_ANNOTATOR.get(kind, "code"),
-                            "identifier": ann.get("identifier"),
-                            "index": index,
-                        },
-                    )
+            kind = str(ann.get("annotator_kind") or "LLM").upper()
+            found.append(
+                (
+                    scope,
+                    {
+                        "name": str(ann["name"]),
+                        "value": as_float(ann.get("score")),
+                        "label": None if ann.get("label") is None else str(ann["label"]),
+                        "comment": ann.get("explanation"),
+                        "source": _SOURCE_OF_ANNOTATOR.get(kind, "code"),
+                        "identifier": ann.get("identifier"),
+                        "index": index,
+                    },
                 )
+            )
     return found

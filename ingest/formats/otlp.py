@@ -21,6 +21,7 @@ from ingest.errors import InputError
 from ingest.formats import otel_attrs, values
 from ingest.formats.messages import compact_json, loads
 from ingest.formats.timeutil import from_unix_nanos
+from ingest.prices import price_table
 from ingest.records import ParsedFile, Reject
 
 _STATUS = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2,
@@ -98,6 +99,7 @@ def span_row(
     feedback: list[dict[str, Any]],
     *,
     source_format: str = "otlp",
+    prices: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One OTLP span (JSON dict) → an events row; evaluation events go to `feedback`."""
     attrs = kv_list(span.get("attributes") or [])
@@ -124,6 +126,7 @@ def span_row(
         links=span.get("links") or [],
         feedback=feedback,
         source_format=source_format,
+        prices=prices,
     )
     # raw keeps every field of the span, with attributes decoded from AnyValue to a flat map: the
     # same facts in a third of the memory and JSON, which matters for files of 100k spans.
@@ -148,17 +151,18 @@ def row_from(
     links: list[dict[str, Any]],
     feedback: list[dict[str, Any]],
     source_format: str,
+    prices: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     if span_id is None:
         raise ValueError("span has no spanId")
     ts = from_unix_nanos(start_ns)
     if ts is None:
         raise ValueError("span has no startTimeUnixNano")
-    row = otel_attrs.decode(attrs, events, name)
+    row = otel_attrs.decode(attrs, events, name, prices)
     if row["kind"] is None:
         row["kind"] = "other"
     code, message = status
-    exc = next((e for e in events if e.get("name") == "exception"), None)
+    exc = next((e for e in events if e.get("name") == "exception"), None) if events else None
     error_type = row.pop("error_type")
     if code == 2 or error_type:
         row["status"] = "error"
@@ -252,6 +256,7 @@ def evaluation_feedback(attrs: dict[str, Any], event_id, trace_id, time_ns) -> d
 
 
 def _read_traces_doc(doc: dict[str, Any], line_no: int | None, out: ParsedFile) -> None:
+    prices = price_table()  # once per document, not per span
     for rs in doc.get("resourceSpans") or []:
         try:
             resource = kv_list((rs.get("resource") or {}).get("attributes") or [])
@@ -264,7 +269,7 @@ def _read_traces_doc(doc: dict[str, Any], line_no: int | None, out: ParsedFile) 
                 out.records_read += 1
                 fb: list[dict[str, Any]] = []
                 try:
-                    row = span_row(span, resource, scope, fb)
+                    row = span_row(span, resource, scope, fb, prices=prices)
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     name = span.get("name") if isinstance(span, dict) else None
                     out.rejects.append(Reject(line_no, f"span {name!r}: {exc}", clip(span)))
@@ -351,7 +356,9 @@ def read(
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     docs: Iterable[tuple[int | None, Any]]
     if first_line is not None:
-        docs = iter_json_lines(path, body, out, None, first_line=first_line)
+        # The first slice answers for the file: a first line that is not JSON fails it whole.
+        whole = ValueError("not one JSON document") if first_line == 1 else None
+        docs = iter_json_lines(path, body, out, whole, first_line=first_line)
     else:
         try:
             docs = [(None, loads(body))]

@@ -110,3 +110,22 @@ def test_bad_process_count_is_named(monkeypatch, value):
             parallel_read.worker_count()
     else:
         assert parallel_read.worker_count() == 1
+
+
+def test_a_broken_first_line_fails_the_file_as_in_one_piece(tmp_path, monkeypatch):
+    from ingest.errors import InputError
+
+    lines = _lines()
+    lines[0] = lines[0][:-2] + b" }"  # still looks like one object, but is not JSON
+    path = tmp_path / "spans.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(parallel_read, "MIN_BYTES", 0)
+    assert parallel_read.splittable(path.read_bytes())
+    messages = []
+    for processes in ("1", "2"):
+        monkeypatch.setenv("REVIEWDECK_INGEST_PROCESSES", processes)
+        db = tmp_path / f"w{processes}.duckdb"
+        with pytest.raises(InputError, match="line 1 is not JSON") as err:
+            load_source(db, Source(str(path), path))
+        messages.append(str(err.value))
+    assert all(str(path) in m for m in messages)
