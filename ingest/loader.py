@@ -561,8 +561,8 @@ def load_foreign(db_path: str | os.PathLike[str], src: Source, fmt: str) -> File
     from ingest.formats import no_cyclic_gc, read_foreign
 
     data = read_all(src)
-    processes = parallel_read.worker_count()
-    if fmt == "otlp" and processes > 1 and parallel_read.splittable(data):
+    if fmt == "otlp" and parallel_read.splittable(data):
+        processes = parallel_read.worker_count()
         parts, records_read = parallel_read.read_otlp(src.path or Path("-"), data, processes)
         return load_staged(
             db_path,

@@ -9,8 +9,9 @@ import pytest
 
 from ingest import parallel_read
 from ingest.db import connect
+from ingest.formats import read_foreign
 from ingest.load_read import Source
-from ingest.loader import load_source
+from ingest.loader import load_parsed, load_source
 from tests.ingest.test_formats_otlp import doc, kv, span
 
 
@@ -61,9 +62,15 @@ def _tables(db: Path) -> dict[str, list[tuple]]:
         }
 
 
-def test_several_processes_load_what_one_process_loads(tmp_path, monkeypatch):
+def test_pieces_and_processes_load_what_one_piece_loads(tmp_path, monkeypatch):
     path = tmp_path / "spans.jsonl"
     path.write_bytes(b"\n".join(_lines()) + b"\n")
+    # The reference: the whole file read in one piece, then loaded.
+    reference = tmp_path / "reference.duckdb"
+    with connect(reference):
+        pass
+    data = path.read_bytes()
+    load_parsed(reference, read_foreign("otlp", path, data), label=str(path), content_hash="x")
     results = {}
     calls = []
     real = parallel_read.read_otlp
@@ -71,6 +78,8 @@ def test_several_processes_load_what_one_process_loads(tmp_path, monkeypatch):
         parallel_read, "read_otlp", lambda *a: calls.append(a[2]) or real(*a), raising=True
     )
     monkeypatch.setattr(parallel_read, "MIN_BYTES", 0)
+    # This process reads its slice in pieces of ~3 lines; workers use their own default.
+    monkeypatch.setattr(parallel_read, "PIECE_BYTES", 3 * len(data) // 40)
     for processes in ("1", "3"):
         monkeypatch.setenv("REVIEWDECK_INGEST_PROCESSES", processes)
         db = tmp_path / f"w{processes}.duckdb"
@@ -78,9 +87,9 @@ def test_several_processes_load_what_one_process_loads(tmp_path, monkeypatch):
             pass
         load_source(db, Source(str(path), path))
         results[processes] = _tables(db)
-    assert calls == [3]  # the second load really went through three processes
-    one, three = results["1"], results["3"]
-    assert three == one
+    assert calls == [1, 3]  # both loads went through the sliced reader
+    one = _tables(reference)
+    assert results["1"] == one and results["3"] == one
     assert len(one["events"]) == 40 * 3 - 4 * 3  # four lines of three spans replaced
     reasons = dict(one["rejects"])
     assert "not JSON" in reasons[34] and "spanId" in reasons[36]
