@@ -179,7 +179,8 @@ class Staged:
 
     tables: dict[str, pa.Table]
     rejects: list[tuple[int | None, str, str]]
-    records: dict[str, int]  # records read per table, kept or rejected (they number the rows)
+    records: dict[str, int]  # rows per table, kept or rejected (they number the rows)
+    records_read: int = 0  # records of the source (lines, spans…), as ingested_files counts them
 
 
 def arrow_rows(parsed: ParsedFile) -> Staged:
@@ -216,7 +217,7 @@ def _arrow_rows(parsed: ParsedFile) -> Staged:
             rows = _rows(records, columns, required, defaults, rejects)
             if rows:
                 staged[table] = pa.Table.from_pylist(rows, schema=schema)
-    return Staged(staged, rejects, counts)
+    return Staged(staged, rejects, counts, parsed.records_read)
 
 
 def combine(parts: list[Staged]) -> Staged:
@@ -249,7 +250,7 @@ def combine(parts: list[Staged]) -> Staged:
         )
         for table, arrows in pieces.items()
     }
-    return Staged(tables, rejects, offsets)
+    return Staged(tables, rejects, offsets, sum(p.records_read for p in parts))
 
 
 def insert_staged(stage: duckdb.DuckDBPyConnection, staged: Staged) -> None:

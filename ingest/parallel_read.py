@@ -2,18 +2,26 @@
 
 Reading OTLP is Python all the way (parse each line, map the attributes, build Arrow columns):
 one core does about 20k spans/s, and the loader's DuckDB work comes on top. The lines of a JSON
-Lines file are independent documents, so the file splits at line boundaries into slices that
-worker processes read to Arrow tables (ingest/load_parsed.py) while this process reads one
-itself; the loader stages the parts in file order, giving the rows, positions and line numbers
-that reading the file in one piece gives.
+Lines file are independent documents, so the file is cut at line boundaries into pieces of a
+few MB. This process and worker processes take pieces from one shared counter until none is
+left, each turning its pieces into Arrow tables (ingest/load_parsed.py); the loader stages
+them in file order, giving the rows, positions and line numbers that reading the file in one
+piece gives. Taking pieces as they go, rather than a fixed share each, keeps every core busy
+to the end: a worker starts an interpreter first, and a busy machine slows one process more
+than another.
+
+Pieces also bound memory: a piece's Python rows become Arrow before the next is parsed. A
+whole file's rows would take gigabytes, and a fresh process pays for every new page it touches
+(measured: a third more time than in a warm process).
 
 Only plain traces files take this path. A file holding logs documents is read in one piece,
 because how its rows join with the traces and logs files beside it depends on the whole file
-(otlp._join_signals); a traces slice joins exactly as the whole file would, row by row.
+(otlp._join_signals); a traces piece joins exactly as the whole file would, row by row.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pickle
 import shutil
@@ -24,14 +32,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ingest.load_parsed import Staged, arrow_rows, combine
+from ingest.load_parsed import Staged, arrow_rows
 
 # Below this a worker's start-up (a fresh interpreter importing pyarrow) costs more than it saves.
 MIN_BYTES = 16 << 20
-# The first slice's extra share: a worker's start-up and hand-back cost about this fraction of
-# a slice (measured on 2 cores, 100k spans: 0.6 s of ~4 s).
-HEAD_START = 0.3
-# Bytes of a slice parsed at a time (see read_slice).
+# Bytes parsed at a time: small enough to balance the processes and to reuse memory, big enough
+# that the per-piece costs (an Arrow table, a file from a worker) stay small.
 PIECE_BYTES = 4 << 20
 
 
@@ -52,7 +58,7 @@ def worker_count() -> int:
 def splittable(data: bytes) -> bool:
     """A big JSON Lines file of OTLP traces: its first line an object that holds resourceSpans
     (a pretty-printed document's first line is just "{"). The line is not parsed here; if it
-    is broken, the first slice reports it as the one-piece read would."""
+    is broken, the first piece reports it as the one-piece read would."""
     if len(data) < MIN_BYTES or b'"resourceLogs"' in data:
         return False
     first = data.find(b"\n")
@@ -60,96 +66,116 @@ def splittable(data: bytes) -> bool:
     return head.startswith(b"{") and head.endswith(b"}") and b'"resourceSpans"' in head
 
 
-def slices(data: bytes, parts: int, head_start: float = 0.0) -> list[tuple[int, bytes]]:
-    """(first line number, bytes) of `parts` slices cut just after a newline. The first slice
-    gets `head_start` parts' worth more than the others (the reading process's own slice: it
-    starts at once and hands nothing back, while a worker starts an interpreter first)."""
-    total = parts + head_start
-    ends = [int(len(data) * (k + head_start) / total) for k in range(1, parts + 1)]
-    return [(first, data[lo:hi]) for first, lo, hi in _cut(data, ends)]
-
-
-def _cut(data: bytes, targets: list[int]) -> list[tuple[int, int, int]]:
-    """(first line number, start, end) of the pieces that end just after the first newline at
-    or past each target (the last piece ends with the data); empty pieces are left out."""
+def pieces(data: bytes, size: int) -> list[tuple[int, int, int]]:
+    """(first line number, start, end) of pieces of about `size` bytes, each ending just after
+    a newline (the last one with the data)."""
     out = []
     start, line = 0, 1
-    for k, target in enumerate(targets):
-        end = len(data) if k == len(targets) - 1 else data.find(b"\n", target)
+    while start < len(data):
+        end = data.find(b"\n", start + size - 1) if start + size < len(data) else -1
         end = len(data) if end < 0 else end + 1
-        if end <= start:
-            continue
         out.append((line, start, end))
         line += data.count(b"\n", start, end)
         start = end
     return out
 
 
-def read_slice(path: str, chunk: bytes, first_line: int) -> tuple[Staged, int]:
-    """One slice → its staged rows and the records it read (also run in worker processes).
-
-    Read in pieces of a few MB, each turned into Arrow before the next is parsed: a slice's
-    Python rows would take about a gigabyte, and a fresh process pays for every new page it
-    touches (measured: a third more time than in a warm process); pieces reuse the same
-    memory. The collector stays off throughout: turned on with many rows alive, it walks them
-    all (measured: a tenth of the read)."""
+def read_piece(path: str, data: bytes | memoryview, piece: tuple[int, int, int]) -> Staged:
+    """One piece → its staged rows (also run in worker processes). The cyclic collector stays
+    off: nothing here is cyclic, and turned on with many rows alive it would walk them all."""
     from ingest.formats import no_cyclic_gc, otlp
 
-    targets = list(range(PIECE_BYTES, len(chunk), PIECE_BYTES)) + [len(chunk)]
-    parts, records_read = [], 0
+    first, lo, hi = piece
     with no_cyclic_gc():
-        for first, lo, hi in _cut(chunk, targets):
-            parsed = otlp.read(Path(path), chunk[lo:hi], first_line=first_line + first - 1)
-            parts.append(arrow_rows(parsed))
-            records_read += parsed.records_read
-            del parsed
-    return combine(parts), records_read
+        parsed = otlp.read(Path(path), bytes(data[lo:hi]), first_line=first)
+        staged = arrow_rows(parsed)
+        del parsed
+    return staged
+
+
+class _Counter:
+    """The next piece to take, shared by the reading processes: eight bytes in a file, taken
+    under an exclusive lock so no piece is taken twice."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def take(self, total: int) -> int | None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            n = int.from_bytes(os.pread(self._fd, 8, 0) or b"\0", "little")
+            if n >= total:
+                return None
+            os.pwrite(self._fd, (n + 1).to_bytes(8, "little"), 0)
+            return n
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _take_all(path: str, data: bytes | memoryview, cuts: list, counter: _Counter) -> dict:
+    done = {}
+    while (k := counter.take(len(cuts))) is not None:
+        done[k] = read_piece(path, data, cuts[k])
+    return done
 
 
 def read_otlp(path: Path, data: bytes, processes: int) -> tuple[list[Staged], int]:
-    """The file's staged parts in file order, and the records read."""
-    parts = slices(data, processes, HEAD_START)
-    workers = [_Worker(str(path), chunk, first) for first, chunk in parts[1:]]
+    """The file's staged pieces in file order, and the records read."""
+    cuts = pieces(data, PIECE_BYTES)
+    folder = Path(tempfile.mkdtemp(prefix="reviewdeck-read-"))
     try:
-        # This process reads the first slice while the workers start and read the rest.
-        results = [read_slice(str(path), parts[0][1], parts[0][0])]
-        results += [w.result() for w in workers]
+        counter = _Counter(folder / "next")
+        workers = []
+        try:
+            if processes > 1 and len(cuts) > 1:
+                (folder / "data").write_bytes(data)
+                (folder / "pieces").write_bytes(pickle.dumps(cuts))
+                workers = [_Worker(str(path), folder) for _ in range(min(processes, len(cuts)) - 1)]
+            done = _take_all(str(path), data, cuts, counter)
+            for worker in workers:
+                done.update(worker.result())
+        finally:
+            for worker in workers:
+                worker.stop()
+            counter.close()
     finally:
-        for w in workers:
-            w.stop()
-    return [staged for staged, _ in results], sum(n for _, n in results)
+        shutil.rmtree(folder, ignore_errors=True)
+    assert done.keys() == set(range(len(cuts))), "a piece was not read"
+    parts = [done[k] for k in range(len(cuts))]
+    return parts, sum(p.records_read for p in parts)
 
 
 class _Worker:
-    """A child interpreter reading one slice. The slice goes in as a temporary file on stdin
-    (a pipe would hand the GIL back and forth per 64 KB while this process parses, slowing
-    both); the staged tables come back as Arrow IPC files this process memory-maps (no copy,
-    no unpickling), the rest as a small pickle on stdout.
+    """A child interpreter taking pieces from the shared counter. It reads the file's bytes
+    from FOLDER/data (memory-mapped) and the cuts from FOLDER/pieces, writes each piece's tables
+    to FOLDER as Arrow IPC files, which this process memory-maps (no copy, no unpickling), and
+    the rest as a pickle on stdout.
 
     A plain subprocess rather than multiprocessing: spawn and forkserver re-run the caller's
     main script in the child (a script without a __main__ guard would ingest again), and fork
     is unsafe once DuckDB's threads run in this process."""
 
-    def __init__(self, path: str, chunk: bytes, first_line: int) -> None:
+    def __init__(self, path: str, folder: Path) -> None:
         root = str(Path(__file__).resolve().parent.parent)
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
             "from ingest.parallel_read import serve; serve()"
         )
-        self._dir = Path(tempfile.mkdtemp(prefix="reviewdeck-read-"))
-        self._in = tempfile.TemporaryFile()
-        self._in.write(chunk)
-        self._in.seek(0)
+        self._folder = folder
         self._out = tempfile.TemporaryFile()
         self._err = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", code, path, str(first_line), str(self._dir)],
-            stdin=self._in,
+            [sys.executable, "-c", code, path, str(folder)],
+            stdin=subprocess.DEVNULL,
             stdout=self._out,
             stderr=self._err,
         )
 
-    def result(self) -> tuple[Staged, int]:
+    def result(self) -> dict[int, Staged]:
         code = self._proc.wait()
         self._out.seek(0)
         reply = self._out.read()
@@ -160,35 +186,65 @@ class _Worker:
         ok, value = pickle.loads(reply)
         if not ok:
             raise value
-        rejects, records, records_read, names = value
-        # A mapping outlives the file's name: stop() may remove the folder at once.
-        tables = {
-            name: pa.ipc.open_file(pa.memory_map(str(self._dir / f"{name}.arrow"))).read_all()
-            for name in names
-        }
-        return Staged(tables, rejects, records), records_read
+        done = {}
+        for k, names, rejects, records, records_read in value:
+            # A mapping outlives the file's name: the folder may be removed at once.
+            tables = {
+                name: pa.ipc.open_file(
+                    pa.memory_map(str(self._folder / f"{k}-{name}.arrow"))
+                ).read_all()
+                for name in names
+            }
+            done[k] = Staged(tables, rejects, records, records_read)
+        return done
 
     def stop(self) -> None:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
-        for f in (self._in, self._out, self._err):
+        for f in (self._out, self._err):
             f.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class _NoPandas:
+    """An import finder that says pandas is not installed (for worker processes only)."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"no {name} in an ingest worker", name=name)
 
 
 def serve() -> None:
-    """The worker's side: argv = path, first line, output folder; the slice on stdin. Writes
-    each staged table to FOLDER/NAME.arrow and pickles (ok, rest or the exception) to stdout."""
-    path, first_line, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-    chunk = sys.stdin.buffer.read()
+    """The worker's side: argv = path, folder (holding the data and the list of pieces). Takes
+    pieces until none is left, writes each one's tables to FOLDER/K-NAME.arrow and pickles
+    (ok, [(k, names, rejects, records, records read)] or the exception) to stdout."""
+    import mmap
+
+    # pyarrow imports pandas, if it can, the first time it converts Python objects (0.2 s of a
+    # worker's ~3 s); nothing a worker does needs it.
+    sys.meta_path.insert(0, _NoPandas)
+    path, folder = sys.argv[1], Path(sys.argv[2])
     try:
-        staged, records_read = read_slice(path, chunk, first_line)
-        for name, table in staged.tables.items():
-            with pa.OSFile(str(folder / f"{name}.arrow"), "wb") as sink:
-                with pa.ipc.new_file(sink, table.schema) as writer:
-                    writer.write_table(table)
-        rest = (staged.rejects, staged.records, records_read, list(staged.tables))
+        with (
+            open(folder / "data", "rb") as fh,
+            mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data,
+        ):
+            cuts = pickle.loads((folder / "pieces").read_bytes())
+            counter = _Counter(folder / "next")
+            try:
+                done = _take_all(path, data, cuts, counter)  # type: ignore[arg-type]
+            finally:
+                counter.close()
+        rest = []
+        for k, staged in done.items():
+            for name, table in staged.tables.items():
+                with pa.OSFile(str(folder / f"{k}-{name}.arrow"), "wb") as sink:
+                    with pa.ipc.new_file(sink, table.schema) as writer:
+                        writer.write_table(table)
+            rest.append(
+                (k, list(staged.tables), staged.rejects, staged.records, staged.records_read)
+            )
         reply: tuple[bool, object] = (True, rest)
     except Exception as exc:  # handed to the loading process, which raises it
         reply = (False, exc)

@@ -154,15 +154,10 @@ _OTEL_PARAMS["openai.request.service_tier"] = "service_tier"
 _OTEL_PARAMS["gen_ai.openai.request.service_tier"] = "service_tier"
 
 
-def _params(attrs: Attrs) -> dict[str, Any] | None:
-    out: dict[str, Any] = {}
-    vercel = False
-    for key, value in attrs.items():
-        name = _OTEL_PARAMS.get(key)
-        if name is not None and value is not None:
-            out.setdefault(name, value)
-        elif key[:12] == "ai.settings.":
-            vercel = True
+def _params(attrs: Attrs, found: dict[str, Any], vercel: bool) -> dict[str, Any] | None:
+    """Request parameters: OTel's (collected by _scan into `found`), then OpenInference's
+    invocation parameters, then Vercel's ai.settings.* (when _scan saw one)."""
+    out: dict[str, Any] = found
     invocation = attrs.get("llm.invocation_parameters")
     if invocation is not None:
         invocation = maybe_json(invocation)
@@ -222,20 +217,32 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _ALIAS_RANK = {key: (col, rank) for col, keys in ALIASES.items() for rank, key in enumerate(keys)}
 
 
-def _scan(attrs: Attrs) -> dict[str, Any]:
-    """Each column's value from its highest-precedence attribute present."""
+def _scan(attrs: Attrs) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """One pass over a span's attributes: each column's value from its highest-precedence
+    attribute present, the OTel request parameters, and whether Vercel settings are there."""
     best: dict[str, Any] = {}
     ranks: dict[str, int] = {}
+    params: dict[str, Any] = {}
+    vercel = False
     alias = _ALIAS_RANK.get
+    param = _OTEL_PARAMS.get
     for key, value in attrs.items():
         hit = alias(key)
-        if hit is None or value is None or value == "":
+        if hit is not None:  # no key is both a column alias and a parameter
+            if value is None or value == "":
+                continue
+            col, rank = hit
+            if rank < ranks.get(col, 99):
+                best[col] = value
+                ranks[col] = rank
             continue
-        col, rank = hit
-        if rank < ranks.get(col, 99):
-            best[col] = value
-            ranks[col] = rank
-    return best
+        name = param(key)
+        if name is not None:
+            if value is not None:
+                params.setdefault(name, value)
+        elif key[:12] == "ai.settings.":
+            vercel = True
+    return best, params, vercel
 
 
 def _count(found: dict[str, Any], column: str) -> int | None:
@@ -265,7 +272,7 @@ def decode(
 ) -> dict[str, Any]:
     """Event columns found in one span's attributes (keys absent when no dialect has them).
     `prices`: the price table, when the caller looked it up once for many spans."""
-    found = _scan(attrs)
+    found, otel_params, vercel = _scan(attrs)
     inputs, outputs = messages_of(attrs, span_events)
     t_in = _count(found, "tokens_in")
     t_out = _count(found, "tokens_out")
@@ -292,7 +299,7 @@ def decode(
         "output_messages": outputs,
         "input_text": last_user_text(inputs),
         "output_text": first_output_text(outputs),
-        "params": _params(attrs),
+        "params": _params(attrs, otel_params, vercel),
         "tokens_in": t_in,
         "tokens_out": t_out,
         "tokens_cache_read": cache,

@@ -193,3 +193,11 @@ def test_jsonl_of_tracesdata_and_logs(tmp_path):
     )
     (fb,) = parsed.feedback
     assert (fb["event_id"], fb["label"], fb["kind"]) == ("00000000000000dd", "pass", "label")
+
+
+def test_no_attribute_is_both_a_column_alias_and_a_parameter():
+    # otel_attrs._scan reads each attribute once as one or the other.
+    from ingest.formats import otel_attrs
+
+    assert not set(otel_attrs._ALIAS_RANK) & set(otel_attrs._OTEL_PARAMS)
+    assert not [k for k in otel_attrs._ALIAS_RANK if k.startswith("ai.settings.")]

@@ -98,17 +98,17 @@ def test_pieces_and_processes_load_what_one_piece_loads(tmp_path, monkeypatch):
     assert len(one["feedback"]) == 40 - 4  # one evaluation per original line
 
 
-def test_slices_cut_at_newlines_and_number_lines():
+def test_pieces_cut_at_newlines_and_number_lines():
     data = b"".join(f'{{"n": {i}}}\n'.encode() * (i % 3 + 1) for i in range(50))
-    parts = parallel_read.slices(data, 3, head_start=0.5)
-    assert len(parts) == 3 and b"".join(chunk for _, chunk in parts) == data
-    assert all(chunk.endswith(b"\n") for _, chunk in parts)
-    first_lines = [first for first, _ in parts]
-    assert first_lines[0] == 1
-    for (first, chunk), nxt in zip(parts, first_lines[1:] + [None], strict=True):
-        if nxt is not None:
-            assert nxt == first + chunk.count(b"\n")
-    assert len(parts[0][1]) > len(parts[1][1])  # the reading process's head start
+    cuts = parallel_read.pieces(data, 30)
+    assert len(cuts) > 5 and b"".join(data[lo:hi] for _, lo, hi in cuts) == data
+    assert all(data[hi - 1 : hi] == b"\n" for _, _, hi in cuts)
+    assert all(hi - lo >= 30 for _, lo, hi in cuts[:-1])  # at least the size, up to a newline
+    for (first, lo, hi), (nxt, _, _) in zip(cuts, cuts[1:], strict=False):
+        assert nxt == first + data.count(b"\n", lo, hi)
+    assert cuts[0][0] == 1
+    # The last piece keeps a final line without a newline.
+    assert parallel_read.pieces(b'{"a": 1}\n{"b": 2}', 4)[-1][1:] == (9, 17)
 
 
 @pytest.mark.parametrize("value", ["0", "two"])
