@@ -64,6 +64,9 @@ def trend_chart(
         marks = markers.with_columns(
             pl.col("first_day").cast(pl.Date),
             (pl.col("what").str.replace("_", " ") + ": " + pl.col("value")).alias("label"),
+        ).with_columns(
+            # Labels of things that first appear on the same day are stacked, not overprinted.
+            (8 + 12 * pl.int_range(pl.len()).over("first_day")).alias("label_y"),
         )
         rule = alt.Chart(marks).mark_rule(strokeDash=[4, 3], color="#888").encode(
             x="first_day:T",
@@ -72,7 +75,7 @@ def trend_chart(
         )
         text = alt.Chart(marks).mark_text(align="left", dx=3, dy=-4, angle=0, fontSize=10,
                                           color="#555").encode(
-            x="first_day:T", y=alt.value(8), text="label:N")
+            x="first_day:T", y=alt.Y("label_y:Q", scale=None, axis=None), text="label:N")
         layers += [rule, text]
     return alt.layer(*layers).properties(height=320)
 

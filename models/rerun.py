@@ -318,12 +318,12 @@ class _ItemResult:
 
 
 def _judge_pair(client: Any, judge_model: str, rubric: str, original: store.Original,
-                row: store.RerunRow, max_attempts: int, stop: threading.Event
+                rerun_event_id: str, rerun_text: str, max_attempts: int, stop: threading.Event
                 ) -> tuple[tuple[store.Judgement, ...], float]:
     judgements: list[store.Judgement] = []
     spent = 0.0
     for rerun_first in (False, True):
-        a, b = original.output_text or "", row.output_text
+        a, b = original.output_text or "", rerun_text
         first, second = (b, a) if rerun_first else (a, b)
         msgs = judge_mod.judge_messages(original.messages, first, second, rubric)
         adapted = adapt_request(judge_model, msgs, {"temperature": 0})
@@ -337,7 +337,7 @@ def _judge_pair(client: Any, judge_model: str, rubric: str, original: store.Orig
         else:
             choice = judge_mod.parse_choice(result.text)
         judgements.append(store.Judgement(
-            original.event_id, row.event_id, judge_model, rerun_first,
+            original.event_id, rerun_event_id, judge_model, rerun_first,
             judge_mod.preferred_side(choice, rerun_first), choice.rationale, cost))
     return tuple(judgements), spent
 
@@ -352,14 +352,27 @@ def run_batch(
     stop = stop or threading.Event()
     with connect(db_path, read_only=True) as con:
         pending = store.pending_items(con, plan.batch_id)
-        originals = store.load_events(con, pending)
+        unjudged = store.unjudged_items(con, plan.batch_id) if opts.judge_model else {}
+        originals = store.load_events(con, pending + list(unjudged))
         spent_before = con.execute("SELECT spent_usd FROM rerun_batches WHERE batch_id = ?",
                                    [plan.batch_id]).fetchone()[0]
     client = make_client(endpoint, http_client=http_client)
     judge_client = (make_client(judge_endpoint or endpoint, http_client=http_client)
                     if opts.judge_model else None)
 
+    def judge_only(eid: str) -> _ItemResult:
+        """An item done by an interrupted run whose pair was never judged."""
+        rerun_id, rerun_text = unjudged[eid]
+        judgements, judge_cost = (), 0.0
+        if judge_client is not None and not stop.is_set():
+            judgements, judge_cost = _judge_pair(judge_client, opts.judge_model, opts.rubric,
+                                                 originals[eid], rerun_id, rerun_text,
+                                                 opts.max_attempts, stop)
+        return _ItemResult(eid, "judged", 0, None, judgements, 0.0, judge_cost, None)
+
     def work(eid: str) -> _ItemResult:
+        if eid in unjudged:
+            return judge_only(eid)
         original = originals[eid]
         adapted = adapt_request(opts.model, original.messages,
                                 replay_params(original.params, opts.overrides))
@@ -374,7 +387,8 @@ def run_batch(
         judgements, judge_cost = (), 0.0
         if judge_client is not None and result.status == "ok" and not stop.is_set():
             judgements, judge_cost = _judge_pair(judge_client, opts.judge_model, opts.rubric,
-                                                 original, row, opts.max_attempts, stop)
+                                                 original, row.event_id, row.output_text,
+                                                 opts.max_attempts, stop)
         return _ItemResult(eid, "done" if result.status == "ok" else "error", attempts, row,
                            judgements, row.cost_usd or 0.0, judge_cost, result.error_type)
 
@@ -402,6 +416,11 @@ def run_batch(
             try:
                 with connect(db_path) as con:
                     for it in items:
+                        if it.status == "judged":
+                            if it.judgements:
+                                store.add_judgements(con, plan.batch_id, it.event_id,
+                                                     it.judgements, it.judge_cost_usd)
+                            continue
                         store.finish_item(
                             con, plan.batch_id, it.event_id, status=it.status,
                             attempts=it.attempts, error_type=it.error_type, rerun=it.row,
@@ -413,18 +432,21 @@ def run_batch(
 
     writer_thread = threading.Thread(target=writer, name="rerun-writer", daemon=True)
     writer_thread.start()
-    counts = {"done": 0, "error": 0, "failed": 0}
+    counts = {"done": 0, "error": 0, "failed": 0, "judged": 0}
     spent = 0.0
     finished = 0
     reserved: dict[Future, float] = {}
     stopped: str | None = None
-    todo = [eid for eid in pending if eid in originals]
+    # Judgements owed by an earlier, interrupted run first; then the items not rerun yet.
+    todo = [eid for eid in unjudged if eid in originals]
+    todo += [eid for eid in pending if eid in originals]
     cap = opts.max_cost_usd
     total = len(todo)
 
     def report() -> None:
         if on_progress:
-            on_progress(Progress(counts["done"] + counts["error"], counts["failed"], total,
+            on_progress(Progress(counts["done"] + counts["error"] + counts["judged"],
+                                 counts["failed"], total,
                                  spent_before + spent, stopped))
 
     interrupted: BaseException | None = None

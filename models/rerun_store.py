@@ -287,6 +287,44 @@ def pending_items(con: duckdb.DuckDBPyConnection, batch_id: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def unjudged_items(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, tuple[str, str]]:
+    """Done items of a judged batch whose pair was never judged ({original: (rerun event id,
+    its output text)}): an interrupted batch finishes the reruns in flight but does not start
+    their judgements, so a resume does."""
+    rows = con.execute(
+        """
+        SELECT i.event_id, i.rerun_event_id, coalesce(e.output_text, '')
+        FROM rerun_items i
+        JOIN rerun_batches b ON b.batch_id = i.batch_id
+        JOIN events e ON e.event_id = i.rerun_event_id
+        WHERE i.batch_id = ? AND i.status = 'done' AND b.judge_model IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM rerun_judgements j
+                          WHERE j.batch_id = i.batch_id AND j.rerun_event_id = i.rerun_event_id)
+        ORDER BY i.event_id
+        """,
+        [batch_id],
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def add_judgements(con: duckdb.DuckDBPyConnection, batch_id: str, event_id: str,
+                   judgements: tuple[Judgement, ...], judge_cost_usd: float) -> None:
+    """Record the judgements of an item already done, with their cost, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for j in judgements:
+            insert_judgement(con, batch_id, j)
+        con.execute(
+            "UPDATE rerun_items SET judge_cost_usd = coalesce(judge_cost_usd, 0) + ?"
+            " WHERE batch_id = ? AND event_id = ?", [judge_cost_usd, batch_id, event_id])
+        if judge_cost_usd:
+            set_batch(con, batch_id, add_spent=judge_cost_usd)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
 def set_batch(con: duckdb.DuckDBPyConnection, batch_id: str, *, status: str | None = None,
               add_spent: float = 0.0, max_cost_usd: float | None = None,
               judge_model: str | None = None, rubric: str | None = None) -> None:

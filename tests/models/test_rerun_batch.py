@@ -299,3 +299,51 @@ def test_a_stopped_caller_still_saves_what_was_paid_for(db_path, con, openai_ser
         status = c.execute("SELECT status FROM rerun_batches").fetchone()[0]
     assert status == "interrupted" and 3 <= done < 20
     assert openai_server.count("chat") == done  # every call made was saved
+
+
+RERUNS = "SELECT count(*) FROM events WHERE rerun_of IS NOT NULL"
+
+
+def test_resume_judges_items_an_interrupted_run_left_unjudged(db_path, con, openai_server):  # noqa: F811
+    # An interrupted run finishes the reruns in flight but does not start their judgements; the
+    # state it leaves is made here directly: two done items without their pair of judgements.
+    insert_many(con, 6)
+    con.close()
+    openai_server.set_reply("judge-model", rerun_loving_judge)
+    plan, first = run(db_path, openai_server, judge_model="judge-model")
+    assert first.done == 6
+    with connect(db_path) as c:
+        gone = [r[0] for r in c.execute(
+            "SELECT event_id FROM rerun_items WHERE batch_id = ? ORDER BY event_id LIMIT 2",
+            [plan.batch_id]).fetchall()]  # fmt: skip
+        c.execute(
+            "DELETE FROM rerun_judgements WHERE batch_id = ? AND event_id IN (?, ?)",
+            [plan.batch_id, *gone],
+        )
+        c.execute(
+            "UPDATE rerun_items SET judge_cost_usd = 0 WHERE batch_id = ? AND event_id IN (?, ?)",
+            [plan.batch_id, *gone],
+        )
+        reruns_before = c.execute(
+            "SELECT count(*) FROM events WHERE rerun_of IS NOT NULL"
+        ).fetchone()
+    calls_before = len(openai_server.requests)
+    _, again = run(db_path, openai_server, judge_model="judge-model")
+    with connect(db_path, read_only=True) as c:
+        per_item = dict(c.execute(
+            "SELECT event_id, count(*) FROM rerun_judgements WHERE batch_id = ? GROUP BY 1",
+            [plan.batch_id]).fetchall())  # fmt: skip
+        reruns_after = c.execute(
+            "SELECT count(*) FROM events WHERE rerun_of IS NOT NULL"
+        ).fetchone()
+        spent, items_cost = c.execute(
+            "SELECT b.spent_usd, (SELECT sum(coalesce(cost_usd, 0) + coalesce(judge_cost_usd, 0))"
+            " FROM rerun_items i WHERE i.batch_id = b.batch_id) FROM rerun_batches b"
+            " WHERE batch_id = ?", [plan.batch_id]).fetchone()  # fmt: skip
+        rep = batch_report(c, plan.batch_id)
+    assert per_item == {eid: 2 for eid in per_item} and len(per_item) == 6
+    assert reruns_after == reruns_before  # nothing rerun again: only the judge was called
+    new_calls = openai_server.requests[calls_before:]
+    assert [c["model"] for c in new_calls] == ["judge-model"] * 4  # two items, both orders
+    assert again.status == "done" and rep.judge.win.count == 6
+    assert spent == pytest.approx(items_cost)

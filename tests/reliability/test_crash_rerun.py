@@ -132,7 +132,9 @@ def check_batch(db: Path, base_events: int) -> BatchState:
         ok = {r[0] for r in reruns} - {
             rid for e, status, rid in items if status == "error"
         }
-        assert {r[0] for r in judged} == ok, "judgements without their rerun, or missing"
+        # A run interrupted in flight may leave done items unjudged (the resume judges them,
+        # checked by the final state in trial()); judgements without their rerun never.
+        assert {r[0] for r in judged} <= ok, "judgements without their rerun"
         assert all(n == 2 and orders == 2 for _, n, orders in judged), judged
         spent, item_cost = con.execute(
             "SELECT b.spent_usd, (SELECT coalesce(sum(coalesce(cost_usd, 0) + "
