@@ -563,7 +563,9 @@ def load_foreign(db_path: str | os.PathLike[str], src: Source, fmt: str) -> File
     data = read_all(src)
     if fmt == "otlp" and parallel_read.splittable(data):
         processes = parallel_read.worker_count()
-        parts, records_read = parallel_read.read_otlp(src.path or Path("-"), data, processes)
+        parts, records_read = parallel_read.read_otlp(
+            src.path or Path("-"), data, processes, _spill_dir()
+        )
         return load_staged(
             db_path,
             parts,

@@ -123,10 +123,16 @@ def _take_all(path: str, data: bytes | memoryview, cuts: list, counter: _Counter
     return done
 
 
-def read_otlp(path: Path, data: bytes, processes: int) -> tuple[list[Staged], int]:
-    """The file's staged pieces in file order, and the records read."""
+def read_otlp(
+    path: Path, data: bytes, processes: int, workdir: Path | None = None
+) -> tuple[list[Staged], int]:
+    """The file's staged pieces in file order, and the records read. The workers' files go in a
+    folder under `workdir` (the loader passes its spill folder, which it removes, with those of
+    killed loads, itself)."""
     cuts = pieces(data, PIECE_BYTES)
-    folder = Path(tempfile.mkdtemp(prefix="reviewdeck-read-"))
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="read-", dir=workdir))
     try:
         counter = _Counter(folder / "next")
         workers = []
