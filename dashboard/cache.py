@@ -59,26 +59,23 @@ def _release() -> None:
         opened.__exit__(None, None, None)
 
 
-def _connection(db: str) -> tuple[Any, bool]:
-    """(connection, whether the caller must close it) for one cache miss."""
-    scope = getattr(_run, "scope", None)
-    if scope is None:
-        return connect(db, read_only=True, timeout_s=30), True
+def _shared(scope: dict[str, Any], db: str) -> Any:
+    """The block's connection to `db`, opened at its first miss."""
     if scope.get("db") != db:
         _release()
         opened = connect(db, read_only=True, timeout_s=30)
         scope.update(db=db, con=opened.__enter__(), opened=opened)
-    return scope["con"], False
+    return scope["con"]
 
 
 @st.cache_data(ttl=900, max_entries=1024, show_spinner=False)
 def _cached(name: str, db: str, stamp: tuple, args: tuple, kwargs: tuple) -> Any:
     fn = _resolve(name)
-    con, own = _connection(db)
-    if not own:
+    scope = getattr(_run, "scope", None)
+    if scope is not None:
+        return fn(_shared(scope, db), *args, **dict(kwargs))
+    with connect(db, read_only=True, timeout_s=30) as con:
         return fn(con, *args, **dict(kwargs))
-    with con as opened:
-        return fn(opened, *args, **dict(kwargs))
 
 
 def query(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> pl.DataFrame | Any:

@@ -10,7 +10,6 @@ its column's type becomes a reject naming the column instead of failing the file
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from ingest import native
+from ingest.formats import no_cyclic_gc
 from ingest.records import ParsedFile
 
 if TYPE_CHECKING:  # only in annotations: a worker process reading OTLP never loads duckdb
@@ -180,20 +180,16 @@ class Staged:
     tables: dict[str, pa.Table]
     rejects: list[tuple[int | None, str, str]]
     records: dict[str, int]  # rows per table, kept or rejected (they number the rows)
-    records_read: int = 0  # records of the source (lines, spans…), as ingested_files counts them
+    records_read: int  # records of the source (lines, spans…), as ingested_files counts them
+    source_format: str
 
 
 def arrow_rows(parsed: ParsedFile) -> Staged:
     # The rows of a big file are millions of live objects: a cyclic collection triggered by
     # building the columns would rescan them all (measured: a third of the staging time at
     # 100k spans). Nothing here is cyclic; reference counting frees it.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cyclic_gc():
         return _arrow_rows(parsed)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _arrow_rows(parsed: ParsedFile) -> Staged:
@@ -217,7 +213,7 @@ def _arrow_rows(parsed: ParsedFile) -> Staged:
             rows = _rows(records, columns, required, defaults, rejects)
             if rows:
                 staged[table] = pa.Table.from_pylist(rows, schema=schema)
-    return Staged(staged, rejects, counts, parsed.records_read)
+    return Staged(staged, rejects, counts, parsed.records_read, parsed.source_format)
 
 
 def combine(parts: list[Staged]) -> Staged:
@@ -250,7 +246,8 @@ def combine(parts: list[Staged]) -> Staged:
         )
         for table, arrows in pieces.items()
     }
-    return Staged(tables, rejects, offsets, sum(p.records_read for p in parts))
+    read = sum(p.records_read for p in parts)
+    return Staged(tables, rejects, offsets, read, parts[0].source_format)
 
 
 def insert_staged(stage: duckdb.DuckDBPyConnection, staged: Staged) -> None:

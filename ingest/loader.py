@@ -508,13 +508,7 @@ def load_parsed(
 ) -> FileResult:
     """Load what a foreign reader produced, with the same dedup, rejects and transaction."""
     return load_staged(
-        db_path,
-        [arrow_rows(parsed)],
-        source_format=parsed.source_format,
-        records_read=parsed.records_read,
-        label=label,
-        content_hash=content_hash,
-        size_bytes=size_bytes,
+        db_path, [arrow_rows(parsed)], label=label, content_hash=content_hash, size_bytes=size_bytes
     )
 
 
@@ -522,13 +516,11 @@ def load_staged(
     db_path: str | os.PathLike[str],
     parts: list[Staged],
     *,
-    source_format: str,
-    records_read: int,
     label: str,
     content_hash: str,
     size_bytes: int | None,
 ) -> FileResult:
-    """Load a foreign file's rows, staged as Arrow in file order (one part, or one per slice)."""
+    """Load a foreign file's rows, staged as Arrow in file order (one part, or one per piece)."""
     t0 = time.monotonic()
     started = datetime.now().astimezone()
     stage = staging_connection()
@@ -547,8 +539,8 @@ def load_staged(
             label=label,
             content_hash=content_hash,
             size_bytes=size_bytes,
-            source_format=source_format,
-            lines_read=records_read,
+            source_format=staged.source_format,
+            lines_read=staged.records_read,
             started_at=started,
             t0=t0,
             events=events,
@@ -562,31 +554,19 @@ def load_foreign(db_path: str | os.PathLike[str], src: Source, fmt: str) -> File
 
     data = read_all(src)
     if fmt == "otlp" and parallel_read.splittable(data):
-        processes = parallel_read.worker_count()
-        parts, records_read = parallel_read.read_otlp(
-            src.path or Path("-"), data, processes, _spill_dir()
+        parts = parallel_read.read_otlp(
+            src.path or Path("-"), data, parallel_read.worker_count(), _spill_dir()
         )
-        return load_staged(
-            db_path,
-            parts,
-            source_format=fmt,
-            records_read=records_read,
-            label=src.label,
-            content_hash=hashlib.sha256(data).hexdigest(),
-            size_bytes=src.size(),
-        )
-    # The collector stays off until the parsed rows are gone: turned back on with millions of
-    # them alive, its next run walks them all.
-    with no_cyclic_gc():
-        parsed = read_foreign(fmt, src.path or Path("-"), data)
-        staged = arrow_rows(parsed)
-        records_read, source_format = parsed.records_read, parsed.source_format
-        del parsed
+    else:
+        # The collector stays off until the parsed rows are gone: turned back on with millions
+        # of them alive, its next run walks them all.
+        with no_cyclic_gc():
+            parsed = read_foreign(fmt, src.path or Path("-"), data)
+            parts = [arrow_rows(parsed)]
+            del parsed
     return load_staged(
         db_path,
-        [staged],
-        source_format=source_format,
-        records_read=records_read,
+        parts,
         label=src.label,
         content_hash=hashlib.sha256(data).hexdigest(),
         size_bytes=src.size(),

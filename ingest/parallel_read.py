@@ -21,6 +21,7 @@ because how its rows join with the traces and logs files beside it depends on th
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import os
 import pickle
@@ -125,8 +126,8 @@ def _take_all(path: str, data: bytes | memoryview, cuts: list, counter: _Counter
 
 def read_otlp(
     path: Path, data: bytes, processes: int, workdir: Path | None = None
-) -> tuple[list[Staged], int]:
-    """The file's staged pieces in file order, and the records read. The workers' files go in a
+) -> list[Staged]:
+    """The file's staged pieces in file order. The workers' files go in a
     folder under `workdir` (the loader passes its spill folder, which it removes, with those of
     killed loads, itself)."""
     cuts = pieces(data, PIECE_BYTES)
@@ -151,8 +152,7 @@ def read_otlp(
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     assert done.keys() == set(range(len(cuts))), "a piece was not read"
-    parts = [done[k] for k in range(len(cuts))]
-    return parts, sum(p.records_read for p in parts)
+    return [done[k] for k in range(len(cuts))]
 
 
 class _Worker:
@@ -193,7 +193,7 @@ class _Worker:
         if not ok:
             raise value
         done = {}
-        for k, names, rejects, records, records_read in value:
+        for k, names, staged in value:
             # A mapping outlives the file's name: the folder may be removed at once.
             tables = {
                 name: pa.ipc.open_file(
@@ -201,7 +201,7 @@ class _Worker:
                 ).read_all()
                 for name in names
             }
-            done[k] = Staged(tables, rejects, records, records_read)
+            done[k] = dataclasses.replace(staged, tables=tables)
         return done
 
     def stop(self) -> None:
@@ -224,7 +224,7 @@ class _NoPandas:
 def serve() -> None:
     """The worker's side: argv = path, folder (holding the data and the list of pieces). Takes
     pieces until none is left, writes each one's tables to FOLDER/K-NAME.arrow and pickles
-    (ok, [(k, names, rejects, records, records read)] or the exception) to stdout."""
+    (ok, [(k, table names, the rest of its Staged)] or the exception) to stdout."""
     import mmap
 
     # pyarrow imports pandas, if it can, the first time it converts Python objects (0.2 s of a
@@ -248,9 +248,7 @@ def serve() -> None:
                 with pa.OSFile(str(folder / f"{k}-{name}.arrow"), "wb") as sink:
                     with pa.ipc.new_file(sink, table.schema) as writer:
                         writer.write_table(table)
-            rest.append(
-                (k, list(staged.tables), staged.rejects, staged.records, staged.records_read)
-            )
+            rest.append((k, list(staged.tables), dataclasses.replace(staged, tables={})))
         reply: tuple[bool, object] = (True, rest)
     except Exception as exc:  # handed to the loading process, which raises it
         reply = (False, exc)

@@ -27,6 +27,7 @@ from dashboard.queries import drift as drift_q
 from ingest.db import connect
 from ingest.demo import generate
 from models.filters import EventFilter
+from tests.reliability.kill import sigkill_after
 
 CLI = [sys.executable, "-m", "dashboard.cli"]
 ANALYZE_TRIALS = 6
@@ -43,13 +44,7 @@ def run_cli(args: list[str], timeout: float = 600) -> subprocess.CompletedProces
 def kill_after(args: list[str], delay: float) -> bool:
     """Start the CLI, SIGKILL it after `delay` seconds; True if it was still running."""
     proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=delay)
-        return False
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
-        return True
+    return sigkill_after(proc, delay)
 
 
 def watch_writes(args: list[str], db: Path, kill_at: int | None = None) -> tuple[int, bool]:

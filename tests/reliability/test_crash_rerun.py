@@ -15,7 +15,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import pytest
 from ingest.db import connect
 from ingest.demo import generate
 from tests.conftest import REPO
+from tests.reliability.kill import sigkill_after
 
 CLI = [sys.executable, "-m", "dashboard.cli"]
 RERUN_TRIALS = 6
@@ -76,17 +76,11 @@ def kill_at(args: list[str], env: dict[str, str], *, delay: float = 0.0,
     target = chat_calls(base_url) + after_calls
     proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=env)
-    try:
-        while after_calls and chat_calls(base_url) < target:
-            if proc.poll() is not None:
-                return False
-            time.sleep(0.01)
-        proc.wait(timeout=delay)
-        return False
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
-        return True
+    while after_calls and chat_calls(base_url) < target:
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.01)
+    return sigkill_after(proc, delay)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 
 from ingest.db import connect
 from ingest.demo import generate
+from tests.reliability.kill import sigkill_after
 
 CLI = [sys.executable, "-c", "from dashboard.cli import main; main()"]
 INGEST_TRIALS = 8
@@ -32,12 +32,7 @@ def _run(args: list[str], env: dict | None = None) -> subprocess.CompletedProces
 def _kill_after(args: list[str], delay: float) -> bool:
     """Start the command, SIGKILL it after `delay` seconds; True if it was still running."""
     proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(delay)
-    running = proc.poll() is None
-    if running:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    return running
+    return sigkill_after(proc, delay)
 
 
 def _per_file_counts(db: Path) -> dict[str, tuple[int, int]]:
