@@ -15,7 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ingest.formats import otel_attrs, values
+import ingest.formats.otel_attrs as otel_attrs
+import ingest.formats.values as values
 from ingest.formats.jsondocs import json_documents
 from ingest.formats.messages import (
     compact_json,

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ingest.formats import otel_attrs, values
+import ingest.formats.otel_attrs as otel_attrs
+import ingest.formats.values as values
 from ingest.formats.jsondocs import json_documents
 from ingest.formats.messages import compact_json, first_output_text, last_user_text, to_chat
 from ingest.formats.timeutil import from_any, millis_between

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import ingest.formats.openai_logs as openai_logs
 from ingest.errors import InputError
-from ingest.formats import openai_logs
+from ingest.formats.jsondocs import json_lines
 from ingest.formats.messages import compact_json
-from ingest.formats.otlp import json_lines
 from ingest.formats.timeutil import file_time
 from ingest.records import ParsedFile, Reject
 

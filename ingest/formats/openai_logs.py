@@ -15,10 +15,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+import ingest.formats.otel_attrs as otel_attrs
+import ingest.formats.values as values
 from ingest.errors import InputError
-from ingest.formats import otel_attrs, values
+from ingest.formats.jsondocs import json_lines
 from ingest.formats.messages import compact_json, first_output_text, last_user_text, to_chat
-from ingest.formats.otlp import json_lines
 from ingest.formats.timeutil import file_time, from_any, from_unix_seconds
 from ingest.records import ParsedFile, Reject
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import InputError
-from ingest.formats import otel_attrs
+from ingest.formats.jsondocs import decode_text
 from ingest.formats.messages import compact_json, loads
-from ingest.formats.otlp import clip, decode_text, fid, norm_id, row_from, status_of
+from ingest.formats.otel_attrs import decode as decode_attributes
+from ingest.formats.otlp_spans import clip, fid, norm_id, row_from, status_of
 from ingest.formats.timeutil import file_time, from_any
 from ingest.records import ParsedFile, Reject
 
@@ -30,7 +31,7 @@ def read_attribute_map(path: Path, data: bytes) -> ParsedFile:
         raise InputError(f"{path}: not JSON ({exc})") from exc
     if not isinstance(attrs, dict):
         raise InputError(f"{path}: an attribute map must be a JSON object")
-    row = otel_attrs.decode(attrs)
+    row = decode_attributes(attrs)
     row["kind"] = row["kind"] or "other"
     error_type = row.pop("error_type")
     row["status"] = "error" if error_type else "ok"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.formats.messages import compact_json
-from ingest.formats.otlp import (
+from ingest.formats.otlp_spans import (
     EVAL_EVENT,
     any_value,
     clip,

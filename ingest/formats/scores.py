@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import InputError
+from ingest.formats.jsondocs import json_lines
 from ingest.formats.messages import compact_json
-from ingest.formats.otlp import json_lines
 from ingest.formats.timeutil import from_any
 from ingest.formats.values import as_float
 from ingest.records import ParsedFile, Reject
