@@ -98,7 +98,10 @@ def messages_of(attrs: Attrs, span_events: list[dict[str, Any]] | None) -> tuple
         inputs = to_chat(attrs.get("gen_ai.prompt")) or _indexed(attrs, "gen_ai.prompt")
     if outputs is None:
         completion = maybe_json(attrs.get("gen_ai.completion"))
-        if isinstance(completion, dict) and "role" not in completion and "parts" not in completion:
+        # `{text}` / `{content}` (OpenLIT, Traceloop); a whole ChatCompletion or Responses object
+        # (LangSmith's OTel exporter writes the run's outputs) goes to to_chat like a message.
+        shaped = {"role", "parts", "choices", "messages", "output"}
+        if isinstance(completion, dict) and not shaped & completion.keys():
             text = completion.get("text", completion.get("content"))
             outputs = [{"role": "assistant", "content": text}] if text is not None else None
         else:
