@@ -28,8 +28,8 @@ from typer.testing import CliRunner  # noqa: E402
 
 from dashboard.cli import app  # noqa: E402
 from ingest.db import connect  # noqa: E402
-from ingest.demo import generate  # noqa: E402
-from models.analyze import AnalyzeOptions, run_analysis  # noqa: E402
+from ingest.demo.generate import generate  # noqa: E402
+from models.drift.analyze import AnalyzeOptions, run_analysis  # noqa: E402
 
 BARS = {"first": 90.0, "incremental": 15.0, "nothing_new": 5.0}
 
@@ -50,8 +50,11 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "bench.duckdb"
     end = date(2026, 11, 22)
-    print(f"generating and ingesting {args.events:,} + {args.new:,} demo events in {folder} "
-          "(not timed)", flush=True)
+    print(
+        f"generating and ingesting {args.events:,} + {args.new:,} demo events in {folder} "
+        "(not timed)",
+        flush=True,
+    )
     generate(folder / "base.jsonl", events=args.events, weeks=12, seed=0, end_date=end)
     generate(folder / "new.jsonl", events=args.new, weeks=12, seed=1, end_date=end)
     _ingest(folder / "base.jsonl", db)
@@ -64,32 +67,50 @@ def main() -> None:
         t, cpu = time.perf_counter(), time.process_time()
         r = run_analysis(db, opts)
         wall, cpu = time.perf_counter() - t, time.process_time() - cpu
-        figures[name] = {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
-                         "bar": BARS[name], "mode": r.mode,
-                         "events": r.n_events, "new_events": r.n_new_events,
-                         "embedded": r.n_embedded, "clusters": r.n_clusters,
-                         "map_points": r.n_map_points, "phases": r.timings}
+        figures[name] = {
+            "seconds": round(wall, 2),
+            "cpu_seconds": round(cpu, 2),
+            "bar": BARS[name],
+            "mode": r.mode,
+            "events": r.n_events,
+            "new_events": r.n_new_events,
+            "embedded": r.n_embedded,
+            "clusters": r.n_clusters,
+            "map_points": r.n_map_points,
+            "phases": r.timings,
+        }
         ok = "OK " if wall <= BARS[name] else "OVER"
-        print(f"[{ok}] {name:<12} {wall:7.2f} s (bar {BARS[name]:.0f} s, {wall / BARS[name]:.2f}"
-              f" of it; {cpu:.2f} s CPU)  mode={r.mode} events={r.n_events:,} "
-              f"new={r.n_new_events:,} "
-              f"embedded={r.n_embedded:,} clusters={r.n_clusters} map={r.n_map_points:,}",
-              flush=True)
+        print(
+            f"[{ok}] {name:<12} {wall:7.2f} s (bar {BARS[name]:.0f} s, {wall / BARS[name]:.2f}"
+            f" of it; {cpu:.2f} s CPU)  mode={r.mode} events={r.n_events:,} "
+            f"new={r.n_new_events:,} "
+            f"embedded={r.n_embedded:,} clusters={r.n_clusters} map={r.n_map_points:,}",
+            flush=True,
+        )
         print(f"       phases: {json.dumps(r.timings)}", flush=True)
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "dashboard.cli", "analyze", "--db", str(db)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "analyze", "--db", str(db)],
+        check=True,
+        capture_output=True,
+    )
     cli = time.perf_counter() - t
-    print(f"[{'OK ' if cli <= BARS['nothing_new'] else 'OVER'}] nothing_new as a fresh "
-          f"`reviewdeck analyze` process: {cli:.2f} s (imports included)")
+    print(
+        f"[{'OK ' if cli <= BARS['nothing_new'] else 'OVER'}] nothing_new as a fresh "
+        f"`reviewdeck analyze` process: {cli:.2f} s (imports included)"
+    )
     figures["nothing_new_cli"] = {"seconds": round(cli, 2), "bar": BARS["nothing_new"]}
     with connect(db, read_only=True) as con:
-        row = con.execute("SELECT p_value, drifted, n_reference, n_current FROM drift_overall"
-                          ).fetchall()[0]
-        flagged = con.execute("SELECT status, count(*) FROM drift_clusters GROUP BY 1 ORDER BY 1"
-                              ).fetchall()
-    print(f"drift table (latest week vs 4 before): overall p={row[0]:.3g} drifted={row[1]} "
-          f"(n {row[2]:,} vs {row[3]:,}); clusters by status: {dict(flagged)}")
+        row = con.execute(
+            "SELECT p_value, drifted, n_reference, n_current FROM drift_overall"
+        ).fetchall()[0]
+        flagged = con.execute(
+            "SELECT status, count(*) FROM drift_clusters GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    print(
+        f"drift table (latest week vs 4 before): overall p={row[0]:.3g} drifted={row[1]} "
+        f"(n {row[2]:,} vs {row[3]:,}); clusters by status: {dict(flagged)}"
+    )
     print(json.dumps(figures))
 
 

@@ -28,10 +28,10 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import numpy as np  # noqa: E402
 
-from models import cluster as clu  # noqa: E402
-from models import drift as drf  # noqa: E402
 from models import stats  # noqa: E402
-from models.embed import OpenAIEmbedder, TfidfEmbedder  # noqa: E402
+from models.drift import cluster as clu  # noqa: E402
+from models.drift import statistics as drf  # noqa: E402
+from models.drift.embed import OpenAIEmbedder, TfidfEmbedder  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77"
 
@@ -51,8 +51,10 @@ def load() -> tuple[list[str], np.ndarray, list[str]]:
 def embed(kind: str, texts: list[str]) -> np.ndarray:
     if kind == "tfidf":
         return TfidfEmbedder.fit(texts, dim=96, seed=0).embed(texts)
-    emb = OpenAIEmbedder(model=os.environ["REVIEWDECK_EMBED_MODEL"],
-                         base_url=os.environ.get("REVIEWDECK_EMBED_BASE_URL"))
+    emb = OpenAIEmbedder(
+        model=os.environ["REVIEWDECK_EMBED_MODEL"],
+        base_url=os.environ.get("REVIEWDECK_EMBED_BASE_URL"),
+    )
     est = emb.estimate(texts)
     print(f"  openai: about {est.tokens:,} tokens, ~${est.usd:.4f}")
     x = emb.embed(texts)
@@ -67,8 +69,15 @@ def agreement(x: np.ndarray, y: np.ndarray, k: int, seed: int = 0) -> tuple[floa
     return adjusted_rand_score(y, labels), normalized_mutual_info_score(y, labels)
 
 
-def trials(x: np.ndarray, y: np.ndarray, clusters: np.ndarray, n_trials: int, shifted: bool,
-           seed: int, current_size: int = 400) -> dict[str, int]:
+def trials(
+    x: np.ndarray,
+    y: np.ndarray,
+    clusters: np.ndarray,
+    n_trials: int,
+    shifted: bool,
+    seed: int,
+    current_size: int = 400,
+) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     n_intents = int(y.max()) + 1
     ids = np.unique(clusters)
@@ -82,9 +91,15 @@ def trials(x: np.ndarray, y: np.ndarray, clusters: np.ndarray, n_trials: int, sh
             w[np.isin(y[rest], boosted)] = 3.0
         cur = rng.choice(rest, current_size, replace=False, p=w / w.sum())
         verdict = drf.drift_verdict(
-            x[ref], x[cur], ids, [int((clusters[ref] == c).sum()) for c in ids],
-            [int((clusters[cur] == c).sum()) for c in ids], n_permutations=100,
-            max_per_side=500, seed=t)
+            x[ref],
+            x[cur],
+            ids,
+            [int((clusters[ref] == c).sum()) for c in ids],
+            [int((clusters[cur] == c).sum()) for c in ids],
+            n_permutations=100,
+            max_per_side=500,
+            seed=t,
+        )
         overall = verdict.overall.drifted
         by_cluster = any(s.status != "stable" for s in verdict.clusters)
         hits["overall"] += overall
@@ -101,9 +116,11 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=0, help="Clusters for the share tests (0: auto).")
     args = ap.parse_args()
     texts, y, names = load()
-    print(f"banking77: {len(texts):,} queries, {len(names)} intents; {args.trials} trials per "
-          f"condition (reference 1,000 vs current {args.current_size}; shift = 3 intents at 3x "
-          f"share; share tests on k={args.k or clu.auto_k(len(texts))} clusters)")
+    print(
+        f"banking77: {len(texts):,} queries, {len(names)} intents; {args.trials} trials per "
+        f"condition (reference 1,000 vs current {args.current_size}; shift = 3 intents at 3x "
+        f"share; share tests on k={args.k or clu.auto_k(len(texts))} clusters)"
+    )
     for kind in args.embedders.split(","):
         if kind == "openai" and not os.environ.get("REVIEWDECK_EMBED_MODEL"):
             print("openai: skipped (set REVIEWDECK_EMBED_MODEL to measure it)")
@@ -117,13 +134,22 @@ def main() -> None:
         clusters = clu.fit_clusters(x, k=args.k or clu.auto_k(len(texts)), seed=0).labels
         for shifted in (False, True):
             t = time.perf_counter()
-            hits = trials(x, y, clusters, args.trials, shifted, seed=1 + shifted,
-                          current_size=args.current_size)
+            hits = trials(
+                x,
+                y,
+                clusters,
+                args.trials,
+                shifted,
+                seed=1 + shifted,
+                current_size=args.current_size,
+            )
             what = "detection rate (shifted)" if shifted else "false-alarm rate (null)"
             for test, n in hits.items():
                 est = stats.wilson(n, args.trials)
-                print(f"  {what:<26} {test:<8} {n:4d}/{args.trials} = {est.value:.3f} "
-                      f"[{est.lo:.3f}, {est.hi:.3f}]")
+                print(
+                    f"  {what:<26} {test:<8} {n:4d}/{args.trials} = {est.value:.3f} "
+                    f"[{est.lo:.3f}, {est.hi:.3f}]"
+                )
             print(f"  ({time.perf_counter() - t:.0f} s)")
 
 

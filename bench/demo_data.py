@@ -20,7 +20,7 @@ from pathlib import Path
 # Run as a script, bench/ is first on sys.path, where bench/ingest.py would shadow the package.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from ingest.demo import generate  # noqa: E402
+from ingest.demo.generate import generate  # noqa: E402
 
 
 def main() -> None:

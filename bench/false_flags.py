@@ -1,4 +1,4 @@
-""""What moved" on 20 demo seeds: how many segments get flagged where nothing was planted.
+""" "What moved" on 20 demo seeds: how many segments get flagged where nothing was planted.
 
     python bench/false_flags.py                       # 20 seeds × 50k events, metric 'negative'
     python bench/false_flags.py --seeds 5 --events 20000 --metric thumbs_up
@@ -33,8 +33,9 @@ sys.path.insert(0, str(REPO))
 
 from dashboard.queries import trends as q  # noqa: E402
 from ingest.db import connect  # noqa: E402
-from models import trends, trends_moved  # noqa: E402
 from models.filters import EventFilter  # noqa: E402
+from models.trends import core as trends  # noqa: E402
+from models.trends import moved as trends_moved  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 END = dt.date(2026, 11, 15)
@@ -42,9 +43,9 @@ ALPHA = 0.05
 
 
 def build(events: int, seed: int) -> tuple[Path, dict]:
-    from ingest.demo import generate, truths_path
-    from ingest.load_read import Source
-    from ingest.loader import load_source
+    from ingest.demo.generate import generate, truths_path
+    from ingest.load.loader import load_source
+    from ingest.load.read import Source
 
     OUT.mkdir(parents=True, exist_ok=True)
     db = OUT / f"ff_{events}_{seed}.duckdb"
@@ -124,11 +125,22 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--events", type=int, default=50_000)
     ap.add_argument("--metric", default="negative", choices=list(trends.RATES))
-    ap.add_argument("--compare", default="previous", choices=["previous", "baseline"],
-                    help="the week before, or the 4 weeks before (the page's baseline)")
+    ap.add_argument(
+        "--compare",
+        default="previous",
+        choices=["previous", "baseline"],
+        help="the week before, or the 4 weeks before (the page's baseline)",
+    )
     args = ap.parse_args()
-    total = {"tested": 0, "null": 0, "touched": 0, "false": 0, "true": 0, "analyses": 0,
-             "analyses_with_false": 0}
+    total = {
+        "tested": 0,
+        "null": 0,
+        "touched": 0,
+        "false": 0,
+        "true": 0,
+        "analyses": 0,
+        "analyses_with_false": 0,
+    }
     examples: list[str] = []
     t0 = time.perf_counter()
     for seed in range(args.seeds):
@@ -137,18 +149,25 @@ def main() -> None:
         with connect(db, read_only=True) as con:
             for week in range(2, len(cal) + 1):
                 monday = dt.date.fromisoformat(cal[week - 1]["start"][:10])
-                res = q.moved(con, EventFilter(), args.metric, monday, None, args.compare,
-                              ALPHA)
+                res = q.moved(con, EventFilter(), args.metric, monday, None, args.compare, ALPHA)
                 back = 7 if args.compare == "previous" else 28
-                hit = touched_segments(con, truths, week, monday - dt.timedelta(days=back),
-                                       monday + dt.timedelta(days=7), back // 7)
+                hit = touched_segments(
+                    con,
+                    truths,
+                    week,
+                    monday - dt.timedelta(days=back),
+                    monday + dt.timedelta(days=7),
+                    back // 7,
+                )
                 tags_hit = {k[3] for k in hit if k[0] == "tag"}
                 false_here = 0
                 for r in res.table.filter("tested").iter_rows(named=True):
                     key = (r["dims"], r["model"], r["prompt_version"], r["tag"])
                     touched = key in hit or (
-                        r["dims"] == trends_moved.COMBO and r["reference"] != trends_moved.SAME
-                        and r["tag"] in tags_hit)
+                        r["dims"] == trends_moved.COMBO
+                        and r["reference"] != trends_moved.SAME
+                        and r["tag"] in tags_hit
+                    )
                     total["tested"] += 1
                     total["touched" if touched else "null"] += 1
                     if r["flagged"]:
@@ -161,28 +180,41 @@ def main() -> None:
                                 examples.append(
                                     f"seed {seed} week {week}: {r['dims']} "
                                     f"{key[1:]} {r['rate_ref']:.3f} -> {r['rate']:.3f} "
-                                    f"(n {r['n_ref']} -> {r['n']}, q={r['q_value']:.3f})")
+                                    f"(n {r['n_ref']} -> {r['n']}, q={r['q_value']:.3f})"
+                                )
                 total["analyses"] += 1
                 total["analyses_with_false"] += bool(false_here)
-        print(f"seed {seed:2d}: cumulative false flags {total['false']}, "
-              f"flags on touched segments {total['true']} ({time.perf_counter() - t0:.0f}s)",
-              flush=True)
+        print(
+            f"seed {seed:2d}: cumulative false flags {total['false']}, "
+            f"flags on touched segments {total['true']} ({time.perf_counter() - t0:.0f}s)",
+            flush=True,
+        )
     n_null = max(total["null"], 1)
     flags = total["true"] + total["false"]
     print()
-    print(f"metric {args.metric!r}, {args.seeds} seeds × {args.events:,} events, "
-          f"{total['analyses']} analyses (each week vs {args.compare}), BH q = {ALPHA}")
-    print(f"segments tested: {total['tested']:,} ({total['touched']:,} touched by a planted "
-          f"change, {total['null']:,} null)")
+    print(
+        f"metric {args.metric!r}, {args.seeds} seeds × {args.events:,} events, "
+        f"{total['analyses']} analyses (each week vs {args.compare}), BH q = {ALPHA}"
+    )
+    print(
+        f"segments tested: {total['tested']:,} ({total['touched']:,} touched by a planted "
+        f"change, {total['null']:,} null)"
+    )
     print(f"flags on touched segments: {total['true']}")
-    print(f"false flags (null segments flagged): {total['false']} — "
-          f"{total['false'] / n_null:.4f} per null test vs nominal {ALPHA} "
-          f"(ratio {total['false'] / n_null / ALPHA:.2f})")
-    print(f"analyses with at least one false flag: {total['analyses_with_false']} of "
-          f"{total['analyses']} ({total['analyses_with_false'] / total['analyses']:.3f})")
+    print(
+        f"false flags (null segments flagged): {total['false']} — "
+        f"{total['false'] / n_null:.4f} per null test vs nominal {ALPHA} "
+        f"(ratio {total['false'] / n_null / ALPHA:.2f})"
+    )
+    print(
+        f"analyses with at least one false flag: {total['analyses_with_false']} of "
+        f"{total['analyses']} ({total['analyses_with_false'] / total['analyses']:.3f})"
+    )
     if flags:
-        print(f"false-discovery proportion: {total['false'] / flags:.3f} (BH bounds its "
-              f"expectation by {ALPHA})")
+        print(
+            f"false-discovery proportion: {total['false'] / flags:.3f} (BH bounds its "
+            f"expectation by {ALPHA})"
+        )
     for line in examples:
         print("  ", line)
 

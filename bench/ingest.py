@@ -7,7 +7,7 @@ Each side runs in its own subprocess (so its peak RSS is its own, from resource.
 writes into a fresh DuckDB file: the bare side is `CREATE TABLE t AS SELECT * FROM
 read_json(file)`, ours is the full `reviewdeck ingest` path (validation, dedup, rejects, the
 transaction, derived tables). Ratio = bare seconds / our seconds (our share of the bare
-throughput). The file comes from ingest.demo.generate when that exists, else from a small
+throughput). The file comes from ingest.demo.generate.generate when that exists, else from a small
 generator here with the same shape of record.
 """
 
@@ -42,8 +42,8 @@ print(dt, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 _OURS = """
 import resource, sys, time
 from ingest.db import connect
-from ingest.load_read import Source
-from ingest.loader import load_source
+from ingest.load.read import Source
+from ingest.load.loader import load_source
 from pathlib import Path
 with connect(sys.argv[2]):
     pass
@@ -103,15 +103,17 @@ def _own_generator(path: Path, events: int, seed: int) -> None:
 
 def make_file(path: Path, events: int, seed: int) -> str:
     try:
-        from ingest.demo import generate
+        from ingest.demo.generate import generate
     except ImportError:
         generate = None
     if generate is not None:
         try:
             generate(path, events=events, seed=seed)
-            return "ingest.demo.generate"
+            return "ingest.demo.generate.generate"
         except Exception as exc:  # the demo helper's code may be mid-change; fall back
-            print(f"(ingest.demo.generate failed: {exc!r}; using the bench's own generator)")
+            print(
+                f"(ingest.demo.generate.generate failed: {exc!r}; using the bench's own generator)"
+            )
     _own_generator(path, events, seed)
     return "bench's own generator"
 

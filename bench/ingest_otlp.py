@@ -89,8 +89,8 @@ def _time_load(path: Path) -> None:
     """Child mode: load `path` into a fresh warehouse and print the seconds it took. A fresh
     process, as `reviewdeck ingest` is: not one whose heap holds the generator's garbage."""
     from ingest.db import connect
-    from ingest.load_read import Source
-    from ingest.loader import load_source
+    from ingest.load.loader import load_source
+    from ingest.load.read import Source
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "w.duckdb"
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{args.spans / parse_s:,.0f} spans/s; {parse_cpu:.2f} s CPU"
         )
         if args.load:
-            from ingest.parallel_read import worker_count
+            from ingest.load.parallel_read import worker_count
 
             runs = []
             for _ in range(args.runs):

@@ -32,8 +32,10 @@ sys.path.insert(0, str(REPO))
 
 from dashboard.queries import trends as q  # noqa: E402
 from ingest.db import connect  # noqa: E402
-from models import trends, trends_moved, trends_series  # noqa: E402
 from models.filters import EventFilter  # noqa: E402
+from models.trends import core as trends  # noqa: E402
+from models.trends import moved as trends_moved  # noqa: E402
+from models.trends import series as trends_series  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 BAR_MS = 150.0
@@ -41,9 +43,9 @@ END = dt.date(2026, 11, 15)
 
 
 def build(events: int, rebuild: bool) -> Path:
-    from ingest.demo import generate, truths_path
-    from ingest.load_read import Source
-    from ingest.loader import load_source
+    from ingest.demo.generate import generate, truths_path
+    from ingest.load.loader import load_source
+    from ingest.load.read import Source
 
     OUT.mkdir(parents=True, exist_ok=True)
     db = OUT / f"trends_{events}.duckdb"
@@ -69,28 +71,37 @@ def cases(weeks: list[dt.date]) -> dict[str, list[tuple[Callable, Callable | Non
     """Each page query as (SQL part on a connection, statistics part on its result) with a few
     argument sets, as dashboard/queries/trends.py runs them."""
     week_set = weeks[1:5]
-    filters = [EventFilter(), EventFilter(tags=("topic:billing",)),
-               EventFilter(models=("gpt-4.1-mini-2025-04-14",))]
+    filters = [
+        EventFilter(),
+        EventFilter(tags=("topic:billing",)),
+        EventFilter(models=("gpt-4.1-mini-2025-04-14",)),
+    ]
 
     def plain(fn, variants):
         return [(lambda con, v=v: fn(con, *v), None) for v in variants]
 
     def headline(f, w):
         ps = trends.week_periods(w)
-        return (lambda con: (trends.period_counts(con, f, ps), trends.period_scores(con, f, ps)),
-                lambda res: trends.headline(*res))
+        return (
+            lambda con: (trends.period_counts(con, f, ps), trends.period_scores(con, f, ps)),
+            lambda res: trends.headline(*res),
+        )
 
     def series(f, metric, gran, split):
         kind = "rate" if trends.metric(metric).kind == "rate" else "mean"
-        return (lambda con: trends_series.series_counts(con, f, metric, gran, split),
-                lambda res: trends_series.with_intervals(res, kind))
+        return (
+            lambda con: trends_series.series_counts(con, f, metric, gran, split),
+            lambda res: trends_series.with_intervals(res, kind),
+        )
 
     def moved(f, metric, w, compare):
         cur, prev, base = trends.week_periods(w)
         ref = prev if compare == "previous" else base
         better = trends.metric(metric).better
-        return (lambda con: trends_moved.segment_counts(con, f, metric, cur, ref),
-                lambda res: trends_moved.what_moved(res, better=better))
+        return (
+            lambda con: trends_moved.segment_counts(con, f, metric, cur, ref),
+            lambda res: trends_moved.what_moved(res, better=better),
+        )
 
     return {
         "is_stale": plain(q.is_stale, [()]),
@@ -100,15 +111,17 @@ def cases(weeks: list[dt.date]) -> dict[str, list[tuple[Callable, Callable | Non
         "headline": [headline(f, w) for f in filters for w in week_set],
         "series week × model": [series(f, "negative", "week", "model") for f in filters],
         "series day × tag": [series(f, "thumbs_up", "day", "tag") for f in filters],
-        "series week × user segment": [series(f, "error", "week", "user_segment")
-                                       for f in filters],
-        "series week, judge score": [series(f, "score:llm_judge:helpfulness", "week", "none")
-                                     for f in filters],
+        "series week × user segment": [series(f, "error", "week", "user_segment") for f in filters],
+        "series week, judge score": [
+            series(f, "score:llm_judge:helpfulness", "week", "none") for f in filters
+        ],
         "markers": plain(q.markers, [(f,) for f in filters]),
-        "what moved vs previous": [moved(EventFilter(), "negative", w, "previous")
-                                   for w in week_set],
-        "what moved vs baseline": [moved(EventFilter(), "thumbs_up", w, "baseline")
-                                   for w in week_set],
+        "what moved vs previous": [
+            moved(EventFilter(), "negative", w, "previous") for w in week_set
+        ],
+        "what moved vs baseline": [
+            moved(EventFilter(), "thumbs_up", w, "baseline") for w in week_set
+        ],
         "corrections": plain(q.corrections, [(f, w) for f in filters for w in week_set]),
     }
 
@@ -123,10 +136,14 @@ def main() -> None:
     with connect(db, read_only=True) as con:
         n = con.execute("SELECT count(*) FROM trend_facts").fetchall()[0][0]
         weeks = q.weeks(con, EventFilter())
-    print(f"warehouse {db} — {n:,} events in trend_facts; {args.runs} runs per query, "
-          "fresh read-only connection per run")
-    print(f"{'query':28} {'SQL p50':>8} {'SQL p95':>8} {'max':>7} {'p95/bar':>7}"
-          f"      {'CPU p95':>8} {'stats p95':>9}")
+    print(
+        f"warehouse {db} — {n:,} events in trend_facts; {args.runs} runs per query, "
+        "fresh read-only connection per run"
+    )
+    print(
+        f"{'query':28} {'SQL p50':>8} {'SQL p95':>8} {'max':>7} {'p95/bar':>7}"
+        f"      {'CPU p95':>8} {'stats p95':>9}"
+    )
     worst = 0.0
     for name, variants in cases(weeks).items():
         sql_ms, cpu_ms, stats_ms = [], [], []
@@ -149,8 +166,10 @@ def main() -> None:
         worst = max(worst, p95 / BAR_MS)
         flag = "ok" if p95 <= BAR_MS else "OVER"
         extra = f"{_p95(stats_ms):9.1f}" if stats_ms else f"{'–':>9}"
-        print(f"{name:28} {statistics.median(sql_ms):8.1f} {p95:8.1f} {max(sql_ms):7.1f} "
-              f"{p95 / BAR_MS:7.2f} {flag:4} {_p95(cpu_ms):8.1f} {extra}")
+        print(
+            f"{name:28} {statistics.median(sql_ms):8.1f} {p95:8.1f} {max(sql_ms):7.1f} "
+            f"{p95 / BAR_MS:7.2f} {flag:4} {_p95(cpu_ms):8.1f} {extra}"
+        )
     conn_ms = []
     for _ in range(args.runs):
         t0 = time.perf_counter()
@@ -158,11 +177,15 @@ def main() -> None:
             pass
         conn_ms.append((time.perf_counter() - t0) * 1000)
     print(f"worst SQL p95 / bar ({BAR_MS:.0f} ms): {worst:.2f}")
-    print(f"opening a read-only connection (dashboard.cache does it once per cache miss): "
-          f"p50 {statistics.median(conn_ms):.1f} ms, p95 {_p95(conn_ms):.1f} ms")
+    print(
+        f"opening a read-only connection (dashboard.cache does it once per cache miss): "
+        f"p50 {statistics.median(conn_ms):.1f} ms, p95 {_p95(conn_ms):.1f} ms"
+    )
     with open("/proc/loadavg") as fh:
-        print(f"load average during the run: {' '.join(fh.read().split()[:3])} on "
-              f"{os.cpu_count()} cores")
+        print(
+            f"load average during the run: {' '.join(fh.read().split()[:3])} on "
+            f"{os.cpu_count()} cores"
+        )
 
 
 def _p95(values: list[float]) -> float:

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest.db import connect  # noqa: E402
-from ingest.demo import generate  # noqa: E402
+from ingest.demo.generate import generate  # noqa: E402
 from tests.reliability import test_crash_analyze as ca  # noqa: E402
 from tests.reliability import test_crash_rerun as cr  # noqa: E402
 from tests.reliability import test_crash_safety as ci  # noqa: E402
@@ -55,8 +55,9 @@ def ingest_trials(folder: Path, n: int, rng: random.Random, results: dict) -> No
 
     def one(i: int) -> None:
         db = folder / f"ingest{i}.duckdb"
-        if ca.kill_after(["ingest", *map(str, logs), "--db", str(db), "--quiet"],
-                         rng.uniform(0.05, duration)):
+        if ca.kill_after(
+            ["ingest", *map(str, logs), "--db", str(db), "--quiet"], rng.uniform(0.05, duration)
+        ):
             results["ingest"]["kills"] += 1
         if db.exists():
             for name, counts in ci._per_file_counts(db).items():
@@ -64,7 +65,8 @@ def ingest_trials(folder: Path, n: int, rng: random.Random, results: dict) -> No
         ci._run(["ingest", *map(str, logs), "--db", str(db), "--quiet"])
         got = ci._per_file_counts(db)
         results["ingest"]["lost"] += sum(
-            max(0, e + f - sum(got.get(name, (0, 0)))) for name, (e, f) in want.items())
+            max(0, e + f - sum(got.get(name, (0, 0)))) for name, (e, f) in want.items()
+        )
         assert got == want, "counts differ after the re-run"
         db.unlink()
 
@@ -108,8 +110,9 @@ def rerun_trials(folder: Path, n: int, rng: random.Random, results: dict) -> Non
                 results["rerun"]["kills"] += killed
                 results["rerun"].setdefault("finished_at_kill", []).append(seen.finished)
                 with connect(db, read_only=True) as con:
-                    done = con.execute("SELECT count(*) FROM rerun_items WHERE status = 'done'"
-                                       ).fetchone()[0]
+                    done = con.execute(
+                        "SELECT count(*) FROM rerun_items WHERE status = 'done'"
+                    ).fetchone()[0]
                 results["rerun"]["lost"] += max(0, cr.SAMPLE - done)
             db.unlink(missing_ok=True)
     finally:
@@ -129,10 +132,17 @@ def fuzz_figures(folder: Path) -> dict:
         ids = {r[0] for r in con.execute("SELECT event_id FROM events").fetchall()}
         rejected = {r[0] for r in con.execute("SELECT line_no FROM rejects").fetchall()}
     lines = path.read_bytes().count(b"\n")
-    return {"exit_code": res.exit_code, "lines": lines, "good": len(good_ids),
-            "bad": len(bad_line_nos), "rejected": len(rejected),
-            "bad_rejected": len(bad_line_nos & rejected), "good_lost": len(good_ids - ids),
-            "either": len(either), "bytes": path.stat().st_size}
+    return {
+        "exit_code": res.exit_code,
+        "lines": lines,
+        "good": len(good_ids),
+        "bad": len(bad_line_nos),
+        "rejected": len(rejected),
+        "bad_rejected": len(bad_line_nos & rejected),
+        "good_lost": len(good_ids - ids),
+        "either": len(either),
+        "bytes": path.stat().st_size,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -143,14 +153,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=20261122)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
-    results = {k: {"trials": 0, "kills": 0, "failed": [], "lost": 0, "records": 0}
-               for k in ("ingest", "analyze", "rerun")}
+    results = {
+        k: {"trials": 0, "kills": 0, "failed": [], "lost": 0, "records": 0}
+        for k in ("ingest", "analyze", "rerun")
+    }
     timings = {}
     with tempfile.TemporaryDirectory(prefix="reviewdeck-reliability-") as tmp:
         folder = Path(tmp)
-        for kind, fn, n in (("ingest", ingest_trials, args.ingest),
-                            ("analyze", analyze_trials, args.analyze),
-                            ("rerun", rerun_trials, args.rerun)):
+        for kind, fn, n in (
+            ("ingest", ingest_trials, args.ingest),
+            ("analyze", analyze_trials, args.analyze),
+            ("rerun", rerun_trials, args.rerun),
+        ):
             if n:
                 started = time.monotonic()
                 (folder / kind).mkdir()
@@ -161,30 +175,42 @@ def main(argv: list[str] | None = None) -> None:
         fuzz = fuzz_figures(folder / "fuzz")
         timings["fuzz"] = time.monotonic() - started
 
-    print(f"{'job':<8} {'trials':>6} {'kills':>6} {'failed':>6} {'records':>8} {'lost':>5} "
-          f"{'wall s':>7}")
+    print(
+        f"{'job':<8} {'trials':>6} {'kills':>6} {'failed':>6} {'records':>8} {'lost':>5} "
+        f"{'wall s':>7}"
+    )
     for kind, r in results.items():
-        print(f"{kind:<8} {r['trials']:>6} {r['kills']:>6} {len(r['failed']):>6} "
-              f"{r['records']:>8} {r['lost']:>5} {timings.get(kind, 0):>7.1f}")
+        print(
+            f"{kind:<8} {r['trials']:>6} {r['kills']:>6} {len(r['failed']):>6} "
+            f"{r['records']:>8} {r['lost']:>5} {timings.get(kind, 0):>7.1f}"
+        )
         for failure in r["failed"]:
             print(f"  FAILED: {failure}")
     if results["analyze"].get("outcomes"):
         outs = results["analyze"]["outcomes"]
-        print(f"analyze: visible right after the kill: previous run {outs.count('previous')}, "
-              f"new run {outs.count('new')}")
+        print(
+            f"analyze: visible right after the kill: previous run {outs.count('previous')}, "
+            f"new run {outs.count('new')}"
+        )
     if results["rerun"].get("finished_at_kill"):
-        print(f"rerun: items finished when killed: {results['rerun']['finished_at_kill']} "
-              f"of {cr.SAMPLE}")
+        print(
+            f"rerun: items finished when killed: {results['rerun']['finished_at_kill']} "
+            f"of {cr.SAMPLE}"
+        )
     total = sum(r["trials"] for r in results.values())
     kills = sum(r["kills"] for r in results.values())
-    print(f"total: {total} kill -9 trials ({kills} killed a running process; the others found "
-          "it finished), "
-          f"{sum(len(r['failed']) for r in results.values())} failed, "
-          f"{sum(r['lost'] for r in results.values())} records lost")
-    print(f"fuzz: {fuzz['lines']} lines ({fuzz['bytes'] / 1e6:.1f} MB): {fuzz['good']} good, "
-          f"{fuzz['bad']} bad, {fuzz['either']} may go either way; rejected {fuzz['rejected']} "
-          f"({fuzz['bad_rejected']} of the bad ones); good records lost {fuzz['good_lost']}; "
-          f"exit code {fuzz['exit_code']} ({timings['fuzz']:.1f} s)")
+    print(
+        f"total: {total} kill -9 trials ({kills} killed a running process; the others found "
+        "it finished), "
+        f"{sum(len(r['failed']) for r in results.values())} failed, "
+        f"{sum(r['lost'] for r in results.values())} records lost"
+    )
+    print(
+        f"fuzz: {fuzz['lines']} lines ({fuzz['bytes'] / 1e6:.1f} MB): {fuzz['good']} good, "
+        f"{fuzz['bad']} bad, {fuzz['either']} may go either way; rejected {fuzz['rejected']} "
+        f"({fuzz['bad_rejected']} of the bad ones); good records lost {fuzz['good_lost']}; "
+        f"exit code {fuzz['exit_code']} ({timings['fuzz']:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.db import connect  # noqa: E402
-from models import rerun as rr  # noqa: E402
-from models.endpoints import Endpoint  # noqa: E402
 from models.filters import parse_where  # noqa: E402
+from models.rerun import runner as rr  # noqa: E402
+from models.rerun.endpoints import Endpoint  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,21 +34,32 @@ def seed(db: Path, n: int) -> None:
     t0 = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)
     with connect(db) as con:
         for i in range(n):
-            msgs = [{"role": "system", "content": "You are a banking assistant."},
-                    {"role": "user", "content": f"Why was card {i} declined?"}]
+            msgs = [
+                {"role": "system", "content": "You are a banking assistant."},
+                {"role": "user", "content": f"Why was card {i} declined?"},
+            ]
             con.execute(
                 "INSERT INTO events (event_id, ts, kind, model, input_messages, output_text,"
                 " params, tokens_in, tokens_out, status, environment, source_format)"
                 " VALUES (?, ?, 'llm', 'gpt-4o-mini', ?, ?, ?, 60, 30, 'ok', 'production',"
                 " 'native')",
-                [f"b{i:05d}", t0 + dt.timedelta(minutes=i), json.dumps(msgs),
-                 f"old answer {i}", json.dumps({"temperature": 0.5})])
+                [
+                    f"b{i:05d}",
+                    t0 + dt.timedelta(minutes=i),
+                    json.dumps(msgs),
+                    f"old answer {i}",
+                    json.dumps({"temperature": 0.5}),
+                ],
+            )
 
 
 def one_run(n: int, latency: float, concurrency: int, judge: str | None) -> float:
     stub = subprocess.Popen(
         [sys.executable, "-m", "tests.openai_stub", "--latency", str(latency)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True)
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         base_url = stub.stdout.readline().split()[-1]
         with tempfile.TemporaryDirectory() as tmp:
@@ -89,8 +100,10 @@ def main() -> None:
     print(f"  wall time           {elapsed:6.2f} s   (bar ≤ 5 s: {verdict})")
     print(f"  ideal n×lat/conc    {ideal:6.2f} s   ratio wall/ideal {elapsed / ideal:.2f}")
     judged = one_run(n, lat, c, "gpt-4o-mini")
-    print(f"  with judge (3 calls per event) {judged:6.2f} s   "
-          f"ratio to ideal {judged / (3 * ideal):.2f}")
+    print(
+        f"  with judge (3 calls per event) {judged:6.2f} s   "
+        f"ratio to ideal {judged / (3 * ideal):.2f}"
+    )
 
 
 if __name__ == "__main__":

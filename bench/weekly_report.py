@@ -2,7 +2,7 @@
 
     python bench/weekly_report.py [--events 50000] [--seed 0] [--analyze] [--keep DIR]
 
-Generates the demo log (ingest/demo.py), ingests it with `reviewdeck ingest`, optionally runs
+Generates the demo log (ingest/demo/sample.py), ingests it with `reviewdeck ingest`, optionally runs
 `reviewdeck analyze` (clusters), then builds the report of every week and prints the planted
 truth of that week (from the sidecar), the report's first lines and the time taken; at the end,
 the time to freeze one report and render it as HTML. Figures are wall-clock on a shared machine.
@@ -34,26 +34,33 @@ def main() -> None:
 
     from dashboard.report_render import render_html
     from ingest.db import connect
-    from ingest.demo import generate
-    from models import snapshot
-    from models.report import build_report
+    from ingest.demo.generate import generate
+    from models.report import snapshot
+    from models.report.build import build_report
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="weekly-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     log, db = work / "demo.jsonl", work / "warehouse.duckdb"
     if not db.exists():
         t = time.perf_counter()
-        demo = generate(log, events=args.events, seed=args.seed,
-                        end_date=date.fromisoformat(args.end))
+        demo = generate(
+            log, events=args.events, seed=args.seed, end_date=date.fromisoformat(args.end)
+        )
         print(f"demo: {demo.events:,} events in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "dashboard.cli", "ingest", str(log), "--db", str(db)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "dashboard.cli", "ingest", str(log), "--db", str(db)],
+            check=True,
+            capture_output=True,
+        )
         print(f"ingest: {time.perf_counter() - t:.1f} s")
         if args.analyze:
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "dashboard.cli", "analyze", "--db", str(db)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "dashboard.cli", "analyze", "--db", str(db)],
+                check=True,
+                capture_output=True,
+            )
             print(f"analyze: {time.perf_counter() - t:.1f} s")
     truths = json.loads((Path(str(log) + ".truths.json")).read_text())
     planted = {p["iso_week"]: f"{name}: {p['what']}" for name, p in truths["planted"].items()}
@@ -72,8 +79,10 @@ def main() -> None:
         freeze_s = time.perf_counter() - t
     t = time.perf_counter()
     html = render_html(frozen.report, frozen=frozen)
-    print(f"\nfreeze {weeks[-1]}: {freeze_s:.2f} s; render HTML: {time.perf_counter() - t:.2f} s "
-          f"({len(html) / 1024:.0f} KiB); folder {work}")
+    print(
+        f"\nfreeze {weeks[-1]}: {freeze_s:.2f} s; render HTML: {time.perf_counter() - t:.2f} s "
+        f"({len(html) / 1024:.0f} KiB); folder {work}"
+    )
 
 
 if __name__ == "__main__":

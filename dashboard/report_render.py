@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from string import Template
 
-from models.report import Example, Metric, Report, SegmentMove, format_value
-from models.snapshot import FrozenReport, ReportDiff
+from models.report.model import Example, Metric, Report, SegmentMove, format_value
+from models.report.snapshot import FrozenReport, ReportDiff
 
 TEMPLATES = Path(__file__).parent / "report_templates"
 _VERDICT_CLASS = {"worse": "worse", "better": "better"}
@@ -53,15 +53,37 @@ def headline_chart(report: Report):
     for m in report.headline:
         if m.unit != "rate" or m.value is None:
             continue
-        rows.append({"metric": m.label, "week": f"{report.week} (95% CI)", "value": m.value,
-                     "lo": m.lo, "hi": m.hi})
+        rows.append(
+            {
+                "metric": m.label,
+                "week": f"{report.week} (95% CI)",
+                "value": m.value,
+                "lo": m.lo,
+                "hi": m.hi,
+            }
+        )
         if m.prev_value is not None:
-            rows.append({"metric": m.label, "week": report.prev_week, "value": m.prev_value,
-                         "lo": None, "hi": None})
+            rows.append(
+                {
+                    "metric": m.label,
+                    "week": report.prev_week,
+                    "value": m.prev_value,
+                    "lo": None,
+                    "hi": None,
+                }
+            )
     if not rows:
         return None
-    data = pl.DataFrame(rows, schema={"metric": pl.Utf8, "week": pl.Utf8, "value": pl.Float64,
-                                      "lo": pl.Float64, "hi": pl.Float64})
+    data = pl.DataFrame(
+        rows,
+        schema={
+            "metric": pl.Utf8,
+            "week": pl.Utf8,
+            "value": pl.Float64,
+            "lo": pl.Float64,
+            "hi": pl.Float64,
+        },
+    )
     base = alt.Chart(data).encode(y=alt.Y("metric:N", title=None, axis=alt.Axis(labelLimit=260)))
     points = base.mark_point(filled=True, size=80).encode(
         x=alt.X("value:Q", title="rate", axis=alt.Axis(format="%")),
@@ -81,10 +103,17 @@ def segments_chart(moves: list[SegmentMove]):
     rows = []
     for s in moves:
         name = f"{s.label} · {s.metric_label}"
-        rows.append({"segment": name, "when": "previous week", "value": s.prev_value,
-                     "direction": s.direction})
-        rows.append({"segment": name, "when": "this week", "value": s.value,
-                     "direction": s.direction})
+        rows.append(
+            {
+                "segment": name,
+                "when": "previous week",
+                "value": s.prev_value,
+                "direction": s.direction,
+            }
+        )
+        rows.append(
+            {"segment": name, "when": "this week", "value": s.value, "direction": s.direction}
+        )
     data = pl.DataFrame(rows)
     base = alt.Chart(data).encode(
         y=alt.Y("segment:N", title=None, sort=None, axis=alt.Axis(labelLimit=320))
@@ -92,9 +121,11 @@ def segments_chart(moves: list[SegmentMove]):
     line = base.mark_line(color="#9aa3b5").encode(x="value:Q", detail="segment:N")
     dots = base.mark_point(filled=True, size=80).encode(
         x=alt.X("value:Q", title="rate", axis=alt.Axis(format="%")),
-        color=alt.Color("when:N", title=None,
-                        scale=alt.Scale(domain=["previous week", "this week"],
-                                        range=["#9aa3b5", "#1f5fbf"])),
+        color=alt.Color(
+            "when:N",
+            title=None,
+            scale=alt.Scale(domain=["previous week", "this week"], range=["#9aa3b5", "#1f5fbf"]),
+        ),
         shape=alt.Shape("direction:N", title=None),
     )
     return (line + dots).properties(width=620, height=30 * len(moves))
@@ -171,9 +202,11 @@ def _headline_html(report: Report, charts: bool) -> str:
         )
     chart = chart_img(headline_chart(report), "headline rates with intervals") if charts else ""
     return (
-        "<h2>Headline metrics</h2>" + chart +
-        "<table><tr><th>metric</th><th>this week</th><th>95% interval</th><th>n</th>"
-        f"<th>{e(report.prev_week)}</th><th>verdict</th><th>p</th></tr>" + "".join(rows)
+        "<h2>Headline metrics</h2>"
+        + chart
+        + "<table><tr><th>metric</th><th>this week</th><th>95% interval</th><th>n</th>"
+        f"<th>{e(report.prev_week)}</th><th>verdict</th><th>p</th></tr>"
+        + "".join(rows)
         + "</table>"
     )
 
@@ -203,8 +236,10 @@ def _segments_html(report: Report, charts: bool) -> str:
         return "".join(parts)
     if charts:
         parts.append(chart_img(segments_chart(moves), "segment changes"))
-    for title, group in (("Regressions", report.regressions),
-                         ("Improvements", report.improvements)):
+    for title, group in (
+        ("Regressions", report.regressions),
+        ("Improvements", report.improvements),
+    ):
         if not group:
             continue
         parts.append(f"<h3>{title}</h3>")
@@ -214,8 +249,11 @@ def _segments_html(report: Report, charts: bool) -> str:
             parts.append(
                 f"<p><a href='{_href(first.explorer_url)}'><b>{e(first.label)}</b></a>"
                 f"{_models_html(first)}"
-                + (f" <span class='muted'>— accounts for the change in {e(first.explains)}"
-                   "</span>" if first.explains else "")
+                + (
+                    f" <span class='muted'>— accounts for the change in {e(first.explains)}</span>"
+                    if first.explains
+                    else ""
+                )
                 + "</p><ul>"
             )
             for s in moves_of_segment:
@@ -242,8 +280,9 @@ def _models_html(s: SegmentMove) -> str:
         return ""
     if s.models_now == s.models_before:
         return f" <span class='muted'>(models: {e(s.models_now)})</span>"
-    return (f" <span class='muted'>(models: {e(s.models_before or 'none')} → "
-            f"{e(s.models_now)})</span>")
+    return (
+        f" <span class='muted'>(models: {e(s.models_before or 'none')} → {e(s.models_now)})</span>"
+    )
 
 
 def _clusters_html(report: Report) -> str:
@@ -263,15 +302,23 @@ def _clusters_html(report: Report) -> str:
 def _batches_html(report: Report) -> str:
     if not report.batches:
         return ""
-    parts = ["<h3>Batch reruns started this week</h3><table><tr><th>batch</th><th>model</th>"
-             "<th>events</th><th>done</th><th>judge: win / tie / loss</th>"
-             "<th>win rate (95% CI)</th><th>cost before → after</th>"
-             "<th>reviewer verdicts</th></tr>"]
+    parts = [
+        "<h3>Batch reruns started this week</h3><table><tr><th>batch</th><th>model</th>"
+        "<th>events</th><th>done</th><th>judge: win / tie / loss</th>"
+        "<th>win rate (95% CI)</th><th>cost before → after</th>"
+        "<th>reviewer verdicts</th></tr>"
+    ]
     for b in report.batches:
-        rate = "" if b.win_rate is None else (
-            f"{_pct(b.win_rate)} ({_pct(b.win_rate_lo)} – {_pct(b.win_rate_hi)})")
-        cost = "" if b.cost_original_usd is None or b.cost_rerun_usd is None else (
-            f"${b.cost_original_usd:.4f} → ${b.cost_rerun_usd:.4f}")
+        rate = (
+            ""
+            if b.win_rate is None
+            else (f"{_pct(b.win_rate)} ({_pct(b.win_rate_lo)} – {_pct(b.win_rate_hi)})")
+        )
+        cost = (
+            ""
+            if b.cost_original_usd is None or b.cost_rerun_usd is None
+            else (f"${b.cost_original_usd:.4f} → ${b.cost_rerun_usd:.4f}")
+        )
         parts.append(
             f"<tr><td>{e(b.batch_id)}<br><span class='muted'>{e(b.where)}</span></td>"
             f"<td>{e(b.model)}</td><td class='num'>{b.items}</td><td class='num'>{b.done}</td>"
@@ -338,8 +385,10 @@ def _diff_html(diff: ReportDiff) -> str:
     if not diff.changes:
         parts.append("<p>No number of the report changed.</p>")
         return "".join(parts)
-    parts.append("<table><tr><th>number</th><th>frozen</th><th>now</th><th>n frozen</th>"
-                 "<th>n now</th><th></th></tr>")
+    parts.append(
+        "<table><tr><th>number</th><th>frozen</th><th>now</th><th>n frozen</th>"
+        "<th>n now</th><th></th></tr>"
+    )
     for c in diff.changes:
         parts.append(
             f"<tr class='diff-changed'><td>{e(c.label)}</td><td class='num'>{_num(c.before)}</td>"
@@ -372,44 +421,72 @@ def render_markdown(
     report: Report, *, frozen: FrozenReport | None = None, diff: ReportDiff | None = None
 ) -> str:
     out = [f"# Weekly review {report.week}", ""]
-    out.append(f"{report.start} to {report.end} (UTC) · compared with {report.prev_week} · "
-               f"{report.n_events:,} LLM events · generated {report.generated_at}")
+    out.append(
+        f"{report.start} to {report.end} (UTC) · compared with {report.prev_week} · "
+        f"{report.n_events:,} LLM events · generated {report.generated_at}"
+    )
     if frozen is not None:
-        out += ["", f"> Frozen report #{frozen.report_id}, stored {frozen.created_at}: the "
-                "numbers as they were then."]
+        out += [
+            "",
+            f"> Frozen report #{frozen.report_id}, stored {frozen.created_at}: the "
+            "numbers as they were then.",
+        ]
     out += ["", "## Summary", ""]
     out += [f"- {md(line)}" for line in report.summary]
     if diff is not None:
-        out += ["", "## What changed since the meeting", "",
-                f"{diff.events_added:,} events arrived since, {diff.events_removed:,} gone, "
-                f"{diff.late_feedback:,} late feedback rows.", ""]
+        out += [
+            "",
+            "## What changed since the meeting",
+            "",
+            f"{diff.events_added:,} events arrived since, {diff.events_removed:,} gone, "
+            f"{diff.late_feedback:,} late feedback rows.",
+            "",
+        ]
         if diff.changes:
             out += ["| number | frozen | now | |", "|---|---:|---:|---|"]
-            out += [f"| {md(c.label)} | {_num(c.before)} | {_num(c.after)} | {c.change} |"
-                    for c in diff.changes]
+            out += [
+                f"| {md(c.label)} | {_num(c.before)} | {_num(c.after)} | {c.change} |"
+                for c in diff.changes
+            ]
         else:
             out.append("No number of the report changed.")
-    out += ["", "## Headline metrics", "",
-            f"| metric | this week | 95% interval | n | {report.prev_week} | verdict |",
-            "|---|---:|---:|---:|---:|---|"]
+    out += [
+        "",
+        "## Headline metrics",
+        "",
+        f"| metric | this week | 95% interval | n | {report.prev_week} | verdict |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for m in report.headline:
-        out.append(f"| {md(m.label)} | {format_value(m, m.value)} | {_interval(m)} | {m.n:,} | "
-                   f"{format_value(m, m.prev_value)} | {m.verdict} |")
-    out += ["", "## Top regressions and improvements by segment", "",
-            f"{report.segments_tested} segment comparisons tested (Benjamini–Hochberg at "
-            f"{report.level:g})."]
+        out.append(
+            f"| {md(m.label)} | {format_value(m, m.value)} | {_interval(m)} | {m.n:,} | "
+            f"{format_value(m, m.prev_value)} | {m.verdict} |"
+        )
+    out += [
+        "",
+        "## Top regressions and improvements by segment",
+        "",
+        f"{report.segments_tested} segment comparisons tested (Benjamini–Hochberg at "
+        f"{report.level:g}).",
+    ]
     if not (report.regressions or report.improvements):
         out += ["", "No segment changed significantly this week."]
     for group in (*by_segment(report.regressions), *by_segment(report.improvements)):
         first = group[0]
-        out += ["", f"### {first.direction.capitalize()}: [{md(first.label)}]"
-                f"({first.explorer_url})", ""]
+        out += [
+            "",
+            f"### {first.direction.capitalize()}: [{md(first.label)}]({first.explorer_url})",
+            "",
+        ]
         if first.models_now:
             out += [f"Models: {md(first.models_before or 'none')} → {md(first.models_now)}", ""]
         if first.explains:
             out += [f"Accounts for the change in {md(first.explains)}.", ""]
-        out += [f"- {md(s.metric_label)} {_pct(s.prev_value)} → {_pct(s.value)} (95% CI "
-                f"{_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,}, q={s.q_value:.3g})" for s in group]
+        out += [
+            f"- {md(s.metric_label)} {_pct(s.prev_value)} → {_pct(s.value)} (95% CI "
+            f"{_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,}, q={s.q_value:.3g})"
+            for s in group
+        ]
         out += ["", "Worst-rated examples:", ""]
         out += _md_examples(first.examples)
     out += ["", "## New and growing clusters, quality drops inside clusters", ""]
@@ -422,19 +499,34 @@ def render_markdown(
     if not report.reruns:
         out.append("No reruns this week.")
     else:
-        out += ["| model | reruns | errors | better | same | worse | not judged |",
-                "|---|---:|---:|---:|---:|---:|---:|"]
-        out += [f"| {md(r.model)} | {r.reruns} | {r.errors} | {r.better} | {r.same} | "
-                f"{r.worse} | {r.unjudged} |" for r in report.reruns]
+        out += [
+            "| model | reruns | errors | better | same | worse | not judged |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        out += [
+            f"| {md(r.model)} | {r.reruns} | {r.errors} | {r.better} | {r.same} | "
+            f"{r.worse} | {r.unjudged} |"
+            for r in report.reruns
+        ]
     if report.batches:
-        out += ["", "Batch reruns started this week:", "",
-                "| batch | model | filter | done | win / tie / loss | win rate (95% CI) |",
-                "|---|---|---|---:|---:|---:|"]
-        out += [f"| {md(b.batch_id)} | {md(b.model)} | {md(b.where)} | {b.done}/{b.items} | "
-                f"{b.wins} / {b.ties} / {b.losses} | "
-                + ("" if b.win_rate is None else
-                   f"{_pct(b.win_rate)} ({_pct(b.win_rate_lo)} – {_pct(b.win_rate_hi)})")
-                + " |" for b in report.batches]
+        out += [
+            "",
+            "Batch reruns started this week:",
+            "",
+            "| batch | model | filter | done | win / tie / loss | win rate (95% CI) |",
+            "|---|---|---|---:|---:|---:|",
+        ]
+        out += [
+            f"| {md(b.batch_id)} | {md(b.model)} | {md(b.where)} | {b.done}/{b.items} | "
+            f"{b.wins} / {b.ties} / {b.losses} | "
+            + (
+                ""
+                if b.win_rate is None
+                else f"{_pct(b.win_rate)} ({_pct(b.win_rate_lo)} – {_pct(b.win_rate_hi)})"
+            )
+            + " |"
+            for b in report.batches
+        ]
     out += ["", "## Notes and action items", ""]
     if not report.notes:
         out.append("No notes or action items for this week.")

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
-from models import stats, trends
+from models import stats
 from models.filters import EventFilter
-from models.trends import HeadlineRow, Period
+from models.trends import core as trends
+from models.trends.core import HeadlineRow, Period
 
 ALPHAS = (0.01, 0.05, 0.10)
 MAX_LINES = 10  # a chart with more split values than this is unreadable
@@ -60,7 +61,8 @@ def fmt_estimate(est: stats.Estimate, is_rate: bool, key: str = "") -> str:
         return "no data"
     interval = (
         f" [{fmt_value(est.lo, is_rate, key)} – {fmt_value(est.hi, is_rate, key)}]"
-        if est.lo is not None else ""
+        if est.lo is not None
+        else ""
     )
     return f"{fmt_value(est.value, is_rate, key)}{interval}, n={est.n:,}"
 
@@ -86,16 +88,18 @@ def headline_table(rows: list[HeadlineRow]) -> pl.DataFrame:
     out = []
     for r in rows:
         is_rate = r.kind == "rate"
-        out.append({
-            "metric": r.label,
-            "this week": fmt_estimate(r.current, is_rate, r.key),
-            "previous week": fmt_estimate(r.previous, is_rate, r.key),
-            "vs previous": f"{fmt_delta(r.vs_previous, is_rate, r.key) or '–'} · "
-                           f"{fmt_verdict(r, 'previous')}",
-            "baseline": fmt_estimate(r.baseline, is_rate, r.key),
-            "vs baseline": f"{fmt_delta(r.vs_baseline, is_rate, r.key) or '–'} · "
-                           f"{fmt_verdict(r, 'baseline')}",
-        })
+        out.append(
+            {
+                "metric": r.label,
+                "this week": fmt_estimate(r.current, is_rate, r.key),
+                "previous week": fmt_estimate(r.previous, is_rate, r.key),
+                "vs previous": f"{fmt_delta(r.vs_previous, is_rate, r.key) or '–'} · "
+                f"{fmt_verdict(r, 'previous')}",
+                "baseline": fmt_estimate(r.baseline, is_rate, r.key),
+                "vs baseline": f"{fmt_delta(r.vs_baseline, is_rate, r.key) or '–'} · "
+                f"{fmt_verdict(r, 'baseline')}",
+            }
+        )
     return pl.DataFrame(out)
 
 
@@ -119,8 +123,9 @@ def bucket_period(bucket: dt.date, granularity: str) -> Period:
     return Period("bucket", bucket, bucket + dt.timedelta(days=days))
 
 
-def split_filter(flt: EventFilter, split: str, value: str | None,
-                 split_id: int | None) -> EventFilter:
+def split_filter(
+    flt: EventFilter, split: str, value: str | None, split_id: int | None
+) -> EventFilter:
     """Narrow a filter to one split value, where the shared filter can express it."""
     if value is None or value.startswith("("):
         return flt
@@ -139,6 +144,7 @@ def split_filter(flt: EventFilter, split: str, value: str | None,
 
 def moved_table(table: pl.DataFrame) -> pl.DataFrame:
     """The 'what moved' result as the page shows it."""
+
     def segment(r: dict) -> str:
         if r["dims"] == "cluster":
             return f"cluster: {r['cluster_label']}"
@@ -147,21 +153,24 @@ def moved_table(table: pl.DataFrame) -> pl.DataFrame:
 
     rows = []
     for r in table.iter_rows(named=True):
-        rows.append({
-            "verdict": r["verdict"],
-            "segment": segment(r),
-            "kind": r["dims"],
-            "this week": None if r["rate"] is None else r["rate"],
-            "n": r["n"],
-            "reference": r["rate_ref"],
-            "n ref": r["n_ref"],
-            "compared with": r["reference"],
-            "change (pp)": None if r["delta"] is None else r["delta"] * 100,
-            "interval (pp)": "–" if r["delta_lo"] is None
-            else f"{r['delta_lo'] * 100:+.1f} … {r['delta_hi'] * 100:+.1f}",
-            "impact (events)": r["impact"],
-            "q (BH)": r["q_value"],
-        })
+        rows.append(
+            {
+                "verdict": r["verdict"],
+                "segment": segment(r),
+                "kind": r["dims"],
+                "this week": None if r["rate"] is None else r["rate"],
+                "n": r["n"],
+                "reference": r["rate_ref"],
+                "n ref": r["n_ref"],
+                "compared with": r["reference"],
+                "change (pp)": None if r["delta"] is None else r["delta"] * 100,
+                "interval (pp)": "–"
+                if r["delta_lo"] is None
+                else f"{r['delta_lo'] * 100:+.1f} … {r['delta_hi'] * 100:+.1f}",
+                "impact (events)": r["impact"],
+                "q (BH)": r["q_value"],
+            }
+        )
     return pl.DataFrame(rows) if rows else pl.DataFrame()
 
 
@@ -169,7 +178,10 @@ def top_splits(series: pl.DataFrame, k: int) -> tuple[pl.DataFrame, int]:
     """Keep the k split values with the most events (and how many values there were)."""
     if series.is_empty():
         return series, 0
-    sizes = series.group_by("split").agg(pl.col("n").sum()).sort(
-        ["n", "split"], descending=[True, False])
+    sizes = (
+        series.group_by("split")
+        .agg(pl.col("n").sum())
+        .sort(["n", "split"], descending=[True, False])
+    )
     keep = sizes.head(k)["split"]
     return series.filter(pl.col("split").is_in(keep.implode())), sizes.height

@@ -1,6 +1,6 @@
 """What each feedback signal means, as SQL over `feedback AS f`, for every layer.
 
-The loader's derived tables (ingest/derived.py) and the shared filter (models/filters.py) both
+The loader's derived tables (ingest/load/derived.py) and the shared filter (models/filters.py) both
 need "negative", "explicit" and friends to mean exactly the same thing, and ingest sits below
 models, so the definitions live here.
 """

@@ -1,7 +1,7 @@
 """What a format reader hands the loader: plain rows, ready to insert.
 
 Readers of foreign formats (ingest/formats/) are pure: bytes in, ParsedFile out. The loader
-(ingest/loader.py) owns transactions, dedup, rejects and the file registry, so a reader never
+(ingest/load/loader.py) owns transactions, dedup, rejects and the file registry, so a reader never
 touches the warehouse and every format gets the same guarantees.
 """
 

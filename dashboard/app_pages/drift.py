@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import cache, charts_drift, nav
 from dashboard.filters_ui import current_filter
 from dashboard.queries import drift as q
-from models.drift import Window, default_windows
+from models.drift.statistics import Window, default_windows
 
 st.title("Drift & clusters")
 
@@ -35,10 +35,12 @@ else:
     ref_default, cur_default = default_windows(dt.datetime.now(dt.UTC).date())
 
 c1, c2, c3 = st.columns([2, 2, 1])
-ref_pick = c1.date_input("Reference window", value=(ref_default.start, ref_default.end),
-                         key="drift_reference")
-cur_pick = c2.date_input("Current window", value=(cur_default.start, cur_default.end),
-                         key="drift_current")
+ref_pick = c1.date_input(
+    "Reference window", value=(ref_default.start, ref_default.end), key="drift_reference"
+)
+cur_pick = c2.date_input(
+    "Current window", value=(cur_default.start, cur_default.end), key="drift_current"
+)
 alpha = float(c3.selectbox("Significance", ["0.05", "0.01", "0.1"], key="drift_alpha"))
 
 
@@ -57,12 +59,18 @@ report = cache.query(q.drift_report, reference, current, alpha)
 o = report.overall
 statuses = [c.shift.status for c in report.clusters]
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Overall drift", "drift" if o.drifted else "no drift",
-          help=f"Kernel two-sample test (MMD, {o.method}) on up to 1,000 sampled events per "
-               "window, p-value from 200 label permutations. It and the per-cluster tests "
-               "each run at half the significance level, so the verdict as a whole keeps it.")
-m2.metric("p-value (overall)", "n/a" if o.p_value != o.p_value else f"{o.p_value:.3g}",
-          help=f"{o.n_reference:,} reference vs {o.n_current:,} current events sampled")
+m1.metric(
+    "Overall drift",
+    "drift" if o.drifted else "no drift",
+    help=f"Kernel two-sample test (MMD, {o.method}) on up to 1,000 sampled events per "
+    "window, p-value from 200 label permutations. It and the per-cluster tests "
+    "each run at half the significance level, so the verdict as a whole keeps it.",
+)
+m2.metric(
+    "p-value (overall)",
+    "n/a" if o.p_value != o.p_value else f"{o.p_value:.3g}",
+    help=f"{o.n_reference:,} reference vs {o.n_current:,} current events sampled",
+)
 m3.metric("New / growing clusters", statuses.count("new") + statuses.count("growing"))
 m4.metric("Shrinking / vanished", statuses.count("shrinking") + statuses.count("vanished"))
 st.caption(
@@ -80,44 +88,75 @@ with tab_map:
         st.info("No mapped events match the filters in the sidebar; widen them.")
     else:
         st.altair_chart(charts_drift.map_chart(points, color_by), width="stretch")
-        st.caption(f"{points.height:,} events (a sample stratified by week and cluster, fitted "
-                   "with UMAP by `reviewdeck analyze`). Hover a point to read its input.")
+        st.caption(
+            f"{points.height:,} events (a sample stratified by week and cluster, fitted "
+            "with UMAP by `reviewdeck analyze`). Hover a point to read its input."
+        )
 
 table = cache.query(q.cluster_table, reference, current, alpha, flt)
 labels = dict(zip(table["cluster_id"].to_list(), table["label"].to_list(), strict=True))
 with tab_table:
-    sort_by = st.radio("Sort by", ["drift", "quality drop", "size now"], horizontal=True,
-                       key="drift_sort")
+    sort_by = st.radio(
+        "Sort by", ["drift", "quality drop", "size now"], horizontal=True, key="drift_sort"
+    )
     if sort_by == "drift":
         table = table.sort(
             [pl.col("status") == "stable", "share_p_adj", pl.col("share_change").abs()],
-            descending=[False, False, True], nulls_last=True,
+            descending=[False, False, True],
+            nulls_last=True,
         )
     elif sort_by == "quality drop":
         table = table.sort("quality_drop", descending=True, nulls_last=True)
     else:
         table = table.sort("n_current", descending=True)
     shown = table.select(
-        "cluster_id", "label", "status", "share_reference", "share_current", "share_p_adj",
-        "n_reference", "n_current", "up_rate_reference", "up_rate_current", "quality_drop",
-        "up_q", "negative_rate_reference", "negative_rate_current", "judge_reference",
-        "judge_current", "keywords", "example",
+        "cluster_id",
+        "label",
+        "status",
+        "share_reference",
+        "share_current",
+        "share_p_adj",
+        "n_reference",
+        "n_current",
+        "up_rate_reference",
+        "up_rate_current",
+        "quality_drop",
+        "up_q",
+        "negative_rate_reference",
+        "negative_rate_current",
+        "judge_reference",
+        "judge_current",
+        "keywords",
+        "example",
     ).with_columns(
         (pl.col(c) * 100).round(1)
-        for c in ("share_reference", "share_current", "up_rate_reference", "up_rate_current",
-                  "quality_drop", "negative_rate_reference", "negative_rate_current")
+        for c in (
+            "share_reference",
+            "share_current",
+            "up_rate_reference",
+            "up_rate_current",
+            "quality_drop",
+            "negative_rate_reference",
+            "negative_rate_current",
+        )
     )
     st.dataframe(
-        shown, hide_index=True, width="stretch", key="drift_table",
+        shown,
+        hide_index=True,
+        width="stretch",
+        key="drift_table",
         column_config={
-            "cluster_id": "Cluster", "label": "Label", "status": "Status",
+            "cluster_id": "Cluster",
+            "label": "Label",
+            "status": "Status",
             "share_reference": st.column_config.NumberColumn("Share ref %"),
             "share_current": st.column_config.NumberColumn("Share now %"),
             "share_p_adj": st.column_config.NumberColumn("Share p (BH)", format="%.3g"),
             "up_rate_reference": st.column_config.NumberColumn("Thumbs-up ref %"),
             "up_rate_current": st.column_config.NumberColumn("Thumbs-up now %"),
             "quality_drop": st.column_config.NumberColumn(
-                "Quality drop (pts)", help="Fall in thumbs-up rate, reference → current"),
+                "Quality drop (pts)", help="Fall in thumbs-up rate, reference → current"
+            ),
             "up_q": st.column_config.NumberColumn("Drop p (BH)", format="%.3g"),
             "negative_rate_reference": st.column_config.NumberColumn("Negative ref %"),
             "negative_rate_current": st.column_config.NumberColumn("Negative now %"),
@@ -125,28 +164,35 @@ with tab_table:
             "judge_current": st.column_config.NumberColumn("Judge now", format="%.2f"),
         },
     )
-    st.caption("Rates with few votes are noisy: the drop's p-value is Fisher's exact test "
-               "(no verdict under 30 votes a side), adjusted across clusters.")
+    st.caption(
+        "Rates with few votes are noisy: the drop's p-value is Fisher's exact test "
+        "(no verdict under 30 votes a side), adjusted across clusters."
+    )
 
 with tab_time:
     shares = cache.query(q.share_over_time, flt)
     flagged = table.filter(pl.col("status") != "stable")["cluster_id"].to_list()[:8]
     picked = st.multiselect(
-        "Clusters", table["cluster_id"].to_list(), default=flagged or
-        table["cluster_id"].to_list()[:5], key="drift_share_clusters",
+        "Clusters",
+        table["cluster_id"].to_list(),
+        default=flagged or table["cluster_id"].to_list()[:5],
+        key="drift_share_clusters",
         format_func=lambda c: f"#{c} {labels.get(c)}",
     )
     st.altair_chart(charts_drift.share_chart(shares, picked), width="stretch")
 
 st.subheader("Cluster drill-down")
-cluster_id = st.selectbox("Cluster", list(labels), key="drift_cluster",
-                          format_func=lambda c: f"#{c} {labels[c]}")
+cluster_id = st.selectbox(
+    "Cluster", list(labels), key="drift_cluster", format_func=lambda c: f"#{c} {labels[c]}"
+)
 detail = cache.query(q.cluster_detail, cluster_id)
 row = table.filter(pl.col("cluster_id") == cluster_id).row(0, named=True)
 d1, d2 = st.columns([3, 2])
 with d1:
-    st.markdown(f"**Status:** {row['status']} · **share** {row['share_reference']:.1%} → "
-                f"{row['share_current']:.1%} (n {row['n_reference']:,} → {row['n_current']:,})")
+    st.markdown(
+        f"**Status:** {row['status']} · **share** {row['share_reference']:.1%} → "
+        f"{row['share_current']:.1%} (n {row['n_reference']:,} → {row['n_current']:,})"
+    )
     st.text("Keywords: " + ", ".join(detail["keywords"] or []))
     st.markdown("**Most representative inputs**")
     for example in detail["examples"] or []:
@@ -157,18 +203,36 @@ with d2:
         st.markdown("**Thumbs-up rate per model and window**")
         st.altair_chart(charts_drift.model_quality_chart(by_model), width="stretch")
     st.dataframe(
-        by_model.select("window", "model", "n", "n_votes", "up_rate", "up_lo", "up_hi",
-                        "negative_rate", "judge_mean", "error_rate", "cost_mean",
-                        "latency_mean"),
-        hide_index=True, width="stretch",
+        by_model.select(
+            "window",
+            "model",
+            "n",
+            "n_votes",
+            "up_rate",
+            "up_lo",
+            "up_hi",
+            "negative_rate",
+            "judge_mean",
+            "error_rate",
+            "cost_mean",
+            "latency_mean",
+        ),
+        hide_index=True,
+        width="stretch",
     )
 
-nav.link_to_explorer(flt.with_(cluster_id=cluster_id),
-                     f"Open all events of cluster #{cluster_id} in the explorer")
+nav.link_to_explorer(
+    flt.with_(cluster_id=cluster_id), f"Open all events of cluster #{cluster_id} in the explorer"
+)
 events = cache.query(q.cluster_events, cluster_id, flt)
-picked_events = st.dataframe(events, hide_index=True, width="stretch",
-                             on_select="rerun", selection_mode="single-row",
-                             key="drift_events")
+picked_events = st.dataframe(
+    events,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key="drift_events",
+)
 rows = picked_events.selection.rows if picked_events is not None else []
 if rows:
     event_id = events["event_id"][rows[0]]

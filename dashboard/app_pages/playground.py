@@ -18,12 +18,12 @@ from dashboard import cache
 from dashboard.filters_ui import current_filter
 from dashboard.queries import playground as q
 from ingest.errors import ReviewdeckError
-from models import rerun as rr
-from models import rerun_store as store
-from models.capabilities import adapt_request
-from models.endpoints import HOW_TO_CONFIGURE, list_endpoints
 from models.filters import FEEDBACK_CHOICES
-from models.judge import DEFAULT_RUBRIC
+from models.rerun import runner as rr
+from models.rerun import store
+from models.rerun.capabilities import adapt_request
+from models.rerun.endpoints import HOW_TO_CONFIGURE, list_endpoints
+from models.rerun.judge import DEFAULT_RUBRIC
 
 ROLES = ["system", "developer", "user", "assistant", "tool"]
 NO_EVENT_HELP = (
@@ -57,8 +57,9 @@ def _ms(x: float | None) -> str:
 
 
 def _diff(before: str, after: str) -> str:
-    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), "original", "rerun",
-                                 lineterm="", n=2)
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), "original", "rerun", lineterm="", n=2
+    )
     return "\n".join(lines) or "(no difference)"
 
 
@@ -70,29 +71,41 @@ except ReviewdeckError as exc:
     st.error(str(exc), icon=":material/error:")
     endpoints = {}
 if not endpoints:
-    st.warning("No model endpoint is configured, so runs are disabled. You can still open and "
-               "edit the event. To configure one:", icon=":material/key_off:")
+    st.warning(
+        "No model endpoint is configured, so runs are disabled. You can still open and "
+        "edit the event. To configure one:",
+        icon=":material/key_off:",
+    )
     st.code(HOW_TO_CONFIGURE, language=None)
 
 if st.session_state.pop("playground_goto_single", False):
     st.session_state["playground_section"] = "Rerun one event"
 section = st.segmented_control(
-    "Section", ["Rerun one event", "Batch rerun"], default="Rerun one event",
-    key="playground_section", label_visibility="collapsed")
+    "Section",
+    ["Rerun one event", "Batch rerun"],
+    default="Rerun one event",
+    key="playground_section",
+    label_visibility="collapsed",
+)
 
 
 def endpoint_and_model(prefix: str, default_model: str | None) -> tuple[str | None, str]:
     names = list(endpoints)
     left, right = st.columns(2)
     name = left.selectbox(
-        "Endpoint", names or ["(none configured)"], key=f"{prefix}_endpoint",
-        format_func=lambda n: f"{n} — {_safe_url(endpoints[n].base_url)}" if n in endpoints
-        else n, disabled=not names)
+        "Endpoint",
+        names or ["(none configured)"],
+        key=f"{prefix}_endpoint",
+        format_func=lambda n: f"{n} — {_safe_url(endpoints[n].base_url)}" if n in endpoints else n,
+        disabled=not names,
+    )
     offered = list(endpoints[name].models) if name in endpoints else []
     model = right.text_input(
-        "Model", value=default_model or (offered[0] if offered else "gpt-4o-mini"),
+        "Model",
+        value=default_model or (offered[0] if offered else "gpt-4o-mini"),
         key=f"{prefix}_model",
-        help=("Models offered by this endpoint: " + ", ".join(offered)) if offered else None)
+        help=("Models offered by this endpoint: " + ", ".join(offered)) if offered else None,
+    )
     return (name if name in endpoints else None), model.strip()
 
 
@@ -128,32 +141,63 @@ def single_event() -> None:
     ep_name, model = endpoint_and_model(k, original.model_requested or original.model)
     params = rr.replay_params(original.params)
     p1, p2, p3 = st.columns(3)
-    temperature = p1.number_input("Temperature", 0.0, 2.0, value=params.pop("temperature", None),
-                                  step=0.1, key=f"{k}_temperature", placeholder="model default")
+    temperature = p1.number_input(
+        "Temperature",
+        0.0,
+        2.0,
+        value=params.pop("temperature", None),
+        step=0.1,
+        key=f"{k}_temperature",
+        placeholder="model default",
+    )
     limit = params.pop("max_tokens", None) or params.pop("max_completion_tokens", None)
-    max_tokens = p2.number_input("Max output tokens", 1, 200_000, value=limit,
-                                 key=f"{k}_max_tokens", placeholder="model default")
-    samples = p3.number_input("Samples (N runs)", 1, 10, value=1, key=f"{k}_samples",
-                              help="Run the same request N times to see how much answers vary.")
-    other = st.text_area("Other parameters (JSON)", json.dumps(params, indent=2),
-                         key=f"{k}_params", height=100)
+    max_tokens = p2.number_input(
+        "Max output tokens",
+        1,
+        200_000,
+        value=limit,
+        key=f"{k}_max_tokens",
+        placeholder="model default",
+    )
+    samples = p3.number_input(
+        "Samples (N runs)",
+        1,
+        10,
+        value=1,
+        key=f"{k}_samples",
+        help="Run the same request N times to see how much answers vary.",
+    )
+    other = st.text_area(
+        "Other parameters (JSON)", json.dumps(params, indent=2), key=f"{k}_params", height=100
+    )
 
-    st.markdown("**Messages** — system prompt, history, retrieved context, tool calls and "
-                "results, exactly as logged. Edit any of them.")
+    st.markdown(
+        "**Messages** — system prompt, history, retrieved context, tool calls and "
+        "results, exactly as logged. Edit any of them."
+    )
     edited: list[dict] = []
     for i, m in enumerate(original.messages):
         role = m.get("role", "user")
         with st.container(border=True):
             r1, r2 = st.columns([1, 5])
-            new_role = r1.selectbox("Role", ROLES, index=ROLES.index(role) if role in ROLES
-                                    else 2, key=f"{k}_role_{i}")
+            new_role = r1.selectbox(
+                "Role", ROLES, index=ROLES.index(role) if role in ROLES else 2, key=f"{k}_role_{i}"
+            )
             keep = r1.checkbox("Send", value=True, key=f"{k}_keep_{i}")
-            content = r2.text_area(f"Message {i + 1}", _text(m.get("content")),
-                                   key=f"{k}_content_{i}", height=68 if role != "system" else 120)
+            content = r2.text_area(
+                f"Message {i + 1}",
+                _text(m.get("content")),
+                key=f"{k}_content_{i}",
+                height=68 if role != "system" else 120,
+            )
             msg: dict = {"role": new_role, "content": content}
             if m.get("tool_calls"):
-                calls = r2.text_area("Tool calls (JSON)", json.dumps(m["tool_calls"], indent=2),
-                                     key=f"{k}_tools_{i}", height=100)
+                calls = r2.text_area(
+                    "Tool calls (JSON)",
+                    json.dumps(m["tool_calls"], indent=2),
+                    key=f"{k}_tools_{i}",
+                    height=100,
+                )
                 try:
                     msg["tool_calls"] = json.loads(calls)
                 except json.JSONDecodeError:
@@ -182,11 +226,18 @@ def single_event() -> None:
         return
     changes = adapt_request(model, edited, sent_params).changes
     if changes:
-        st.info("Adapted for " + model + ":\n\n" + "\n".join(f"- {c}" for c in changes),
-                icon=":material/tune:")
+        st.info(
+            "Adapted for " + model + ":\n\n" + "\n".join(f"- {c}" for c in changes),
+            icon=":material/tune:",
+        )
 
-    if st.button("Run", type="primary", icon=":material/play_arrow:", key=f"{k}_run",
-                 disabled=ep_name is None):
+    if st.button(
+        "Run",
+        type="primary",
+        icon=":material/play_arrow:",
+        key=f"{k}_run",
+        disabled=ep_name is None,
+    ):
         cols = st.columns(min(int(samples), 3))
         boxes = [cols[i % len(cols)].empty() for i in range(int(samples))]
         streamed: dict[int, str] = {}
@@ -196,16 +247,25 @@ def single_event() -> None:
             boxes[i].text(streamed[i])
 
         try:
-            runs = rr.rerun_event(cache.db_path(), event_id, endpoint=endpoints[ep_name],
-                                  model=model, messages=edited, params=sent_params,
-                                  samples=int(samples), on_delta=show)
+            runs = rr.rerun_event(
+                cache.db_path(),
+                event_id,
+                endpoint=endpoints[ep_name],
+                model=model,
+                messages=edited,
+                params=sent_params,
+                samples=int(samples),
+                on_delta=show,
+            )
         except ReviewdeckError as exc:
             st.error(str(exc))
             return
         failed = [r for r in runs if r.result.status != "ok"]
         if failed:
-            st.error(f"{len(failed)} of {len(runs)} runs failed; the error is saved on the "
-                     "rerun event.", icon=":material/error:")
+            st.error(
+                f"{len(failed)} of {len(runs)} runs failed; the error is saved on the rerun event.",
+                icon=":material/error:",
+            )
         st.session_state[f"{k}_last"] = [r.rerun_event_id for r in runs]
 
     reruns = cache.query(q.reruns_of, event_id)
@@ -215,9 +275,12 @@ def single_event() -> None:
     latest = st.session_state.get(f"{k}_last") or []
     options = reruns["event_id"].to_list()
     pick = st.selectbox(
-        "Rerun", options, index=options.index(latest[0]) if latest and latest[0] in options
-        else 0, key=f"{k}_pick",
-        format_func=lambda rid: _label(_row(reruns, rid)))
+        "Rerun",
+        options,
+        index=options.index(latest[0]) if latest and latest[0] in options else 0,
+        key=f"{k}_pick",
+        format_func=lambda rid: _label(_row(reruns, rid)),
+    )
     row = _row(reruns, pick)
     if len(latest) > 1:
         st.markdown(f"**The last run's {len(latest)} samples** (same request)")
@@ -225,15 +288,32 @@ def single_event() -> None:
         for i, rid in enumerate(r for r in latest if r in options):
             sample = _row(reruns, rid)
             with cols[i % len(cols)]:
-                st.caption(f"sample {i + 1} · {_ms(sample['latency_ms'])} · "
-                           f"{sample['tokens_out'] or 0} tokens · {sample['status']}")
-                st.code(sample["output_text"] or sample["error_message"] or "", language=None,
-                        wrap_lines=True)
+                st.caption(
+                    f"sample {i + 1} · {_ms(sample['latency_ms'])} · "
+                    f"{sample['tokens_out'] or 0} tokens · {sample['status']}"
+                )
+                st.code(
+                    sample["output_text"] or sample["error_message"] or "",
+                    language=None,
+                    wrap_lines=True,
+                )
     compare(original, row, k)
     with st.expander(f"All {len(reruns)} reruns of this event"):
-        st.dataframe(reruns.select("event_id", "ts", "model_requested", "status", "verdict",
-                                   "tokens_out", "cost_usd", "latency_ms", "endpoint",
-                                   "batch_id"), hide_index=True)
+        st.dataframe(
+            reruns.select(
+                "event_id",
+                "ts",
+                "model_requested",
+                "status",
+                "verdict",
+                "tokens_out",
+                "cost_usd",
+                "latency_ms",
+                "endpoint",
+                "batch_id",
+            ),
+            hide_index=True,
+        )
 
 
 def _row(frame, rerun_id: str) -> dict:
@@ -241,25 +321,39 @@ def _row(frame, rerun_id: str) -> dict:
 
 
 def _label(row: dict) -> str:
-    return (f"{row['ts']:%b %d %H:%M:%S} · {row['model_requested']} · {row['status']}"
-            + (f" · {row['verdict']}" if row["verdict"] else ""))
+    return f"{row['ts']:%b %d %H:%M:%S} · {row['model_requested']} · {row['status']}" + (
+        f" · {row['verdict']}" if row["verdict"] else ""
+    )
 
 
 def compare(original: store.Original, row: dict, k: str) -> None:
     m1, m2, m3 = st.columns(3)
-    m1.metric("Latency", _ms(row["latency_ms"]), delta=None if row["latency_ms"] is None or
-              original.latency_ms is None else f"{row['latency_ms'] - original.latency_ms:,.0f} ms",
-              delta_color="inverse")
+    m1.metric(
+        "Latency",
+        _ms(row["latency_ms"]),
+        delta=None
+        if row["latency_ms"] is None or original.latency_ms is None
+        else f"{row['latency_ms'] - original.latency_ms:,.0f} ms",
+        delta_color="inverse",
+    )
     m2.metric("Tokens in / out", f"{row['tokens_in'] or 0:,} / {row['tokens_out'] or 0:,}")
-    m3.metric("Cost", _money(row["cost_usd"]), delta=None if row["cost_usd"] is None or
-              original.cost_usd is None else f"{row['cost_usd'] - original.cost_usd:+.5f}",
-              delta_color="inverse")
+    m3.metric(
+        "Cost",
+        _money(row["cost_usd"]),
+        delta=None
+        if row["cost_usd"] is None or original.cost_usd is None
+        else f"{row['cost_usd'] - original.cost_usd:+.5f}",
+        delta_color="inverse",
+    )
     if row["adaptations"]:
         st.caption("Sent with changes: " + "; ".join(row["adaptations"]))
     if row["status"] != "ok":
         st.error("The endpoint returned an error:", icon=":material/error:")
-        st.code(f"{row['error_type'] or ''}: {row['error_message'] or ''}", language=None,
-                wrap_lines=True)
+        st.code(
+            f"{row['error_type'] or ''}: {row['error_message'] or ''}",
+            language=None,
+            wrap_lines=True,
+        )
         return
     blind = st.toggle("Blind A/B (hide which is which)", key=f"{k}_blind")
     before, after = original.output_text or "", row["output_text"] or ""
@@ -280,28 +374,37 @@ def compare(original: store.Original, row: dict, k: str) -> None:
     with st.form(f"{k}_verdict_{row['event_id']}"):
         st.markdown("**Verdict on this rerun**")
         if blind:
-            choice = st.radio("Which is better?", ["A", "Same", "B"], horizontal=True,
-                              index=None)
+            choice = st.radio("Which is better?", ["A", "Same", "B"], horizontal=True, index=None)
             rerun_is_a = pair[0][1] == after and pair[0][1] != before
-            verdict = None if choice is None else {
-                "Same": "same", "A": "better" if rerun_is_a else "worse",
-                "B": "worse" if rerun_is_a else "better"}[choice]
+            verdict = (
+                None
+                if choice is None
+                else {
+                    "Same": "same",
+                    "A": "better" if rerun_is_a else "worse",
+                    "B": "worse" if rerun_is_a else "better",
+                }[choice]
+            )
         else:
             # No default: a verdict is only recorded when the reviewer picks one.
-            verdict = st.radio("The rerun is", ["better", "same", "worse"], horizontal=True,
-                               index=None)
+            verdict = st.radio(
+                "The rerun is", ["better", "same", "worse"], horizontal=True, index=None
+            )
         note = st.text_input("Note (optional)")
         author = st.text_input("Your name (optional)", key=f"{k}_author_v")
         submitted = st.form_submit_button("Save verdict")
         if submitted and verdict is None:
             st.warning("Pick a verdict first.")
         elif submitted:
-            cache.write(store.record_verdict, row["event_id"], verdict, note or None,
-                        author or None)
+            cache.write(
+                store.record_verdict, row["event_id"], verdict, note or None, author or None
+            )
             st.success(f"Saved: the rerun is {verdict}" + (" (blind A/B)" if blind else ""))
     with st.form(f"{k}_correction"):
-        st.markdown("**Correction** — the answer the original should have given (saved as "
-                    "correction feedback on the original event)")
+        st.markdown(
+            "**Correction** — the answer the original should have given (saved as "
+            "correction feedback on the original event)"
+        )
         corrected = st.text_area("Corrected answer", after, height=150)
         author = st.text_input("Your name (optional)", key=f"{k}_author_c")
         if st.form_submit_button("Save correction") and corrected.strip():
@@ -311,24 +414,35 @@ def compare(original: store.Original, row: dict, k: str) -> None:
 
 def batch() -> None:
     flt = current_filter()
-    st.caption("Reruns the events matching the sidebar filters plus the feedback filter below "
-               "(only original events with logged messages). For very large batches use "
-               "`reviewdeck rerun` (same filter fields, resumable).")
+    st.caption(
+        "Reruns the events matching the sidebar filters plus the feedback filter below "
+        "(only original events with logged messages). For very large batches use "
+        "`reviewdeck rerun` (same filter fields, resumable)."
+    )
     feedback_keys = ["(any)", *FEEDBACK_CHOICES]
-    fb = st.selectbox("Feedback", feedback_keys, index=feedback_keys.index("negative"),
-                      key="playground_batch_feedback")
+    fb = st.selectbox(
+        "Feedback",
+        feedback_keys,
+        index=feedback_keys.index("negative"),
+        key="playground_batch_feedback",
+    )
     flt = flt.with_(feedback=None if fb == "(any)" else fb)
     st.code("--where '" + flt.to_query_string() + "'", language=None)
     ep_name, model = endpoint_and_model("playground_batch", None)
     c1, c2, c3 = st.columns(3)
-    sample = c1.number_input("Sample N (0 = all)", 0, 100_000, value=50, step=10,
-                             key="playground_batch_sample")
-    cap = c2.number_input("Spend cap (USD)", 0.0, 10_000.0, value=1.0, step=0.5,
-                          key="playground_batch_cap")
-    judge_model = c3.text_input("Judge model (empty = no judge)", "",
-                                key="playground_batch_judge").strip() or None
-    rubric = st.text_area("Judge rubric", DEFAULT_RUBRIC, key="playground_batch_rubric",
-                          disabled=judge_model is None)
+    sample = c1.number_input(
+        "Sample N (0 = all)", 0, 100_000, value=50, step=10, key="playground_batch_sample"
+    )
+    cap = c2.number_input(
+        "Spend cap (USD)", 0.0, 10_000.0, value=1.0, step=0.5, key="playground_batch_cap"
+    )
+    judge_model = (
+        c3.text_input("Judge model (empty = no judge)", "", key="playground_batch_judge").strip()
+        or None
+    )
+    rubric = st.text_area(
+        "Judge rubric", DEFAULT_RUBRIC, key="playground_batch_rubric", disabled=judge_model is None
+    )
     if not model:
         return
     est = cache.query(q.estimate, flt, model, judge_model, int(sample) or None, 0)
@@ -338,41 +452,59 @@ def batch() -> None:
     else:
         st.metric("Events to rerun", f"{est.n_events:,}")
         if est.estimate_usd is None:
-            st.warning(f"No price known for {', '.join(est.unpriced)}: the cost cannot be "
-                       "estimated and a spend cap cannot be enforced. Add a price row via "
-                       "REVIEWDECK_PRICES (see ingest/prices.csv), or run without a cap.")
+            st.warning(
+                f"No price known for {', '.join(est.unpriced)}: the cost cannot be "
+                "estimated and a spend cap cannot be enforced. Add a price row via "
+                "REVIEWDECK_PRICES (see ingest/prices.csv), or run without a cap."
+            )
             uncapped = st.checkbox("Run without a spend cap", key="playground_batch_uncapped")
         else:
             st.metric("Estimated cost", _money(est.estimate_usd))
             if est.estimate_usd > cap:
-                st.warning(f"The estimate exceeds the cap: the batch will stop after about "
-                           f"{int(est.n_events * cap / est.estimate_usd)} events.")
-    start = st.button("Start batch rerun", type="primary", key="playground_batch_start",
-                      disabled=ep_name is None or est.n_events == 0
-                      or (est.estimate_usd is None and not uncapped))
+                st.warning(
+                    f"The estimate exceeds the cap: the batch will stop after about "
+                    f"{int(est.n_events * cap / est.estimate_usd)} events."
+                )
+    start = st.button(
+        "Start batch rerun",
+        type="primary",
+        key="playground_batch_start",
+        disabled=ep_name is None
+        or est.n_events == 0
+        or (est.estimate_usd is None and not uncapped),
+    )
     if start:
-        opts = rr.BatchOptions(model=model, where_text=flt.to_query_string(),
-                               sample_n=int(sample) or None,
-                               max_cost_usd=None if uncapped else float(cap),
-                               judge_model=judge_model, rubric=rubric)
+        opts = rr.BatchOptions(
+            model=model,
+            where_text=flt.to_query_string(),
+            sample_n=int(sample) or None,
+            max_cost_usd=None if uncapped else float(cap),
+            judge_model=judge_model,
+            rubric=rubric,
+        )
         bar = st.progress(0.0, text="planning")
         try:
             plan = rr.plan_batch(cache.db_path(), flt, ep_name, opts)
 
             def show(p: rr.Progress) -> None:
                 frac = (p.done + p.failed) / p.total if p.total else 1.0
-                bar.progress(min(frac, 1.0), text=f"{p.done + p.failed} / {p.total} · "
-                             f"{_money(p.spent_usd)} spent")
+                bar.progress(
+                    min(frac, 1.0),
+                    text=f"{p.done + p.failed} / {p.total} · {_money(p.spent_usd)} spent",
+                )
 
-            result = rr.run_batch(cache.db_path(), plan, opts, endpoint=endpoints[ep_name],
-                                  on_progress=show)
+            result = rr.run_batch(
+                cache.db_path(), plan, opts, endpoint=endpoints[ep_name], on_progress=show
+            )
         except ReviewdeckError as exc:
             st.error(str(exc))
             return
         st.session_state["playground_batch_id"] = plan.batch_id
-        msg = (f"{result.status}: {result.done} done, {result.errors} API errors, "
-               f"{result.failed} failed after retries, {result.skipped} not started, "
-               f"{_money(result.spent_usd)} spent in {result.elapsed_s:.1f} s")
+        msg = (
+            f"{result.status}: {result.done} done, {result.errors} API errors, "
+            f"{result.failed} failed after retries, {result.skipped} not started, "
+            f"{_money(result.spent_usd)} spent in {result.elapsed_s:.1f} s"
+        )
         (st.success if result.status == "done" else st.warning)(msg)
 
     report_section()
@@ -386,61 +518,115 @@ def report_section() -> None:
     ids = runs["batch_id"].to_list()
     wanted = st.session_state.get("playground_batch_id")
     batch_id = st.selectbox(
-        "Batch", ids, index=ids.index(wanted) if wanted in ids else 0,
+        "Batch",
+        ids,
+        index=ids.index(wanted) if wanted in ids else 0,
         key="playground_report_batch",
-        format_func=lambda b: (lambda r: f"{r['created_at']:%b %d %H:%M} · {r['model']} · "
-                               f"{r['n_items']} events · {r['status']}")(_row_b(runs, b)))
+        format_func=lambda b: (
+            lambda r: (
+                f"{r['created_at']:%b %d %H:%M} · {r['model']} · "
+                f"{r['n_items']} events · {r['status']}"
+            )
+        )(_row_b(runs, b)),
+    )
     rep = cache.query(q.batch_report, batch_id)
     if rep is None:
         return
     items = ", ".join(f"{v} {k}" for k, v in sorted(rep.item_status.items()))
-    st.caption(f"filter: {rep.batch.where_text or '(none)'} · endpoint {rep.batch.endpoint} · "
-               f"items: {items} · spent {_money(rep.batch.spent_usd)}"
-               + (f" of cap {_money(rep.batch.max_cost_usd)}" if rep.batch.max_cost_usd
-                  is not None else ""))
+    st.caption(
+        f"filter: {rep.batch.where_text or '(none)'} · endpoint {rep.batch.endpoint} · "
+        f"items: {items} · spent {_money(rep.batch.spent_usd)}"
+        + (
+            f" of cap {_money(rep.batch.max_cost_usd)}"
+            if rep.batch.max_cost_usd is not None
+            else ""
+        )
+    )
     j = rep.judge
     if j is None:
         st.info("No judge verdicts in this batch (run it with a judge model).")
     else:
         pct = int(j.confidence * 100)
         cols = st.columns(4)
-        for col, (name, s) in zip(cols, (("Win", j.win), ("Tie", j.tie), ("Loss", j.loss)),
-                                  strict=False):
-            col.metric(f"{name} (rerun)", f"{s.count} · {s.share:.0%}",
-                       help=f"{pct}% Wilson interval {s.low:.0%}–{s.high:.0%}")
+        for col, (name, s) in zip(
+            cols, (("Win", j.win), ("Tie", j.tie), ("Loss", j.loss)), strict=False
+        ):
+            col.metric(
+                f"{name} (rerun)",
+                f"{s.count} · {s.share:.0%}",
+                help=f"{pct}% Wilson interval {s.low:.0%}–{s.high:.0%}",
+            )
             col.caption(f"{pct}% CI {s.low:.0%}–{s.high:.0%}")
         if j.p_value is not None:
-            cols[3].metric("Wins among decisive", f"{j.win_rate_decisive:.0%}",
-                           help="Exact sign test on wins vs losses; ties excluded.")
-            cols[3].caption(f"{pct}% CI {j.win_rate_low:.0%}–{j.win_rate_high:.0%} · "
-                            f"p={j.p_value:.3g}")
-        st.caption(f"Judge {rep.batch.judge_model}: each pair judged twice with the order "
-                   f"swapped, ties allowed; {j.n} pairs.")
+            cols[3].metric(
+                "Wins among decisive",
+                f"{j.win_rate_decisive:.0%}",
+                help="Exact sign test on wins vs losses; ties excluded.",
+            )
+            cols[3].caption(
+                f"{pct}% CI {j.win_rate_low:.0%}–{j.win_rate_high:.0%} · p={j.p_value:.3g}"
+            )
+        st.caption(
+            f"Judge {rep.batch.judge_model}: each pair judged twice with the order "
+            f"swapped, ties allowed; {j.n} pairs."
+        )
         if rep.judge_unusable:
-            st.warning(f"{rep.judge_unusable} judgements were unreadable or failed and count as "
-                       "ties: check the judge model and rubric before trusting the tie share.")
+            st.warning(
+                f"{rep.judge_unusable} judgements were unreadable or failed and count as "
+                "ties: check the judge model and rubric before trusting the tie share."
+            )
     d1, d2, d3 = st.columns(3)
-    d1.metric("Cost of the reruns", _money(rep.cost_rerun_usd),
-              help=f"The same events cost {_money(rep.cost_original_usd)} originally.",
-              delta=None if rep.cost_rerun_usd is None or rep.cost_original_usd is None
-              else f"{rep.cost_rerun_usd - rep.cost_original_usd:+.4f}", delta_color="inverse")
-    d2.metric("Median latency, rerun", _ms(rep.latency_median_rerun_ms),
-              delta=None if rep.latency_median_rerun_ms is None
-              or rep.latency_median_original_ms is None else
-              f"{rep.latency_median_rerun_ms - rep.latency_median_original_ms:+,.0f} ms",
-              delta_color="inverse")
-    d3.metric("Reviewer verdicts", sum(rep.verdicts.values()),
-              help=", ".join(f"{k}: {v}" for k, v in rep.verdicts.items()) or None)
+    d1.metric(
+        "Cost of the reruns",
+        _money(rep.cost_rerun_usd),
+        help=f"The same events cost {_money(rep.cost_original_usd)} originally.",
+        delta=None
+        if rep.cost_rerun_usd is None or rep.cost_original_usd is None
+        else f"{rep.cost_rerun_usd - rep.cost_original_usd:+.4f}",
+        delta_color="inverse",
+    )
+    d2.metric(
+        "Median latency, rerun",
+        _ms(rep.latency_median_rerun_ms),
+        delta=None
+        if rep.latency_median_rerun_ms is None or rep.latency_median_original_ms is None
+        else f"{rep.latency_median_rerun_ms - rep.latency_median_original_ms:+,.0f} ms",
+        delta_color="inverse",
+    )
+    d3.metric(
+        "Reviewer verdicts",
+        sum(rep.verdicts.values()),
+        help=", ".join(f"{k}: {v}" for k, v in rep.verdicts.items()) or None,
+    )
     if rep.verdicts:
-        st.caption("Reviewer verdicts so far: "
-                   + ", ".join(f"{k} {v}" for k, v in sorted(rep.verdicts.items())))
+        st.caption(
+            "Reviewer verdicts so far: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(rep.verdicts.items()))
+        )
     if not rep.pairs.is_empty():
-        st.dataframe(rep.pairs.select(
-            "event_id", "status", "judge_outcome", "reviewer_verdicts", "original_output",
-            "rerun_output", "judge_rationale", "original_cost_usd", "rerun_cost_usd",
-            "original_latency_ms", "rerun_latency_ms", "error_type"), hide_index=True)
-        pick = st.selectbox("Open a pair in the playground", rep.pairs["event_id"].to_list(),
-                            index=None, key="playground_report_open")
+        st.dataframe(
+            rep.pairs.select(
+                "event_id",
+                "status",
+                "judge_outcome",
+                "reviewer_verdicts",
+                "original_output",
+                "rerun_output",
+                "judge_rationale",
+                "original_cost_usd",
+                "rerun_cost_usd",
+                "original_latency_ms",
+                "rerun_latency_ms",
+                "error_type",
+            ),
+            hide_index=True,
+        )
+        pick = st.selectbox(
+            "Open a pair in the playground",
+            rep.pairs["event_id"].to_list(),
+            index=None,
+            key="playground_report_open",
+        )
         if pick:
             st.query_params["event"] = pick
             st.session_state["playground_goto_single"] = True

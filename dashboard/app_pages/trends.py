@@ -14,12 +14,23 @@ from dashboard import cache, charts_trends, nav
 from dashboard import trends_view as view
 from dashboard.filters_ui import current_filter, should_seed, sync_url
 from dashboard.queries import trends as q
-from ingest import derived
 from ingest.errors import ReviewdeckError
-from models import stats, trends, trends_moved
+from ingest.load import derived
+from models import stats
+from models.trends import core as trends
+from models.trends import moved as trends_moved
 
-KEYS = ("trends_week", "trends_compare", "trends_alpha", "trends_metric", "trends_split",
-        "trends_gran", "trends_moved", "trends_bstart", "trends_bend")
+KEYS = (
+    "trends_week",
+    "trends_compare",
+    "trends_alpha",
+    "trends_metric",
+    "trends_split",
+    "trends_gran",
+    "trends_moved",
+    "trends_bstart",
+    "trends_bend",
+)
 WIDGETS = tuple(f"{k}_w" for k in KEYS[:7])
 
 st.title("Feedback trends")
@@ -50,42 +61,60 @@ splits = cache.query(q.split_options)
 week_names = [w.isoformat() for w in weeks]
 
 if should_seed("trends", KEYS, WIDGETS):
-    st.session_state["trends_week_w"] = view.url_choice("trends_week", week_names,
-                                                        week_names[0])
-    st.session_state["trends_compare_w"] = view.url_choice("trends_compare",
-                                                           list(view.COMPARES), "previous")
+    st.session_state["trends_week_w"] = view.url_choice("trends_week", week_names, week_names[0])
+    st.session_state["trends_compare_w"] = view.url_choice(
+        "trends_compare", list(view.COMPARES), "previous"
+    )
     st.session_state["trends_alpha_w"] = view.url_choice(
-        "trends_alpha", [str(a) for a in view.ALPHAS], "0.05")
-    st.session_state["trends_metric_w"] = view.url_choice("trends_metric", metric_keys,
-                                                          "negative")
+        "trends_alpha", [str(a) for a in view.ALPHAS], "0.05"
+    )
+    st.session_state["trends_metric_w"] = view.url_choice("trends_metric", metric_keys, "negative")
     st.session_state["trends_split_w"] = view.url_choice("trends_split", splits, "none")
     st.session_state["trends_gran_w"] = view.url_choice("trends_gran", ["week", "day"], "week")
     st.session_state["trends_moved_w"] = view.url_choice("trends_moved", rate_keys, "negative")
 
 # Options shrink when the shared filter changes; a remembered choice outside them resets.
-for widget, options, default in (("trends_week_w", week_names, week_names[0]),
-                                 ("trends_metric_w", metric_keys, "negative"),
-                                 ("trends_split_w", splits, "none")):
+for widget, options, default in (
+    ("trends_week_w", week_names, week_names[0]),
+    ("trends_metric_w", metric_keys, "negative"),
+    ("trends_split_w", splits, "none"),
+):
     if st.session_state.get(widget) not in options:
         st.session_state[widget] = default
 
 c1, c2, c3 = st.columns([2, 2, 1])
 week_name = c1.selectbox(
-    "Week (Monday, UTC)", week_names, key="trends_week_w",
+    "Week (Monday, UTC)",
+    week_names,
+    key="trends_week_w",
     format_func=lambda w: f"Week of {w} ({dt.date.fromisoformat(w).isocalendar()[1]:02d})",
 )
-compare = c2.radio("Compare with", list(view.COMPARES), key="trends_compare_w",
-                   format_func=view.COMPARES.get, horizontal=True)
-alpha = float(c3.selectbox("Significance level", [str(a) for a in view.ALPHAS],
-                           key="trends_alpha_w",
-                           help="A change is called only when its test's p-value is below this."))
+compare = c2.radio(
+    "Compare with",
+    list(view.COMPARES),
+    key="trends_compare_w",
+    format_func=view.COMPARES.get,
+    horizontal=True,
+)
+alpha = float(
+    c3.selectbox(
+        "Significance level",
+        [str(a) for a in view.ALPHAS],
+        key="trends_alpha_w",
+        help="A change is called only when its test's p-value is below this.",
+    )
+)
 week = dt.date.fromisoformat(week_name)
 default_base = (week - dt.timedelta(days=28), week - dt.timedelta(days=1))
 b_lo, b_hi = view.url_date("trends_bstart"), view.url_date("trends_bend")
 baseline = (b_lo, b_hi) if b_lo and b_hi and b_lo <= b_hi < week else default_base
 if compare == "baseline":
-    picked = st.date_input("Baseline range (UTC days, before the week)", value=baseline,
-                           max_value=week - dt.timedelta(days=1), key="trends_base_w")
+    picked = st.date_input(
+        "Baseline range (UTC days, before the week)",
+        value=baseline,
+        max_value=week - dt.timedelta(days=1),
+        key="trends_base_w",
+    )
     if isinstance(picked, tuple) and len(picked) == 2:
         baseline = picked
 current, previous, base_period = q.periods(week, baseline)
@@ -104,10 +133,12 @@ def _tile(col, key: str, short: str) -> None:
     if cmp.significant and row.better is not None:
         colour = "normal" if row.better == trends.BETTER_UP else "inverse"
     col.metric(
-        short, view.fmt_value(row.current.value, is_rate, key),
-        delta=view.fmt_delta(cmp, is_rate, key), delta_color=colour,
+        short,
+        view.fmt_value(row.current.value, is_rate, key),
+        delta=view.fmt_delta(cmp, is_rate, key),
+        delta_color=colour,
         help=f"{view.fmt_estimate(row.current, is_rate, key)} "
-             f"({1 - alpha:.0%} interval, this week)",
+        f"({1 - alpha:.0%} interval, this week)",
     )
     col.caption(view.fmt_verdict(row, compare))
     flt_cur = view.drill_filter(flt, key, current)
@@ -128,19 +159,30 @@ with tiles[4]:
     ref_events = int(raw.get(reference.name, {}).get("events") or 0)
     # A baseline of several weeks is compared per week.
     ref_events = round(ref_events * 7 / max((reference.end - reference.start).days, 1))
-    st.metric("Events", f"{events:,}", delta=f"{events - ref_events:+,}", delta_color="off",
-              help="Change against the previous week, or the baseline's weekly average.")
+    st.metric(
+        "Events",
+        f"{events:,}",
+        delta=f"{events - ref_events:+,}",
+        delta_color="off",
+        help="Change against the previous week, or the baseline's weekly average.",
+    )
     p50, p95 = cur_raw.get("latency_p50"), cur_raw.get("latency_p95")
     st.caption(
         f"latency p50 {view.fmt_value(p50, False, 'latency')} · "
         f"p95 {view.fmt_value(p95, False, 'latency')} · "
         f"cost ${cur_raw.get('cost_total') or 0:,.2f}"
     )
-    nav.link_to_explorer(flt.with_(start=current.start, end=current.last_day),
-                         "all events of the week", key="trends_link_all")
+    nav.link_to_explorer(
+        flt.with_(start=current.start, end=current.last_day),
+        "all events of the week",
+        key="trends_link_all",
+    )
 if events < stats.MIN_N:
-    st.warning(f"Only {events} events this week: intervals are wide and no change is called "
-               f"below {stats.MIN_N} per side.", icon=":material/warning:")
+    st.warning(
+        f"Only {events} events this week: intervals are wide and no change is called "
+        f"below {stats.MIN_N} per side.",
+        icon=":material/warning:",
+    )
 
 with st.expander("Every metric, with intervals and tests", expanded=False):
     st.caption(
@@ -149,18 +191,25 @@ with st.expander("Every metric, with intervals and tests", expanded=False):
         f"intervals, Welch's t-test. No verdict under {stats.MIN_N} on either side. Select a "
         "row to open its events."
     )
-    picked = st.dataframe(view.headline_table(rows), hide_index=True, on_select="rerun",
-                          selection_mode="single-row", key="trends_headline_table")
+    picked = st.dataframe(
+        view.headline_table(rows),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="trends_headline_table",
+    )
     if picked.selection.rows:
         nav.open_explorer(view.drill_filter(flt, rows[picked.selection.rows[0]].key, current))
 
 # ---- trend chart -------------------------------------------------------------------------
 st.subheader("Trend")
 c1, c2, c3 = st.columns([2, 2, 1])
-metric_key = c1.selectbox("Metric", metric_keys, key="trends_metric_w",
-                          format_func=lambda k: trends.metric(k).label)
-split = c2.selectbox("Split by", splits, key="trends_split_w",
-                     format_func=lambda k: trends.SPLITS[k][0])
+metric_key = c1.selectbox(
+    "Metric", metric_keys, key="trends_metric_w", format_func=lambda k: trends.metric(k).label
+)
+split = c2.selectbox(
+    "Split by", splits, key="trends_split_w", format_func=lambda k: trends.SPLITS[k][0]
+)
 gran = c3.radio("Bucket", ["week", "day"], key="trends_gran_w", horizontal=True)
 m = trends.metric(metric_key)
 series = cache.query(q.series, flt, metric_key, gran, split, alpha)
@@ -170,37 +219,49 @@ if series.is_empty():
     st.info("No data for this metric under the filters.")
 else:
     if n_splits > view.MAX_LINES:
-        st.caption(f"Showing the {view.MAX_LINES} largest of {n_splits} values; narrow the "
-                   "shared filters in the sidebar to see the others.")
+        st.caption(
+            f"Showing the {view.MAX_LINES} largest of {n_splits} values; narrow the "
+            "shared filters in the sidebar to see the others."
+        )
     series = shown_series
-    chart = charts_trends.trend_chart(series, markers, metric_label=m.label,
-                                      is_rate=m.kind == "rate", granularity=gran)
+    chart = charts_trends.trend_chart(
+        series, markers, metric_label=m.label, is_rate=m.kind == "rate", granularity=gran
+    )
     event = st.altair_chart(chart, on_select="rerun", key="trends_chart", width="stretch")
     thin = int(series["thin"].sum())
     st.caption(
         f"Bands and bars: {int((1 - alpha) * 100)}% intervals. "
-        + (f"{thin} thin buckets (under {stats.MIN_N}) drawn as hollow triangles, no band. "
-           if thin else "")
+        + (
+            f"{thin} thin buckets (under {stats.MIN_N}) drawn as hollow triangles, no band. "
+            if thin
+            else ""
+        )
         + "Dashed lines: a model or prompt version first appears. Click a point to open "
-          "its events."
+        "its events."
     )
     points = (event.selection or {}).get(charts_trends.POINT_SELECTION) or []
     if points:
         point = points[0]
-        bucket = dt.date.fromisoformat(str(point["bucket"])[:10]) if isinstance(
-            point.get("bucket"), str) else dt.datetime.fromtimestamp(
-            point["bucket"] / 1000, dt.UTC).date()
+        bucket = (
+            dt.date.fromisoformat(str(point["bucket"])[:10])
+            if isinstance(point.get("bucket"), str)
+            else dt.datetime.fromtimestamp(point["bucket"] / 1000, dt.UTC).date()
+        )
         match = series.filter((pl.col("bucket") == bucket) & (pl.col("split") == point["split"]))
         split_id = match["split_id"][0] if not match.is_empty() else None
         target = view.split_filter(
             view.drill_filter(flt, metric_key, view.bucket_period(bucket, gran)),
-            split, point["split"], split_id)
+            split,
+            point["split"],
+            split_id,
+        )
         nav.open_explorer(target)
 
 # ---- what moved --------------------------------------------------------------------------
 st.subheader("What moved")
-moved_key = st.selectbox("Rate", rate_keys, key="trends_moved_w",
-                         format_func=lambda k: trends.metric(k).label)
+moved_key = st.selectbox(
+    "Rate", rate_keys, key="trends_moved_w", format_func=lambda k: trends.metric(k).label
+)
 res = cache.query(q.moved, flt, moved_key, week, baseline, compare, alpha)
 st.caption(
     f"{res.n_tested} segments tested (model, prompt version, tag, cluster, and model × prompt "
@@ -218,8 +279,11 @@ if shown.is_empty():
     st.success("No segment changed significantly.", icon=":material/check_circle:")
 else:
     moved_pick = st.dataframe(
-        view.moved_table(shown), hide_index=True, on_select="rerun",
-        selection_mode="single-row", key="trends_moved_table",
+        view.moved_table(shown),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="trends_moved_table",
         column_config={
             "this week": st.column_config.NumberColumn(format="percent"),
             "reference": st.column_config.NumberColumn(format="percent"),
@@ -230,36 +294,58 @@ else:
     )
     if moved_pick.selection.rows:
         row = shown.row(moved_pick.selection.rows[0], named=True)
-        nav.open_explorer(view.drill_filter(
-            trends_moved.segment_filter(row, flt, current), moved_key, current))
+        nav.open_explorer(
+            view.drill_filter(trends_moved.segment_filter(row, flt, current), moved_key, current)
+        )
 
 # ---- implicit signals and corrections ----------------------------------------------------
 st.subheader("Implicit signals and corrections")
 left, right = st.columns(2)
 with left:
-    implicit = [by_key[k] for k in ("regenerated", "copied", "edited", "heavy_edit",
-                                    "corrected", "edit_size", "correction_size")]
+    implicit = [
+        by_key[k]
+        for k in (
+            "regenerated",
+            "copied",
+            "edited",
+            "heavy_edit",
+            "corrected",
+            "edit_size",
+            "correction_size",
+        )
+    ]
     st.dataframe(view.headline_table(implicit), hide_index=True)
 with right:
-    sources = pl.DataFrame({
-        "source": ["user", "reviewer", "llm_judge", "code"],
-        "rows": [int(cur_raw.get(f"fb_{s}") or 0) for s in ("user", "reviewer", "judge",
-                                                           "code")],
-    })
+    sources = pl.DataFrame(
+        {
+            "source": ["user", "reviewer", "llm_judge", "code"],
+            "rows": [
+                int(cur_raw.get(f"fb_{s}") or 0) for s in ("user", "reviewer", "judge", "code")
+            ],
+        }
+    )
     total = int(sources["rows"].sum())
     if total:
-        st.altair_chart(charts_trends.sources_chart(
-            sources.with_columns((pl.col("rows") / total).alias("share"))), width="stretch")
+        st.altair_chart(
+            charts_trends.sources_chart(
+                sources.with_columns((pl.col("rows") / total).alias("share"))
+            ),
+            width="stretch",
+        )
         st.caption(f"{total:,} feedback rows on this week's events, by who gave them.")
 corr = cache.query(q.corrections, flt, week)
 if corr.is_empty():
     st.caption("No corrections this week.")
 else:
     st.caption("This week's corrections, largest edit first (text shown as text).")
-    corr_pick = st.dataframe(corr, hide_index=True, on_select="rerun",
-                             selection_mode="single-row", key="trends_corrections",
-                             column_config={"size": st.column_config.NumberColumn(
-                                 "size of edit", format="percent")})
+    corr_pick = st.dataframe(
+        corr,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="trends_corrections",
+        column_config={"size": st.column_config.NumberColumn("size of edit", format="percent")},
+    )
     if corr_pick.selection.rows:
         nav.open_explorer(flt, event_id=corr["event_id"][corr_pick.selection.rows[0]])
 
@@ -288,14 +374,18 @@ else:
         key="trends_reruns_link",
     )
 
-sync_url("trends", KEYS, {
-    "trends_week": [week_name] if week_name != week_names[0] else [],
-    "trends_compare": [compare] if compare != "previous" else [],
-    "trends_alpha": [str(alpha)] if alpha != 0.05 else [],
-    "trends_metric": [metric_key] if metric_key != "negative" else [],
-    "trends_split": [split] if split != "none" else [],
-    "trends_gran": [gran] if gran != "week" else [],
-    "trends_moved": [moved_key] if moved_key != "negative" else [],
-    "trends_bstart": [baseline[0].isoformat()] if baseline != default_base else [],
-    "trends_bend": [baseline[1].isoformat()] if baseline != default_base else [],
-})
+sync_url(
+    "trends",
+    KEYS,
+    {
+        "trends_week": [week_name] if week_name != week_names[0] else [],
+        "trends_compare": [compare] if compare != "previous" else [],
+        "trends_alpha": [str(alpha)] if alpha != 0.05 else [],
+        "trends_metric": [metric_key] if metric_key != "negative" else [],
+        "trends_split": [split] if split != "none" else [],
+        "trends_gran": [gran] if gran != "week" else [],
+        "trends_moved": [moved_key] if moved_key != "negative" else [],
+        "trends_bstart": [baseline[0].isoformat()] if baseline != default_base else [],
+        "trends_bend": [baseline[1].isoformat()] if baseline != default_base else [],
+    },
+)

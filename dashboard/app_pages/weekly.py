@@ -6,9 +6,9 @@ import streamlit as st
 from dashboard import cache, nav
 from dashboard.queries import weekly
 from dashboard.report_render import by_segment, headline_chart, md, render_html, render_markdown
-from models import notes, snapshot
 from models.filters import parse_where
-from models.report import Report, ReportError, app_url, format_value
+from models.report import notes, snapshot
+from models.report.model import Report, ReportError, app_url, format_value
 
 
 def _pct(x: float | None) -> str:
@@ -25,8 +25,12 @@ def _examples(examples) -> None:
     if not examples:
         st.caption("No badly rated example this week.")
     for ex in examples:
-        st.page_link(nav.page_file(nav.EXPLORER), label=f"event {ex.event_id}",
-                     query_params={"event": ex.event_id}, icon=":material/open_in_new:")
+        st.page_link(
+            nav.page_file(nav.EXPLORER),
+            label=f"event {ex.event_id}",
+            query_params={"event": ex.event_id},
+            icon=":material/open_in_new:",
+        )
         st.caption(md(f"{ex.ts} · {ex.model} · {ex.signal}"))
         st.code(ex.input_text, language=None, wrap_lines=True)
         st.code(ex.output_text, language=None, wrap_lines=True)
@@ -48,24 +52,33 @@ def _show(report: Report, key: str) -> None:
     st.dataframe(
         [
             {
-                "metric": m.label, "this week": format_value(m, m.value),
-                "95% interval": "" if m.lo is None else
-                f"{format_value(m, m.lo)} – {format_value(m, m.hi)}",
-                "n": m.n, report.prev_week: format_value(m, m.prev_value),
-                "verdict": m.verdict, "p": m.p_value,
+                "metric": m.label,
+                "this week": format_value(m, m.value),
+                "95% interval": ""
+                if m.lo is None
+                else f"{format_value(m, m.lo)} – {format_value(m, m.hi)}",
+                "n": m.n,
+                report.prev_week: format_value(m, m.prev_value),
+                "verdict": m.verdict,
+                "p": m.p_value,
             }
             for m in report.headline
         ],
-        hide_index=True, key=f"{key}_headline",
+        hide_index=True,
+        key=f"{key}_headline",
     )
 
     st.subheader("Top regressions and improvements by segment")
-    st.caption(f"{report.segments_tested} segment comparisons tested against "
-               f"{report.prev_week}, Benjamini–Hochberg at {report.level:g}.")
+    st.caption(
+        f"{report.segments_tested} segment comparisons tested against "
+        f"{report.prev_week}, Benjamini–Hochberg at {report.level:g}."
+    )
     if not (report.regressions or report.improvements):
         st.info("No segment changed significantly this week.")
-    for title, moves in (("Regressions", report.regressions),
-                         ("Improvements", report.improvements)):
+    for title, moves in (
+        ("Regressions", report.regressions),
+        ("Improvements", report.improvements),
+    ):
         for i, group in enumerate(by_segment(moves)):
             first = group[0]
             st.markdown(f"**{title[:-1]}: {md(first.label)}**")
@@ -74,12 +87,13 @@ def _show(report: Report, key: str) -> None:
             if first.models_now:
                 st.caption(md(f"models: {first.models_before or 'none'} → {first.models_now}"))
             for s in group:
-                st.markdown(md(
-                    f"{s.metric_label} {_pct(s.prev_value)} → {_pct(s.value)} "
-                    f"(95% CI {_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,}, q={s.q_value:.3g})"
-                ))
-            _explorer_link(first.explorer_url, "Open these events",
-                           key=f"{key}_{title}_{i}_link")
+                st.markdown(
+                    md(
+                        f"{s.metric_label} {_pct(s.prev_value)} → {_pct(s.value)} "
+                        f"(95% CI {_pct(s.lo)} – {_pct(s.hi)}, n={s.n:,}, q={s.q_value:.3g})"
+                    )
+                )
+            _explorer_link(first.explorer_url, "Open these events", key=f"{key}_{title}_{i}_link")
             _examples(first.examples)
 
     st.subheader("New and growing clusters, quality drops inside clusters")
@@ -92,30 +106,34 @@ def _show(report: Report, key: str) -> None:
 
     st.subheader("Reruns this week")
     if report.reruns:
-        st.dataframe([r.__dict__ for r in report.reruns], hide_index=True,
-                     key=f"{key}_reruns")
+        st.dataframe([r.__dict__ for r in report.reruns], hide_index=True, key=f"{key}_reruns")
     else:
         st.info("No reruns this week.")
     if report.batches:
         st.markdown("**Batch reruns started this week** (LLM judge, order-swapped pairs)")
-        st.dataframe([b.__dict__ for b in report.batches], hide_index=True,
-                     key=f"{key}_batches")
+        st.dataframe([b.__dict__ for b in report.batches], hide_index=True, key=f"{key}_batches")
     st.caption(" · ".join(md(f"{sec}: {src}") for sec, src in report.sources))
 
 
 def _downloads(report: Report, key: str, frozen=None, diff=None) -> None:
     left, right = st.columns(2)
     left.download_button(
-        "Download Markdown", render_markdown(report, frozen=frozen, diff=diff),
-        file_name=f"weekly-{report.week}.md", mime="text/markdown", key=f"{key}_md",
+        "Download Markdown",
+        render_markdown(report, frozen=frozen, diff=diff),
+        file_name=f"weekly-{report.week}.md",
+        mime="text/markdown",
+        key=f"{key}_md",
     )
     html_key = f"{key}_html_ready"
     if right.button("Build the HTML file", key=f"{key}_html_build"):
         st.session_state[html_key] = render_html(report, frozen=frozen, diff=diff)
     if html_key in st.session_state:
         right.download_button(
-            "Download HTML", st.session_state[html_key], file_name=f"weekly-{report.week}.html",
-            mime="text/html", key=f"{key}_html",
+            "Download HTML",
+            st.session_state[html_key],
+            file_name=f"weekly-{report.week}.html",
+            mime="text/html",
+            key=f"{key}_html",
         )
 
 
@@ -123,8 +141,11 @@ st.title("Weekly review")
 
 weeks = cache.query(weekly.weeks_available)
 if not weeks:
-    st.info("The warehouse has no LLM events yet. Run `reviewdeck demo` or "
-            "`reviewdeck ingest YOUR_LOGS.jsonl` first.", icon=":material/inbox:")
+    st.info(
+        "The warehouse has no LLM events yet. Run `reviewdeck demo` or "
+        "`reviewdeck ingest YOUR_LOGS.jsonl` first.",
+        icon=":material/inbox:",
+    )
     st.stop()
 try:
     base_url = app_url()
@@ -133,8 +154,9 @@ except ReportError as exc:
     st.stop()
 
 url_week = st.query_params.get("week")
-week = st.selectbox("Week", weeks, index=weeks.index(url_week) if url_week in weeks else 0,
-                    key="weekly_week")
+week = st.selectbox(
+    "Week", weeks, index=weeks.index(url_week) if url_week in weeks else 0, key="weekly_week"
+)
 if st.query_params.get("week") != week:
     st.query_params["week"] = week
 
@@ -142,9 +164,11 @@ live_tab, notes_tab, past_tab = st.tabs(["This week", "Notes & action items", "P
 
 with live_tab:
     report = cache.query(weekly.live_report, week, base_url)
-    st.caption(f"{report.start} to {report.end} (UTC), all production traffic (the sidebar "
-               "filters do not apply), live: late feedback still changes it. Freeze it to keep "
-               "these numbers.")
+    st.caption(
+        f"{report.start} to {report.end} (UTC), all production traffic (the sidebar "
+        "filters do not apply), live: late feedback still changes it. Freeze it to keep "
+        "these numbers."
+    )
     if st.button("Freeze this report", key="weekly_freeze", icon=":material/ac_unit:"):
         try:
             frozen = cache.write(snapshot.generate_and_freeze, week, base_url=base_url)
@@ -156,8 +180,10 @@ with live_tab:
     _show(report, "weekly_live")
 
 with notes_tab:
-    st.caption("Notes attach to the week, a segment, a cluster or an event; open action items "
-               "carry over to the next weeks until closed.")
+    st.caption(
+        "Notes attach to the week, a segment, a cluster or an event; open action items "
+        "carry over to the next weeks until closed."
+    )
     st.dataframe(cache.query(weekly.week_notes, week), hide_index=True, key="weekly_notes")
     targets = {"the week": ("week", None)}
     for s in (*report.regressions, *report.improvements):
@@ -169,16 +195,22 @@ with notes_tab:
         target = st.selectbox("Attach to", list(targets), key="weekly_note_target")
         event_id = st.text_input("Event id (for an event)", key="weekly_note_event")
         text = st.text_area("Note", key="weekly_note_text")
-        is_action = st.checkbox("Action item (stays open until closed)",
-                                key="weekly_note_action")
+        is_action = st.checkbox("Action item (stays open until closed)", key="weekly_note_action")
         owner = st.text_input("Owner", key="weekly_note_owner")
         author = st.text_input("Your name", key="weekly_note_author")
         if st.form_submit_button("Add note"):
             kind, target_id = targets[target]
             try:
-                cache.write(notes.add_note, week, text, target_kind=kind,
-                            target_id=event_id.strip() if kind == "event" else target_id,
-                            is_action=is_action, owner=owner, author=author)
+                cache.write(
+                    notes.add_note,
+                    week,
+                    text,
+                    target_kind=kind,
+                    target_id=event_id.strip() if kind == "event" else target_id,
+                    is_action=is_action,
+                    owner=owner,
+                    author=author,
+                )
             except ReportError as exc:
                 st.error(str(exc))
             else:
@@ -187,9 +219,14 @@ with notes_tab:
     open_ids = frame.filter(frame["status"] == "open")["id"].to_list()
     if open_ids:
         left, right = st.columns([3, 1])
-        to_close = left.selectbox("Open action item", open_ids, key="weekly_close_pick",
-                                  format_func=lambda i: f"#{i} " + " ".join(
-                                      frame.filter(frame["id"] == i)["text"][0].split())[:80])
+        to_close = left.selectbox(
+            "Open action item",
+            open_ids,
+            key="weekly_close_pick",
+            format_func=lambda i: (
+                f"#{i} " + " ".join(frame.filter(frame["id"] == i)["text"][0].split())[:80]
+            ),
+        )
         if right.button("Close it", key="weekly_close"):
             cache.write(notes.close_note, int(to_close), week=week)
             st.rerun()
@@ -197,37 +234,47 @@ with notes_tab:
 with past_tab:
     past = cache.query(weekly.past_reports)
     if past.is_empty():
-        st.info("No frozen reports yet: press **Freeze this report** or run "
-                "`reviewdeck report --week 2026-W46`.")
+        st.info(
+            "No frozen reports yet: press **Freeze this report** or run "
+            "`reviewdeck report --week 2026-W46`."
+        )
     else:
         st.dataframe(past, hide_index=True, key="weekly_past")
         ids = past["report_id"].to_list()
         url_report = st.query_params.get("report")
         pick = st.selectbox(
-            "Open a frozen report", ids,
-            index=ids.index(int(url_report)) if url_report and url_report.isdigit()
-            and int(url_report) in ids else 0,
+            "Open a frozen report",
+            ids,
+            index=ids.index(int(url_report))
+            if url_report and url_report.isdigit() and int(url_report) in ids
+            else 0,
             format_func=lambda i: f"#{i} · {past.filter(past['report_id'] == i)['week'][0]}",
             key="weekly_report_pick",
         )
         frozen = cache.query(weekly.frozen_report, int(pick))
-        st.caption(f"Frozen report #{frozen.report_id}, stored {frozen.created_at}: the numbers "
-                   "as they were then, whatever arrived later.")
+        st.caption(
+            f"Frozen report #{frozen.report_id}, stored {frozen.created_at}: the numbers "
+            "as they were then, whatever arrived later."
+        )
         diff = None
         if st.toggle("Compare with a fresh regeneration", key="weekly_diff"):
             diff = cache.query(weekly.frozen_diff, int(pick), base_url)
             st.subheader("What changed since the meeting")
-            st.markdown(f"{diff.events_added:,} events arrived since, {diff.events_removed:,} "
-                        f"are gone, {diff.late_feedback:,} feedback rows on the week's events "
-                        "were loaded after the freeze.")
+            st.markdown(
+                f"{diff.events_added:,} events arrived since, {diff.events_removed:,} "
+                f"are gone, {diff.late_feedback:,} feedback rows on the week's events "
+                "were loaded after the freeze."
+            )
             if diff.changes:
-                st.dataframe([c.__dict__ for c in diff.changes], hide_index=True,
-                             key="weekly_diff_table")
+                st.dataframe(
+                    [c.__dict__ for c in diff.changes], hide_index=True, key="weekly_diff_table"
+                )
             else:
                 st.success("No number of the report changed.")
         _downloads(frozen.report, "weekly_past", frozen=frozen, diff=diff)
         _show(frozen.report, "weekly_past")
         if frozen.report.notes:
             st.subheader("Notes and action items (as frozen)")
-            st.dataframe([n.__dict__ for n in frozen.report.notes], hide_index=True,
-                         key="weekly_past_notes")
+            st.dataframe(
+                [n.__dict__ for n in frozen.report.notes], hide_index=True, key="weekly_past_notes"
+            )

@@ -10,9 +10,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from models import cluster_quality
-from models.drift import Window
-from models.drift_report import DriftReport, compute_drift
+from models.drift import cluster_quality
+from models.drift.report import DriftReport, compute_drift
+from models.drift.statistics import Window
 from models.filters import NEGATIVE_SQL, EventFilter, where_sql
 
 # Colour-by choices of the map -> the SQL that gives each point its colour value.
@@ -45,8 +45,19 @@ def last_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     ).fetchall()
     if not rows:
         return None
-    keys = ("run_id", "finished_at", "embedder_id", "field", "n_events", "n_clusters", "mode",
-            "reference_start", "reference_end", "current_start", "current_end")
+    keys = (
+        "run_id",
+        "finished_at",
+        "embedder_id",
+        "field",
+        "n_events",
+        "n_clusters",
+        "mode",
+        "reference_start",
+        "reference_end",
+        "current_start",
+        "current_end",
+    )
     return dict(zip(keys, rows[0], strict=True))
 
 
@@ -58,8 +69,12 @@ def _window_bounds(w: Window) -> list[dt.datetime]:
 
 
 def map_points(
-    con: duckdb.DuckDBPyConnection, flt: EventFilter, color_by: str,
-    reference: Window, current: Window, limit: int = 30_000,
+    con: duckdb.DuckDBPyConnection,
+    flt: EventFilter,
+    color_by: str,
+    reference: Window,
+    current: Window,
+    limit: int = 30_000,
 ) -> pl.DataFrame:
     """Map points with their colour value and hover text (input text, cut to 200 characters)."""
     if color_by not in COLOR_BY:
@@ -68,8 +83,10 @@ def map_points(
     color = COLOR_BY[color_by]
     win_params: list[Any] = []
     if color_by == "window":
-        color = ("CASE WHEN e.ts >= ? AND e.ts < ? THEN 'reference' "
-                 "WHEN e.ts >= ? AND e.ts < ? THEN 'current' ELSE 'other' END")
+        color = (
+            "CASE WHEN e.ts >= ? AND e.ts < ? THEN 'reference' "
+            "WHEN e.ts >= ? AND e.ts < ? THEN 'current' ELSE 'other' END"
+        )
         win_params = _window_bounds(reference) + _window_bounds(current)
     sql = f"""
         SELECT p.x, p.y, m.cluster_id, coalesce(c.llm_name, c.label) AS cluster, e.event_id,
@@ -97,7 +114,10 @@ def drift_report(
 
 
 def cluster_table(
-    con: duckdb.DuckDBPyConnection, reference: Window, current: Window, alpha: float,
+    con: duckdb.DuckDBPyConnection,
+    reference: Window,
+    current: Window,
+    alpha: float,
     flt: EventFilter,
 ) -> pl.DataFrame:
     """One row per cluster: share change and status, quality in both windows and its drop."""
@@ -105,18 +125,31 @@ def cluster_table(
     drift = pl.DataFrame(
         [
             {
-                "cluster_id": c.cluster_id, "label": c.label, "keywords": ", ".join(c.keywords),
-                "status": c.shift.status, "share_reference": c.shift.share_reference,
-                "share_current": c.shift.share_current, "n_reference": c.shift.n_reference,
-                "n_current": c.shift.n_current, "share_p_adj": c.shift.p_adjusted,
+                "cluster_id": c.cluster_id,
+                "label": c.label,
+                "keywords": ", ".join(c.keywords),
+                "status": c.shift.status,
+                "share_reference": c.shift.share_reference,
+                "share_current": c.shift.share_current,
+                "n_reference": c.shift.n_reference,
+                "n_current": c.shift.n_current,
+                "share_p_adj": c.shift.p_adjusted,
                 "example": c.examples[0] if c.examples else "",
             }
             for c in report.clusters
         ],
-        schema={"cluster_id": pl.Int64, "label": pl.Utf8, "keywords": pl.Utf8,
-                "status": pl.Utf8, "share_reference": pl.Float64, "share_current": pl.Float64,
-                "n_reference": pl.Int64, "n_current": pl.Int64, "share_p_adj": pl.Float64,
-                "example": pl.Utf8},
+        schema={
+            "cluster_id": pl.Int64,
+            "label": pl.Utf8,
+            "keywords": pl.Utf8,
+            "status": pl.Utf8,
+            "share_reference": pl.Float64,
+            "share_current": pl.Float64,
+            "n_reference": pl.Int64,
+            "n_current": pl.Int64,
+            "share_p_adj": pl.Float64,
+            "example": pl.Utf8,
+        },
     )
     quality = cluster_quality.quality_change(con, reference, current, flt, alpha=alpha)
     return drift.join(quality, on="cluster_id", how="left").with_columns(
@@ -142,8 +175,11 @@ def share_over_time(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.Data
 
 
 def cluster_quality_by_model(
-    con: duckdb.DuckDBPyConnection, cluster_id: int, flt: EventFilter,
-    reference: Window, current: Window,
+    con: duckdb.DuckDBPyConnection,
+    cluster_id: int,
+    flt: EventFilter,
+    reference: Window,
+    current: Window,
 ) -> pl.DataFrame:
     """Quality of one cluster per model and window, with intervals."""
     return cluster_quality.window_quality(
@@ -154,7 +190,8 @@ def cluster_quality_by_model(
 def cluster_detail(con: duckdb.DuckDBPyConnection, cluster_id: int) -> dict[str, Any] | None:
     rows = con.execute(
         "SELECT cluster_id, label, keywords, examples, llm_name, size, first_run_id "
-        "FROM clusters WHERE cluster_id = ?", [cluster_id],
+        "FROM clusters WHERE cluster_id = ?",
+        [cluster_id],
     ).fetchall()
     if not rows:
         return None

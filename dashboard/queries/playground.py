@@ -9,11 +9,11 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from models import rerun as rr
-from models import rerun_store as store
 from models.filters import EventFilter
-from models.rerun_report import BatchReport
-from models.rerun_report import batch_report as _batch_report
+from models.rerun import runner as rr
+from models.rerun import store
+from models.rerun.report import BatchReport
+from models.rerun.report import batch_report as _batch_report
 
 
 def event_for_playground(con: duckdb.DuckDBPyConnection, event_id: str) -> store.Original | None:
@@ -44,8 +44,14 @@ def reruns_of(con: duckdb.DuckDBPyConnection, event_id: str) -> pl.DataFrame:
     ).pl()
 
 
-def estimate(con: duckdb.DuckDBPyConnection, flt: EventFilter, model: str,
-             judge_model: str | None, sample_n: int | None, seed: int) -> rr.Estimate:
+def estimate(
+    con: duckdb.DuckDBPyConnection,
+    flt: EventFilter,
+    model: str,
+    judge_model: str | None,
+    sample_n: int | None,
+    seed: int,
+) -> rr.Estimate:
     return rr.estimate_batch(con, flt, model, judge_model, sample_n, seed)
 
 

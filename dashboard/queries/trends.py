@@ -1,6 +1,6 @@
 """Every read behind the Feedback trends page; each takes the connection first and its plain,
 hashable arguments, so dashboard.cache keys results on filter values and tests call them on a
-temporary warehouse without Streamlit. The SQL and statistics live in models.trends*."""
+temporary warehouse without Streamlit. The SQL and statistics live in models.trends.core*."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from ingest import derived
-from models import trends, trends_moved, trends_series
+from ingest.load import derived
 from models.filters import EventFilter
-from models.trends import Period
+from models.trends import core as trends
+from models.trends import moved as trends_moved
+from models.trends import series as trends_series
+from models.trends.core import Period
 
 
 def is_stale(con: duckdb.DuckDBPyConnection) -> bool:
@@ -42,8 +44,11 @@ def periods(week: dt.date, baseline: tuple[dt.date, dt.date] | None) -> list[Per
 
 
 def headline(
-    con: duckdb.DuckDBPyConnection, flt: EventFilter, week: dt.date,
-    baseline: tuple[dt.date, dt.date] | None, alpha: float,
+    con: duckdb.DuckDBPyConnection,
+    flt: EventFilter,
+    week: dt.date,
+    baseline: tuple[dt.date, dt.date] | None,
+    alpha: float,
 ) -> tuple[list[trends.HeadlineRow], dict]:
     """Headline rows plus the current week's raw aggregates (quantiles, cost, sources)."""
     ps = periods(week, baseline)
@@ -54,8 +59,12 @@ def headline(
 
 
 def series(
-    con: duckdb.DuckDBPyConnection, flt: EventFilter, metric: str, granularity: str,
-    split: str, alpha: float,
+    con: duckdb.DuckDBPyConnection,
+    flt: EventFilter,
+    metric: str,
+    granularity: str,
+    split: str,
+    alpha: float,
 ) -> pl.DataFrame:
     counts = trends_series.series_counts(con, flt, metric, granularity, split)
     kind = "rate" if trends.metric(metric).kind == "rate" else "mean"
@@ -67,8 +76,13 @@ def markers(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.DataFrame:
 
 
 def moved(
-    con: duckdb.DuckDBPyConnection, flt: EventFilter, metric: str, week: dt.date,
-    baseline: tuple[dt.date, dt.date] | None, compare: str, alpha: float,
+    con: duckdb.DuckDBPyConnection,
+    flt: EventFilter,
+    metric: str,
+    week: dt.date,
+    baseline: tuple[dt.date, dt.date] | None,
+    compare: str,
+    alpha: float,
 ) -> trends_moved.MovedResult:
     current, previous, base = periods(week, baseline)
     reference = previous if compare == "previous" else base
@@ -95,16 +109,14 @@ def corrections(
     ).pl()
 
 
-def rerun_verdicts(
-    con: duckdb.DuckDBPyConnection, flt: EventFilter, week: dt.date
-) -> pl.DataFrame:
+def rerun_verdicts(con: duckdb.DuckDBPyConnection, flt: EventFilter, week: dt.date) -> pl.DataFrame:
     """Playground reruns of the week's events (matching the filter) and their latest verdicts.
 
     Reruns are not traffic, so the rates above leave them out; this is where the evidence they
     produced shows on this page, next to the week whose failures they re-ran.
     """
     from models.filters import where_sql
-    from models.rerun_store import LATEST_VERDICT_SQL
+    from models.rerun.store import LATEST_VERDICT_SQL
 
     sql, params = where_sql(flt.with_(reruns="include"), "o")
     start = dt.datetime.combine(week, dt.time(), dt.UTC)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from models import notes, snapshot
-from models.report import Report, build_report, week_label
-from models.snapshot import FrozenReport, ReportDiff
+from models.report import notes, snapshot
+from models.report.build import build_report
+from models.report.model import Report, week_label
+from models.report.snapshot import FrozenReport, ReportDiff
 
 
 def weeks_available(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -2,7 +2,7 @@
 
 The trends view answers every question from counts per period and segment. Joining `events`
 to `feedback` and aggregating at 1M events takes ~0.3 s on two cores, above the page's 150 ms
-bar, so the loader keeps this table in step (ingest/derived.py) and the page aggregates one
+bar, so the loader keeps this table in step (ingest/load/derived.py) and the page aggregates one
 narrow table instead. Its columns keep the names of `events` (ts, model, tags, ...) so the
 shared filter's SQL (models.filters.where_sql) applies to it unchanged. See docs/trends.md.
 """
@@ -49,6 +49,4 @@ def up(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
-    con.execute(
-        "CREATE TABLE derived_state (name VARCHAR PRIMARY KEY, watermark TIMESTAMPTZ)"
-    )
+    con.execute("CREATE TABLE derived_state (name VARCHAR PRIMARY KEY, watermark TIMESTAMPTZ)")

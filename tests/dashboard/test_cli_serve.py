@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import cli, serve_cli
+from dashboard import cli
+from dashboard.cli import demo as demo_cli
+from dashboard.cli import serve as serve_cli
 from ingest.db import connect
 from ingest.errors import ConfigError
 from tests.e2e.seed import seed
@@ -94,7 +96,7 @@ def test_demo_no_serve_builds_a_warehouse_and_is_idempotent(tmp_path, monkeypatc
     args = ("demo", "--events", "400", "--no-serve", "--dir", str(tmp_path / "demo"))
     assert _main(monkeypatch, *args) == 0
     db = tmp_path / "demo" / "reviewdeck.duckdb"
-    assert (tmp_path / "demo" / serve_cli.DEMO_FILE).exists()
+    assert (tmp_path / "demo" / demo_cli.DEMO_FILE).exists()
     assert not (tmp_path / "demo" / ".generating").exists()
     with connect(db, read_only=True) as con:
         first = con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchall()[0]

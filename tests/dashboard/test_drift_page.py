@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ingest.db import connect
-from models.analyze import AnalyzeOptions, run_analysis
+from models.drift.analyze import AnalyzeOptions, run_analysis
 from tests.models.analyze_data import START, insert_events, insert_votes, make_events
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -22,27 +22,40 @@ HOSTILE = "<script>alert('x')</script> refund my order <img src=x onerror=alert(
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("drift_page") / "warehouse.duckdb"
     early = make_events(900, seed=1, weeks=4, models=("model-a",))
-    late = make_events(300, seed=2, weeks=1, start=START + dt.timedelta(weeks=4),
-                       id_prefix="late", models=("model-b",),
-                       topics={"refund": 1, "password": 1, "shipping": 1, "invoice": 1,
-                               "crypto": 2})
-    hostile = pl.DataFrame({
-        "event_id": [f"evil{i}" for i in range(30)],
-        # the newest events, so they head the drill-down's event list
-        "ts": [START + dt.timedelta(weeks=4, days=6, hours=23, minutes=i) for i in range(30)],
-        "input_text": [HOSTILE] * 30, "output_text": ["ok"] * 30, "model": ["model-b"] * 30,
-        "topic": ["refund"] * 30,
-    })
+    late = make_events(
+        300,
+        seed=2,
+        weeks=1,
+        start=START + dt.timedelta(weeks=4),
+        id_prefix="late",
+        models=("model-b",),
+        topics={"refund": 1, "password": 1, "shipping": 1, "invoice": 1, "crypto": 2},
+    )
+    hostile = pl.DataFrame(
+        {
+            "event_id": [f"evil{i}" for i in range(30)],
+            # the newest events, so they head the drill-down's event list
+            "ts": [START + dt.timedelta(weeks=4, days=6, hours=23, minutes=i) for i in range(30)],
+            "input_text": [HOSTILE] * 30,
+            "output_text": ["ok"] * 30,
+            "model": ["model-b"] * 30,
+            "topic": ["refund"] * 30,
+        }
+    )
     with connect(path) as con:
         for frame in (early, late, hostile):
             insert_events(con, frame)
         # model-b does worse on refunds: votes down on every late refund event
-        votes = pl.concat([
-            early.filter(pl.col("topic") == "refund").select("event_id").with_columns(
-                pl.lit(1.0).alias("value")),
-            late.filter(pl.col("topic") == "refund").select("event_id").with_columns(
-                pl.lit(0.0).alias("value")),
-        ])
+        votes = pl.concat(
+            [
+                early.filter(pl.col("topic") == "refund")
+                .select("event_id")
+                .with_columns(pl.lit(1.0).alias("value")),
+                late.filter(pl.col("topic") == "refund")
+                .select("event_id")
+                .with_columns(pl.lit(0.0).alias("value")),
+            ]
+        )
         insert_votes(con, votes)
     run_analysis(path, AnalyzeOptions(k=5, embed_dim=24))
     return path
@@ -112,7 +125,8 @@ def test_drilldown_links_to_the_cluster_events(analysed, monkeypatch) -> None:
 def test_logged_text_is_shown_as_text_never_markup(analysed, monkeypatch) -> None:
     with connect(analysed, read_only=True) as con:
         cluster = con.execute(
-            "SELECT cluster_id FROM cluster_members WHERE event_id = 'evil0'").fetchall()[0][0]
+            "SELECT cluster_id FROM cluster_members WHERE event_id = 'evil0'"
+        ).fetchall()[0][0]
     at = _app(analysed, monkeypatch)
     at.selectbox(key="drift_cluster").set_value(cluster).run()
     _ok(at)

@@ -22,8 +22,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("trends_small") / "warehouse.duckdb"
     with connect(path) as con:
         add_events(con, start=W1, n=600, tags=("topic:billing",), negative=0.10)
-        add_events(con, start=W2, n=600, model="model-b", tags=("topic:billing",),
-                   negative=0.30)
+        add_events(con, start=W2, n=600, model="model-b", tags=("topic:billing",), negative=0.30)
         add_events(con, start=W1, n=600, tags=("topic:cards",), negative=0.10, error=0.02)
         add_events(con, start=W2, n=600, tags=("topic:cards",), negative=0.10, error=0.02)
     return path
@@ -56,11 +55,14 @@ def test_filters_change_the_numbers(small, monkeypatch) -> None:
     _ok(at)
     with connect(small, read_only=True) as con:
         n_all, n_neg = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE negative) FROM trend_facts"
-            " WHERE week = ?", [W2]).fetchall()[0]
+            "SELECT count(*), count(*) FILTER (WHERE negative) FROM trend_facts WHERE week = ?",
+            [W2],
+        ).fetchall()[0]
         n_cards, neg_cards = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE negative) FROM trend_facts"
-            " WHERE week = ? AND list_contains(tags, 'topic:cards')", [W2]).fetchall()[0]
+            " WHERE week = ? AND list_contains(tags, 'topic:cards')",
+            [W2],
+        ).fetchall()[0]
     assert _metric(at, "Events").value == f"{n_all:,}"
     assert _metric(at, "Negative-signal rate").value == f"{n_neg / n_all:.1%}"
     assert any(c.value.startswith("worse") for c in at.caption)
@@ -112,9 +114,9 @@ def test_too_little_data_is_said(tmp_path, monkeypatch) -> None:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """~50k demo events, generated and loaded once through the real generator and loader."""
-    from ingest.demo import generate
-    from ingest.load_read import Source
-    from ingest.loader import load_source
+    from ingest.demo.generate import generate
+    from ingest.load.loader import load_source
+    from ingest.load.read import Source
 
     folder = tmp_path_factory.mktemp("trends_demo")
     log = folder / "demo.jsonl"
@@ -139,8 +141,7 @@ def test_demo_model_switch_found_on_the_right_group_and_model(demo, monkeypatch)
     # Against the 4-week baseline: one week of one group is a small sample, and the demo's
     # docs warn that a single previous week can sit 2-2.5 sigma off by chance (seed 0 has such a
     # week for setup). How often chance flags appear is measured by bench/false_flags.py.
-    at = _app(db, monkeypatch, trends_week=_week(truths, "model_switch"),
-              trends_compare="baseline")
+    at = _app(db, monkeypatch, trends_week=_week(truths, "model_switch"), trends_compare="baseline")
     _ok(at)
     table = _moved(at)
     worse = set(table[table["verdict"] == "worse"]["segment"])
@@ -151,8 +152,9 @@ def test_demo_model_switch_found_on_the_right_group_and_model(demo, monkeypatch)
     flagged_tags = {s.rsplit(" × ", 1)[-1] for s in table["segment"]}
     assert not flagged_tags & set(switch["unaffected_tags"])
     # The headline tile for the group, filtered by the shared tag filter, calls it too.
-    at = _app(db, monkeypatch, trends_week=_week(truths, "model_switch"),
-              tag=switch["affected_tag"])
+    at = _app(
+        db, monkeypatch, trends_week=_week(truths, "model_switch"), tag=switch["affected_tag"]
+    )
     _ok(at)
     assert any(c.value.startswith("worse") for c in at.caption)
 
@@ -166,8 +168,7 @@ def test_demo_prompt_improvement_found(demo, monkeypatch) -> None:
     table = _moved(at)
     better = table[table["verdict"] == "better"]
     assert change["affected_tag"] in set(better["segment"])
-    assert any(change["to_version"] in s and change["affected_tag"] in s
-               for s in better["segment"])
+    assert any(change["to_version"] in s and change["affected_tag"] in s for s in better["segment"])
 
 
 @pytest.mark.slow
@@ -181,7 +182,7 @@ def test_demo_error_spike_week_found(demo, monkeypatch) -> None:
     assert tile.value == f"{observed[week]:.1%}"
     assert any(c.value.startswith("worse") and "fisher" in c.value for c in at.caption)
     # and the week after, back to normal: the rate falls, called "better".
-    after = (dt.date.fromisoformat(_week(truths, "error_spike")) + dt.timedelta(days=7))
+    after = dt.date.fromisoformat(_week(truths, "error_spike")) + dt.timedelta(days=7)
     at = _app(db, monkeypatch, trends_week=after.isoformat())
     _ok(at)
     assert _metric(at, "Error rate").value == f"{observed[str(int(week) + 1)]:.1%}"
@@ -199,9 +200,12 @@ def test_page_refreshes_a_trend_table_left_behind(tmp_path, monkeypatch) -> None
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
         add_events(con, start=W1, n=100)
-        con.execute("INSERT INTO events (event_id, ts, kind, model, status, source_format)"
-                    " SELECT 'late-' || i, ?::TIMESTAMPTZ, 'llm', 'm', 'ok', 'native'"
-                    " FROM range(40) r(i)", [dt.datetime(2026, 10, 13, tzinfo=dt.UTC)])
+        con.execute(
+            "INSERT INTO events (event_id, ts, kind, model, status, source_format)"
+            " SELECT 'late-' || i, ?::TIMESTAMPTZ, 'llm', 'm', 'ok', 'native'"
+            " FROM range(40) r(i)",
+            [dt.datetime(2026, 10, 13, tzinfo=dt.UTC)],
+        )
     at = _app(path, monkeypatch)
     _ok(at)
     assert _metric(at, "Events").value == "40"

@@ -9,7 +9,7 @@ import polars as pl
 from dashboard import trends_view as view
 from models import stats
 from models.filters import EventFilter, where_sql
-from models.trends import HeadlineRow, Period
+from models.trends.core import HeadlineRow, Period
 
 WEEK = Period("current", dt.date(2026, 10, 12), dt.date(2026, 10, 19))
 
@@ -43,8 +43,9 @@ def test_chart_point_filters_follow_the_split() -> None:
 def test_headline_table_says_too_little_data_and_formats_rates() -> None:
     est = stats.wilson(3, 10)
     cmp = stats.compare_proportions(3, 10, 1, 10)
-    row = HeadlineRow("negative", "Negative-signal rate", "rate", est, est, est, cmp, cmp,
-                      "down", 3)
+    row = HeadlineRow(
+        "negative", "Negative-signal rate", "rate", est, est, est, cmp, cmp, "down", 3
+    )
     table = view.headline_table([row])
     assert table["this week"][0].startswith("30.0% [") and table["this week"][0].endswith("n=10")
     assert "too little data" in table["vs previous"][0]
@@ -52,23 +53,35 @@ def test_headline_table_says_too_little_data_and_formats_rates() -> None:
 
 
 def test_moved_table_names_segments() -> None:
-    frame = pl.DataFrame({
-        "dims": ["tag", "model × prompt version × tag", "cluster"],
-        "model": [None, "m", None], "prompt_version": [None, "v4", None],
-        "tag": ["topic:a", "topic:a", None], "cluster_label": [None, None, "refunds"],
-        "verdict": ["worse"] * 3, "rate": [0.2] * 3, "n": [100] * 3, "rate_ref": [0.1] * 3,
-        "n_ref": [100] * 3, "reference": ["same segment"] * 3, "delta": [0.1] * 3,
-        "delta_lo": [0.01] * 3, "delta_hi": [0.2] * 3, "impact": [10.0] * 3,
-        "q_value": [0.01] * 3,
-    })
+    frame = pl.DataFrame(
+        {
+            "dims": ["tag", "model × prompt version × tag", "cluster"],
+            "model": [None, "m", None],
+            "prompt_version": [None, "v4", None],
+            "tag": ["topic:a", "topic:a", None],
+            "cluster_label": [None, None, "refunds"],
+            "verdict": ["worse"] * 3,
+            "rate": [0.2] * 3,
+            "n": [100] * 3,
+            "rate_ref": [0.1] * 3,
+            "n_ref": [100] * 3,
+            "reference": ["same segment"] * 3,
+            "delta": [0.1] * 3,
+            "delta_lo": [0.01] * 3,
+            "delta_hi": [0.2] * 3,
+            "impact": [10.0] * 3,
+            "q_value": [0.01] * 3,
+        }
+    )
     out = view.moved_table(frame)
     assert out["segment"].to_list() == ["topic:a", "m × v4 × topic:a", "cluster: refunds"]
     assert out["interval (pp)"][0] == "+1.0 … +20.0"
 
 
 def test_top_splits_keeps_the_largest() -> None:
-    series = pl.DataFrame({"bucket": [1, 1, 1, 2], "split": ["a", "b", "c", "a"],
-                           "n": [5, 50, 20, 5]})
+    series = pl.DataFrame(
+        {"bucket": [1, 1, 1, 2], "split": ["a", "b", "c", "a"], "n": [5, 50, 20, 5]}
+    )
     kept, total = view.top_splits(series, 2)
     assert total == 3 and set(kept["split"]) == {"b", "c"}
     assert view.top_splits(series.head(0), 2)[1] == 0

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ingest.db import connect
-from models import notes, snapshot
+from models.report import notes, snapshot
 from tests.models.report_fixtures import QUIET_WEEK, REGRESSION_WEEK, insert, plant
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -68,7 +68,10 @@ def test_note_written_on_the_page_is_stored_and_carried_over(planted, monkeypatc
     with connect(planted, read_only=True) as con:
         (item,) = notes.notes_for_week(con, "2026-W45")
     assert (item.text, item.target_kind, item.target_id) == (
-        "Roll billing back to gpt-4o", "segment", "tag=intent:billing")
+        "Roll billing back to gpt-4o",
+        "segment",
+        "tag=intent:billing",
+    )
     assert item.is_action and item.carried_over and item.owner == "ana"
     # close it from the page, in the next week's view
     at = _app(planted, monkeypatch, week="2026-W45")
@@ -87,13 +90,30 @@ def test_freeze_then_reopen_frozen_with_diff(planted, monkeypatch):
     with connect(planted) as con:
         frozen = snapshot.reopen(con, 1)
         start = dt.datetime.combine(dt.date(2026, 10, 26), dt.time(), dt.UTC)
-        ids = [r[0] for r in con.execute(
-            "SELECT event_id FROM events WHERE ts >= ? AND ts < ? AND NOT EXISTS "
-            "(SELECT 1 FROM feedback f WHERE f.event_id = events.event_id) LIMIT 40",
-            [start, start + dt.timedelta(days=7)]).fetchall()]
-        insert(con, [], [{"feedback_id": f"late{i}", "event_id": i, "name": "thumbs",
-                          "kind": "vote", "value": 0.0, "source": "user", "ts": start}
-                         for i in ids])
+        ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT event_id FROM events WHERE ts >= ? AND ts < ? AND NOT EXISTS "
+                "(SELECT 1 FROM feedback f WHERE f.event_id = events.event_id) LIMIT 40",
+                [start, start + dt.timedelta(days=7)],
+            ).fetchall()
+        ]
+        insert(
+            con,
+            [],
+            [
+                {
+                    "feedback_id": f"late{i}",
+                    "event_id": i,
+                    "name": "thumbs",
+                    "kind": "vote",
+                    "value": 0.0,
+                    "source": "user",
+                    "ts": start,
+                }
+                for i in ids
+            ],
+        )
     at = _app(planted, monkeypatch, week=REGRESSION_WEEK, report="1")
     assert not at.exception and not at.error
     assert at.selectbox(key="weekly_report_pick").value == 1

@@ -41,7 +41,7 @@ def e2e_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo warehouse built the way users build one: `reviewdeck demo --no-serve`."""
-    from dashboard.serve_cli import demo
+    from dashboard.cli.demo import demo
 
     folder = tmp_path_factory.mktemp("demo")
     demo(events=1000, data_dir=folder, no_serve=True)

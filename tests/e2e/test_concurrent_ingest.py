@@ -17,7 +17,7 @@ import pytest
 
 from dashboard import nav
 from ingest.db import connect
-from ingest.demo import generate
+from ingest.demo.generate import generate
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, error_texts, goto_app, screenshot
 from tests.e2e.server import start_server
 
@@ -49,7 +49,10 @@ def test_two_dashboards_stay_up_while_five_ingests_run(tmp_path, playwright_inst
         for path in files[1:]:
             proc = subprocess.run(
                 CLI + ["ingest", str(path), "--db", str(db), "-q"],
-                capture_output=True, text=True, timeout=300, env=dict(os.environ),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env=dict(os.environ),
             )
             ingest_codes.append(proc.returncode)
             assert proc.returncode == 0, proc.stderr
@@ -57,8 +60,11 @@ def test_two_dashboards_stay_up_while_five_ingests_run(tmp_path, playwright_inst
     with start_server(db) as server:
         contexts = [
             playwright_instance.chromium.launch_persistent_context(
-                user_data_dir=str(tmp_path / f"profile{i}"), executable_path=CHROMIUM,
-                headless=True, args=CHROMIUM_ARGS, viewport={"width": 1300, "height": 900},
+                user_data_dir=str(tmp_path / f"profile{i}"),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1300, "height": 900},
             )
             for i in range(2)
         ]

@@ -24,9 +24,9 @@ import pytest
 
 from dashboard import nav
 from ingest.db import connect
-from ingest.demo import generate
-from models.notes import add_note
-from models.rerun_store import record_verdict
+from ingest.demo.generate import generate
+from models.report.notes import add_note
+from models.rerun.store import record_verdict
 from tests.e2e.browser import assert_no_errors, goto_app, screenshot, wait_for_app
 from tests.e2e.server import Server, start_server
 from tests.openai_stub import OpenAIStub
@@ -85,27 +85,50 @@ def _hostile_lines(last_week_monday: dt.date) -> list[str]:
         ts = dt.datetime.combine(day, dt.time(9 + i % 8, i % 60), dt.UTC).isoformat()
         event_id = f"hostile-{i:03d}"
         question = f"I was charged twice for my order, refund please {HOSTILE} case {i}"
-        lines.append(json.dumps({
-            "event_id": event_id, "ts": ts,
-            "model": EVIL_MODEL if i % 3 == 0 else "gpt-4o-mini",
-            "prompt_name": "support", "prompt_version": "v1" if i % 4 else f"v9{IMG}",
-            "input_messages": [{"role": "system", "content": f"You help. {SCRIPT}"},
-                               {"role": "user", "content": question}],
-            "output_messages": [{"role": "assistant", "content": f"Sorry! {HOSTILE}"}],
-            "tokens_in": 120, "tokens_out": 40, "latency_ms": 900.0, "cost_usd": 0.0004,
-            "user_id": f"user-{IMG}" if i % 5 == 0 else "user-7",
-            "status": "error" if i % 10 == 9 else "ok",
-            "error_type": "timeout" if i % 10 == 9 else None,
-            "error_message": f"upstream said {HOSTILE}" if i % 10 == 9 else None,
-            "tags": ["topic:billing", EVIL_TAG], "environment": "production",
-            "feedback": [
-                {"name": "thumbs", "value": 0, "comment": f"bad {HOSTILE}"},
-                {"name": "helpfulness", "kind": "score", "value": 0.1, "source": "llm_judge",
-                 "author": "judge", "comment": f"rationale: {HOSTILE}"},
-                {"name": "correction", "kind": "correction", "value": 0.8,
-                 "source": "reviewer", "correction": f"Refunded. {HOSTILE}"},
-            ],
-        }))
+        lines.append(
+            json.dumps(
+                {
+                    "event_id": event_id,
+                    "ts": ts,
+                    "model": EVIL_MODEL if i % 3 == 0 else "gpt-4o-mini",
+                    "prompt_name": "support",
+                    "prompt_version": "v1" if i % 4 else f"v9{IMG}",
+                    "input_messages": [
+                        {"role": "system", "content": f"You help. {SCRIPT}"},
+                        {"role": "user", "content": question},
+                    ],
+                    "output_messages": [{"role": "assistant", "content": f"Sorry! {HOSTILE}"}],
+                    "tokens_in": 120,
+                    "tokens_out": 40,
+                    "latency_ms": 900.0,
+                    "cost_usd": 0.0004,
+                    "user_id": f"user-{IMG}" if i % 5 == 0 else "user-7",
+                    "status": "error" if i % 10 == 9 else "ok",
+                    "error_type": "timeout" if i % 10 == 9 else None,
+                    "error_message": f"upstream said {HOSTILE}" if i % 10 == 9 else None,
+                    "tags": ["topic:billing", EVIL_TAG],
+                    "environment": "production",
+                    "feedback": [
+                        {"name": "thumbs", "value": 0, "comment": f"bad {HOSTILE}"},
+                        {
+                            "name": "helpfulness",
+                            "kind": "score",
+                            "value": 0.1,
+                            "source": "llm_judge",
+                            "author": "judge",
+                            "comment": f"rationale: {HOSTILE}",
+                        },
+                        {
+                            "name": "correction",
+                            "kind": "correction",
+                            "value": 0.8,
+                            "source": "reviewer",
+                            "correction": f"Refunded. {HOSTILE}",
+                        },
+                    ],
+                }
+            )
+        )
     return lines
 
 
@@ -115,21 +138,37 @@ def build_warehouse(folder: Path, stub: OpenAIStub) -> Path:
     monday = END - dt.timedelta(days=END.weekday())
     hostile_log.write_text("\n".join(_hostile_lines(monday)) + "\n", encoding="utf-8")
     db = folder / "hostile.duckdb"
-    env = {**os.environ, "REVIEWDECK_ENDPOINT_STUB_BASE_URL": stub.base_url,
-           "REVIEWDECK_ENDPOINT_STUB_API_KEY": stub.api_key or "x",
-           "OPENAI_API_KEY": stub.api_key or "x"}
+    env = {
+        **os.environ,
+        "REVIEWDECK_ENDPOINT_STUB_BASE_URL": stub.base_url,
+        "REVIEWDECK_ENDPOINT_STUB_API_KEY": stub.api_key or "x",
+        "OPENAI_API_KEY": stub.api_key or "x",
+    }
     stub.set_reply("namer", NAME)
     stub.set_reply("gpt-4o", f"A better answer {HOSTILE}")
     stub.set_reply("judge-model", json.dumps({"preferred": "2", "rationale": HOSTILE}))
     steps = [
         ["ingest", str(demo_log), str(hostile_log), "--quiet"],
         ["analyze", "--no-map", "--name-model", "namer", "--name-base-url", stub.base_url],
-        ["rerun", "--model", "gpt-4o", "--endpoint", "stub", "--judge", "judge-model",
-         "--where", "text=charged twice", "--sample", "6", "--json"],
+        [
+            "rerun",
+            "--model",
+            "gpt-4o",
+            "--endpoint",
+            "stub",
+            "--judge",
+            "judge-model",
+            "--where",
+            "text=charged twice",
+            "--sample",
+            "6",
+            "--json",
+        ],
     ]
     for args in steps:
-        done = subprocess.run(CLI + args + ["--db", str(db)], capture_output=True, text=True,
-                              timeout=600, env=env)
+        done = subprocess.run(
+            CLI + args + ["--db", str(db)], capture_output=True, text=True, timeout=600, env=env
+        )
         assert done.returncode == 0, (args[0], done.stdout, done.stderr)
     with connect(db) as con:
         # The map's coordinates are a UMAP fit (a minute of CPU here); its hover text comes
@@ -150,16 +189,22 @@ def build_warehouse(folder: Path, stub: OpenAIStub) -> Path:
         rationales = con.execute("SELECT rationale FROM rerun_judgements").fetchall()
         assert rationales and all(r[0] == HOSTILE for r in rationales)
         # A reviewer's verdict with a hostile note. (Also keeps the weekly report clear of
-        # count_if over no verdicts returning NULL in models/report_sections.py; see the report.)
+        # count_if over no verdicts returning NULL in models/report/sections.py; see the report.)
         rerun_id = con.execute(
             "SELECT event_id FROM events WHERE rerun_of IS NOT NULL ORDER BY event_id LIMIT 1"
         ).fetchone()[0]
-        record_verdict(con, rerun_id, "better", note=f"verdict note {HOSTILE}",
-                       author=f"ana {SCRIPT}")
+        record_verdict(
+            con, rerun_id, "better", note=f"verdict note {HOSTILE}", author=f"ana {SCRIPT}"
+        )
         add_note(con, WEEK, f"Week note {HOSTILE}", is_action=True, owner=f"ana {IMG}")
         add_note(con, WEEK, f"Event note {HOSTILE}", target_kind="event", target_id=HOSTILE_ID)
-        add_note(con, WEEK, f"Cluster note {HOSTILE}", target_kind="cluster",
-                 target_id=str(hostile_cluster))
+        add_note(
+            con,
+            WEEK,
+            f"Cluster note {HOSTILE}",
+            target_kind="cluster",
+            target_id=str(hostile_cluster),
+        )
     return db
 
 
@@ -183,11 +228,14 @@ def test_every_page_shows_hostile_text_inert(hostile_app, browser_page):
     server, db = hostile_app
     page = browser_page
     base = server.url
-    for name, path in [("overview", ""), ("trends", nav.TRENDS),
-                       ("trends-week", f"{nav.TRENDS}?text=charged+twice"),
-                       ("weekly", f"{nav.WEEKLY}?week={WEEK}"),
-                       ("events-list", f"{nav.EXPLORER}?text=charged+twice"),
-                       ("playground", nav.PLAYGROUND)]:
+    for name, path in [
+        ("overview", ""),
+        ("trends", nav.TRENDS),
+        ("trends-week", f"{nav.TRENDS}?text=charged+twice"),
+        ("weekly", f"{nav.WEEKLY}?week={WEEK}"),
+        ("events-list", f"{nav.EXPLORER}?text=charged+twice"),
+        ("playground", nav.PLAYGROUND),
+    ]:
         _visit(page, f"{base}/{path}", name)
     # The weekly review quotes the hostile cluster name and examples as text; its notes tab
     # lists the hostile notes.
@@ -238,9 +286,12 @@ def test_drift_map_hover_and_cluster_drilldown_inert(hostile_app, browser_page):
     with connect(db, read_only=True) as con:
         cluster, examples = con.execute(
             "SELECT cluster_id, examples FROM clusters JOIN cluster_members USING (cluster_id) "
-            "WHERE event_id = ?", [HOSTILE_ID]).fetchone()
+            "WHERE event_id = ?",
+            [HOSTILE_ID],
+        ).fetchone()
     picker = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.get_by_text("Cluster", exact=True))
+        has=page.get_by_text("Cluster", exact=True)
+    )
     picker.click()
     page.keyboard.type(f"#{cluster} ")
     page.keyboard.press("Enter")
@@ -260,11 +311,16 @@ def test_html_report_opened_from_file_inert(hostile_app, playwright_instance, tm
 
     _, db = hostile_app
     out = tmp_path / "weekly.html"
-    done = subprocess.run(CLI + ["report", "--week", WEEK, "--db", str(db), "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        CLI + ["report", "--week", WEEK, "--db", str(db), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                  args=CHROMIUM_ARGS)
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
     try:
         page = browser.new_page()
         errors: list[str] = []

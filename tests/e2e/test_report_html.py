@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from ingest.db import connect
-from models.report import parse_week
+from models.report.model import parse_week
 from tests.models.report_fixtures import REGRESSION_WEEK, insert, plant
 
 pytestmark = pytest.mark.browser

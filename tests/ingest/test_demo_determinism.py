@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.demo import generate, truths_path
+from ingest.demo.generate import generate, truths_path
 from ingest.errors import ConfigError
 
 END = date(2026, 11, 22)  # a Sunday: week 12 is complete

@@ -14,7 +14,7 @@ import duckdb
 import jsonschema
 import pytest
 
-from ingest.demo import generate
+from ingest.demo.generate import generate
 from ingest.prices import compute_cost
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
 
 def test_every_line_matches_the_native_json_schema(demo) -> None:
     _, lines, _, _ = demo
-    schema = json.loads((REPO / "ingest" / "native_event.schema.json").read_text())
+    schema = json.loads((REPO / "ingest" / "load" / "native_event.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     for no, line in enumerate(lines, 1):
         errors = list(validator.iter_errors(json.loads(line)))

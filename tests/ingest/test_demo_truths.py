@@ -16,7 +16,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from ingest.demo import GROUP_INDEX, generate, sample
+from ingest.demo.generate import generate
+from ingest.demo.sample import GROUP_INDEX, sample
 
 END = date(2026, 11, 22)
 

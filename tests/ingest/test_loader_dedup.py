@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.db import connect
-from ingest.load_read import Source
-from ingest.loader import load_parsed, load_source
+from ingest.load.loader import load_parsed, load_source
+from ingest.load.read import Source
 from ingest.records import ParsedFile, Reject
 
 

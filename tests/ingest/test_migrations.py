@@ -17,8 +17,8 @@ def test_warehouse_of_an_older_schema_is_upgraded_in_place_and_keeps_its_data(tm
 
     from ingest.db import open_connection
     from ingest.errors import WarehouseError
-    from ingest.load_read import Source
-    from ingest.loader import load_source
+    from ingest.load.loader import load_source
+    from ingest.load.read import Source
     from ingest.migrations import m001_core, migrate
 
     path = tmp_path / "old.duckdb"

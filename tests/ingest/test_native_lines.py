@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingest.db import connect
-from ingest.load_read import Source
-from ingest.loader import load_source
+from ingest.load.loader import load_source
+from ingest.load.read import Source
 
 
 def event(i: int, **extra) -> dict:

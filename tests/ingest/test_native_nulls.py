@@ -9,11 +9,11 @@ from pathlib import Path
 import jsonschema
 
 from ingest.db import connect
-from ingest.load_read import Source
-from ingest.loader import load_source
+from ingest.load.loader import load_source
+from ingest.load.read import Source
 
 SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[2] / "ingest" / "native_event.schema.json").read_text()
+    (Path(__file__).resolve().parents[2] / "ingest" / "load" / "native_event.schema.json").read_text()
 )
 OPTIONAL_EVENT_KEYS = [
     k for k in SCHEMA["$defs"]["event"]["properties"] if k not in ("event_id", "ts")

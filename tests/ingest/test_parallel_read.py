@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest import parallel_read
 from ingest.db import connect
 from ingest.formats import read_foreign
-from ingest.load_read import Source
-from ingest.loader import load_parsed, load_source
+from ingest.load import parallel_read
+from ingest.load.loader import load_parsed, load_source
+from ingest.load.read import Source
 from tests.ingest.test_formats_otlp import doc, kv, span
 
 

@@ -32,30 +32,45 @@ def plant(con: duckdb.DuckDBPyConnection, *, per_group: int = 400, seed: int = 7
             for i in range(n):
                 eid = f"{week}-{group}-{i}"
                 ts = dt.datetime.combine(monday, dt.time(), dt.UTC) + dt.timedelta(
-                    seconds=int(rng.integers(0, 7 * 86400)))
+                    seconds=int(rng.integers(0, 7 * 86400))
+                )
                 switched = group == "intent:billing" and week >= REGRESSION_WEEK
                 model = "gpt-4.1-mini" if switched else "gpt-4o"
                 p_up = 0.45 if switched and week == REGRESSION_WEEK else 0.80
-                events.append({
-                    "event_id": eid, "ts": ts, "model": model, "prompt_version": "v1",
-                    "input_text": f"question {i} about {group}",
-                    "output_text": f"answer {i} <script>alert('x')</script>",
-                    "tags": [group], "status": "ok", "latency_ms": float(rng.gamma(4, 200)),
-                    "cost_usd": 0.001, "environment": "production",
-                })
+                events.append(
+                    {
+                        "event_id": eid,
+                        "ts": ts,
+                        "model": model,
+                        "prompt_version": "v1",
+                        "input_text": f"question {i} about {group}",
+                        "output_text": f"answer {i} <script>alert('x')</script>",
+                        "tags": [group],
+                        "status": "ok",
+                        "latency_ms": float(rng.gamma(4, 200)),
+                        "cost_usd": 0.001,
+                        "environment": "production",
+                    }
+                )
                 if rng.random() < 0.5:
                     up = float(rng.random() < p_up)
-                    feedback.append({
-                        "feedback_id": f"fb-{eid}", "event_id": eid, "name": "thumbs",
-                        "kind": "vote", "value": up, "source": "user",
-                        "ts": ts + dt.timedelta(minutes=5),
-                    })
+                    feedback.append(
+                        {
+                            "feedback_id": f"fb-{eid}",
+                            "event_id": eid,
+                            "name": "thumbs",
+                            "kind": "vote",
+                            "value": up,
+                            "source": "user",
+                            "ts": ts + dt.timedelta(minutes=5),
+                        }
+                    )
     insert(con, events, feedback)
 
 
 def insert(con: duckdb.DuckDBPyConnection, events: list[dict], feedback: list[dict]) -> None:
     """Insert rows as a loader would, derived tables (trend_facts) refreshed after."""
-    from ingest import derived
+    from ingest.load import derived
 
     if events:
         frame = pl.DataFrame(events)

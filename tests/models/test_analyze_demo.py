@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from ingest.db import connect
-from ingest.demo import generate
-from models.analyze import AnalyzeOptions, run_analysis
-from models.cluster_quality import quality_change
-from models.drift import Window
-from models.drift_report import compute_drift
+from ingest.demo.generate import generate
+from models.drift.analyze import AnalyzeOptions, run_analysis
+from models.drift.cluster_quality import quality_change
+from models.drift.report import compute_drift
+from models.drift.statistics import Window
 
 pytestmark = pytest.mark.slow
 END = dt.date(2026, 11, 22)

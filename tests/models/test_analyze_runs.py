@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 
 from ingest.db import connect
-from models import analysis_store as store
-from models.analyze import AnalyzeOptions, run_analysis
+from models.drift import store
+from models.drift.analyze import AnalyzeOptions, run_analysis
 from tests.models.analyze_data import insert_events, make_events
 
 OPTS = AnalyzeOptions(k=4, make_map=False, embed_dim=24)
@@ -46,14 +46,20 @@ def test_first_run_clusters_every_event_by_topic(analysed) -> None:
     with connect(path, read_only=True) as con:
         got = con.sql(
             "SELECT m.cluster_id, e.input_text FROM cluster_members m JOIN events e USING "
-            "(event_id)").pl()
+            "(event_id)"
+        ).pl()
         n_vectors = con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0]
         n_texts = con.execute("SELECT count(DISTINCT input_text) FROM events").fetchall()[0][0]
         labels = dict(con.execute("SELECT cluster_id, label FROM clusters").fetchall())
     # One vector per distinct text, not per event.
     assert n_vectors == n_texts < 1200
-    topic = {t: name for name, (tpls, _) in __import__(
-        "tests.models.analyze_data", fromlist=["TOPICS"]).TOPICS.items() for t in tpls}
+    topic = {
+        t: name
+        for name, (tpls, _) in __import__(
+            "tests.models.analyze_data", fromlist=["TOPICS"]
+        ).TOPICS.items()
+        for t in tpls
+    }
     del topic
     # Each cluster's label names its topic's key word.
     words = {"refund", "password", "shipping", "invoice"}
@@ -74,8 +80,13 @@ def test_nothing_new_does_almost_nothing(analysed, tmp_path) -> None:
 def test_new_events_keep_ids_and_a_new_topic_gets_a_new_id(analysed, tmp_path) -> None:
     path = _copy(analysed, tmp_path)
     before = _members(path)
-    new = make_events(300, seed=7, topics={"crypto": 2, "refund": 1}, id_prefix="wk7",
-                      start=make_events(1, seed=1)["ts"][0].replace(day=19, month=10))
+    new = make_events(
+        300,
+        seed=7,
+        topics={"crypto": 2, "refund": 1},
+        id_prefix="wk7",
+        start=make_events(1, seed=1)["ts"][0].replace(day=19, month=10),
+    )
     with connect(path) as con:
         insert_events(con, new)
     result = run_analysis(path, OPTS)
@@ -83,8 +94,9 @@ def test_new_events_keep_ids_and_a_new_topic_gets_a_new_id(analysed, tmp_path) -
     after = _members(path)
     kept = before.join(after, on="event_id", suffix="_after")
     assert (kept["cluster_id"] == kept["cluster_id_after"]).mean() > 0.99
-    crypto_ids = after.join(new.filter(pl.col("topic") == "crypto").select("event_id"),
-                            on="event_id")["cluster_id"]
+    crypto_ids = after.join(
+        new.filter(pl.col("topic") == "crypto").select("event_id"), on="event_id"
+    )["cluster_id"]
     top = crypto_ids.mode()[0]
     assert top not in set(before["cluster_id"].to_list())  # a new id, not an old one reused
     assert (crypto_ids == top).mean() > 0.9
@@ -108,12 +120,15 @@ def test_same_data_and_seed_give_the_same_result(analysed, tmp_path) -> None:
 def test_refitting_the_embedder_never_mixes_spaces(analysed, tmp_path) -> None:
     path = _copy(analysed, tmp_path)
     before = _members(path)
-    result = run_analysis(path, AnalyzeOptions(k=4, make_map=False, embed_dim=24,
-                                               refit_embedder=True, seed=0, full=True))
+    result = run_analysis(
+        path,
+        AnalyzeOptions(k=4, make_map=False, embed_dim=24, refit_embedder=True, seed=0, full=True),
+    )
     with connect(path, read_only=True) as con:
         runs = con.execute("SELECT embedder_id FROM analysis_runs ORDER BY run_id").fetchall()
         cluster_spaces = con.execute(
-            "SELECT DISTINCT embedder_id FROM clusters WHERE active").fetchall()
+            "SELECT DISTINCT embedder_id FROM clusters WHERE active"
+        ).fetchall()
     assert result.n_embedded == result.n_events - 0 or result.n_embedded > 0
     assert cluster_spaces == [(result.embedder_id,)]
     assert [r[0] for r in runs][-1] == result.embedder_id
@@ -129,13 +144,22 @@ def test_a_failed_write_leaves_the_previous_analysis_whole(analysed, tmp_path) -
     with connect(path) as con:
         run = store.last_run(con)
         bad = store.AnalysisOutput(
-            run={"started_at": None, "embedder_id": run["embedder_id"], "field": "input",
-                 "seed": 0, "n_events": 1, "n_new_events": 0, "n_embedded": 0, "n_clusters": 1,
-                 "mode": "full"},
+            run={
+                "started_at": None,
+                "embedder_id": run["embedder_id"],
+                "field": "input",
+                "seed": 0,
+                "n_events": 1,
+                "n_new_events": 0,
+                "n_embedded": 0,
+                "n_clusters": 1,
+                "mode": "full",
+            },
             clusters=pl.DataFrame({"cluster_id": [99]}),  # missing columns: the insert fails
             members=pl.DataFrame({"event_id": ["x"], "cluster_id": [99], "similarity": [1.0]}),
             map_points=pl.DataFrame({"event_id": [], "x": [], "y": [], "fitted": []}),
-            drift_overall=None, drift_clusters=None,
+            drift_overall=None,
+            drift_clusters=None,
         )
         with pytest.raises(Exception):  # noqa: B017 - any database error will do
             store.write_results(con, bad)
@@ -172,5 +196,6 @@ def test_one_small_umap_map_is_stored(tmp_path) -> None:
     run_analysis(path, AnalyzeOptions(k=4, embed_dim=16))
     with connect(path, read_only=True) as con:
         n, placed = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE NOT fitted) FROM map_points").fetchall()[0]
+            "SELECT count(*), count(*) FILTER (WHERE NOT fitted) FROM map_points"
+        ).fetchall()[0]
     assert (n, placed) == (430, 30)  # new events placed on the old map, not refitted

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ingest.errors import ConfigError
-from models.capabilities import adapt_request, rules
+from models.rerun.capabilities import adapt_request, rules
 
 MSGS = [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hi"}]
 
@@ -40,8 +40,9 @@ def test_gpt_4o_moves_max_tokens_but_keeps_temperature():
 
 def test_user_table_overrides(tmp_path, monkeypatch):
     path = tmp_path / "caps.json"
-    path.write_text(json.dumps({"rules": [
-        {"pattern": "^my-model", "system": "user", "temperature": "drop"}]}))
+    path.write_text(
+        json.dumps({"rules": [{"pattern": "^my-model", "system": "user", "temperature": "drop"}]})
+    )
     monkeypatch.setenv("REVIEWDECK_CAPABILITIES", str(path))
     a = adapt_request("my-model-7b", MSGS, {"temperature": 1.0})
     assert a.params == {} and a.messages[0]["role"] == "user"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.cluster import (
+from models.drift.cluster import (
     assign,
     auto_k,
     ctfidf_keywords,
@@ -40,8 +40,10 @@ def test_match_by_overlap_uses_shared_events() -> None:
     old_ids = np.array([5, 5, 5, 6, 6, 5, 9, 9])
     assert match_by_overlap(new_labels, old_ids, [0, 1, 2], next_id=20) == [5, 6, 9]
     # A new cluster sharing little with any old one gets a fresh id.
-    assert match_by_overlap(np.array([0, 0, 1, 1]), np.array([3, 3, 3, 3]), [0, 1],
-                            next_id=20) in ([3, 20], [20, 3])
+    assert match_by_overlap(np.array([0, 0, 1, 1]), np.array([3, 3, 3, 3]), [0, 1], next_id=20) in (
+        [3, 20],
+        [20, 3],
+    )
 
 
 def test_same_data_and_seed_give_the_same_clusters() -> None:
@@ -68,18 +70,31 @@ def test_novel_seeds_only_for_a_concentrated_new_topic() -> None:
     fit = fit_clusters(x, k=3, seed=0)
     r = radii(fit.similarity, fit.labels, 3)
     same = _blobs(40, CENTERS[:3], seed=9)
-    assert len(novel_seeds(same, fit.centroids, r, min_points=20, min_far_share=0.125,
-                           typical_size=100)) == 0
+    assert (
+        len(
+            novel_seeds(
+                same, fit.centroids, r, min_points=20, min_far_share=0.125, typical_size=100
+            )
+        )
+        == 0
+    )
     new_topic = np.vstack([same, _blobs(60, CENTERS[3:4], seed=3)])
-    seeds = novel_seeds(new_topic, fit.centroids, r, min_points=20, min_far_share=0.125,
-                        typical_size=100)
+    seeds = novel_seeds(
+        new_topic, fit.centroids, r, min_points=20, min_far_share=0.125, typical_size=100
+    )
     assert len(seeds) == 1
     assert float(seeds[0] @ CENTERS[3]) > 0.95
 
 
 def test_ctfidf_keywords_are_specific_to_each_cluster() -> None:
-    texts = ["refund my order", "refund request please", "i want a refund",
-             "reset my password", "forgot password again", "password reset link"]
+    texts = [
+        "refund my order",
+        "refund request please",
+        "i want a refund",
+        "reset my password",
+        "forgot password again",
+        "password reset link",
+    ]
     labels = np.array([0, 0, 0, 1, 1, 1])
     kw = ctfidf_keywords(texts, labels, n_keywords=3)
     assert kw[0][0] == "refund"
@@ -104,7 +119,7 @@ def test_assign_and_auto_k() -> None:
 def test_exact_knn_for_the_map_matches_sklearn() -> None:
     from sklearn.neighbors import NearestNeighbors
 
-    from models.projection import exact_knn, stratified_sample
+    from models.drift.projection import exact_knn, stratified_sample
 
     x = unit(np.random.default_rng(0).normal(size=(300, 8)))
     idx, dist = exact_knn(x, 6)

@@ -4,7 +4,7 @@ never required — a failing model leaves the keyword labels and the analysis co
 from __future__ import annotations
 
 from ingest.db import connect
-from models.analyze import AnalyzeOptions, run_analysis
+from models.drift.analyze import AnalyzeOptions, run_analysis
 from tests.models.analyze_data import insert_events, make_events
 from tests.openai_stub import OpenAIStub
 
@@ -21,8 +21,9 @@ def test_names_are_written_cached_and_shown(db_path) -> None:
     with connect(db_path) as con:
         insert_events(con, make_events(400, seed=1))
     with OpenAIStub(replies={MODEL: _reply}) as stub:
-        opts = AnalyzeOptions(k=4, make_map=False, embed_dim=16, name_model=MODEL,
-                              name_base_url=stub.base_url)
+        opts = AnalyzeOptions(
+            k=4, make_map=False, embed_dim=16, name_model=MODEL, name_base_url=stub.base_url
+        )
         run_analysis(db_path, opts)
         assert stub.count("chat") == 4
         with connect(db_path, read_only=True) as con:
@@ -33,8 +34,17 @@ def test_names_are_written_cached_and_shown(db_path) -> None:
             # first line only, quotes and the final full stop stripped
             assert name == f"{label.split(' / ')[0].title()} questions"
         # A full recluster with the same keywords/examples reuses the cached names.
-        run_analysis(db_path, AnalyzeOptions(k=4, make_map=False, embed_dim=16, full=True,
-                                             name_model=MODEL, name_base_url=stub.base_url))
+        run_analysis(
+            db_path,
+            AnalyzeOptions(
+                k=4,
+                make_map=False,
+                embed_dim=16,
+                full=True,
+                name_model=MODEL,
+                name_base_url=stub.base_url,
+            ),
+        )
         assert stub.count("chat") == 4
 
 
@@ -43,8 +53,12 @@ def test_a_failing_name_model_never_blocks_the_analysis(db_path) -> None:
         insert_events(con, make_events(300, seed=2))
     with OpenAIStub() as stub:
         stub.fail_model(MODEL, 500)
-        result = run_analysis(db_path, AnalyzeOptions(
-            k=4, make_map=False, embed_dim=16, name_model=MODEL, name_base_url=stub.base_url))
+        result = run_analysis(
+            db_path,
+            AnalyzeOptions(
+                k=4, make_map=False, embed_dim=16, name_model=MODEL, name_base_url=stub.base_url
+            ),
+        )
     assert result.n_clusters == 4
     with connect(db_path, read_only=True) as con:
         names = con.execute("SELECT llm_name FROM clusters WHERE active").fetchall()

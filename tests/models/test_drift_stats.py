@@ -9,7 +9,7 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from models.drift import (
+from models.drift.statistics import (
     Window,
     WindowError,
     cluster_share_tests,
@@ -51,8 +51,10 @@ def test_false_alarm_rate_on_one_distribution_is_at_most_alpha() -> None:
     rate = float((pvals <= alpha).mean())
     # The observed rate must be consistent with a true rate <= alpha: a one-sided binomial
     # test of "rate > alpha" must not reject (it would at 1% for 21+ alarms out of 240).
-    assert sps.binomtest(int((pvals <= alpha).sum()), trials, alpha,
-                         alternative="greater").pvalue > 0.01, rate
+    assert (
+        sps.binomtest(int((pvals <= alpha).sum()), trials, alpha, alternative="greater").pvalue
+        > 0.01
+    ), rate
     # And p-values are uniform on (0, 1] (discrete, step 1/100).
     assert sps.kstest(pvals, "uniform").pvalue > 0.01
 
@@ -72,8 +74,10 @@ def test_share_tests_agree_with_fisher_and_benjamini_hochberg() -> None:
     ids, ref, cur = [1, 2, 3, 4], [500, 300, 150, 50], [100, 60, 90, 10]
     out = cluster_share_tests(ids, ref, cur)
     tot_r, tot_c = sum(ref), sum(cur)
-    raw = [sps.fisher_exact([[r, tot_r - r], [c, tot_c - c]]).pvalue
-           for r, c in zip(ref, cur, strict=True)]
+    raw = [
+        sps.fisher_exact([[r, tot_r - r], [c, tot_c - c]]).pvalue
+        for r, c in zip(ref, cur, strict=True)
+    ]
     adj = multipletests(raw, method="fdr_bh")[1]
     assert [s.p_value for s in out] == pytest.approx(raw)
     assert [s.p_adjusted for s in out] == pytest.approx(list(adj))
@@ -97,8 +101,9 @@ def test_a_tiny_significant_wobble_is_still_stable() -> None:
 
 
 def test_windows_parse_and_default_to_latest_week_vs_four_before() -> None:
-    assert parse_window("2026-09-01..2026-09-28") == Window(dt.date(2026, 9, 1),
-                                                           dt.date(2026, 9, 28))
+    assert parse_window("2026-09-01..2026-09-28") == Window(
+        dt.date(2026, 9, 1), dt.date(2026, 9, 28)
+    )
     assert parse_window("2026-09-01") == Window(dt.date(2026, 9, 1), dt.date(2026, 9, 1))
     for bad in ("2026-09-28..2026-09-01", "last week", "2026-13-01..2026-13-02"):
         with pytest.raises(WindowError):
@@ -109,8 +114,8 @@ def test_windows_parse_and_default_to_latest_week_vs_four_before() -> None:
 
 
 def test_the_combined_verdict_keeps_its_level_on_unchanged_traffic() -> None:
-    """"Drift found" = overall test or any cluster flagged, each at alpha/2: >= 200 null trials."""
-    from models.drift import drift_verdict
+    """ "Drift found" = overall test or any cluster flagged, each at alpha/2: >= 200 null trials."""
+    from models.drift.statistics import drift_verdict
 
     rng = np.random.default_rng(7)
     trials, alarms = 200, 0
@@ -119,6 +124,7 @@ def test_the_combined_verdict_keeps_its_level_on_unchanged_traffic() -> None:
         z = rng.normal(size=(60, 3))
         ref = rng.multinomial(600, p)
         cur = rng.multinomial(150, p)
-        alarms += drift_verdict(z[:30], z[30:], [1, 2, 3, 4, 5], ref, cur, n_permutations=79,
-                                seed=t).drifted
+        alarms += drift_verdict(
+            z[:30], z[30:], [1, 2, 3, 4, 5], ref, cur, n_permutations=79, seed=t
+        ).drifted
     assert sps.binomtest(alarms, trials, 0.05, alternative="greater").pvalue > 0.01, alarms

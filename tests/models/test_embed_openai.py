@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ingest.db import connect
-from models.analyze import AnalyzeOptions, run_analysis
-from models.embed import EmbedError, OpenAIEmbedder, estimate_tokens
+from models.drift.analyze import AnalyzeOptions, run_analysis
+from models.drift.embed import EmbedError, OpenAIEmbedder, estimate_tokens
 from tests.models.analyze_data import insert_events, make_events
 from tests.openai_stub import OpenAIStub, embed_text
 
@@ -23,8 +23,9 @@ def stub():
 
 
 def _embedder(stub: OpenAIStub, **kw) -> OpenAIEmbedder:
-    return OpenAIEmbedder(model=MODEL, base_url=stub.base_url, api_key="test-key",
-                          sleep=lambda _s: None, **kw)
+    return OpenAIEmbedder(
+        model=MODEL, base_url=stub.base_url, api_key="test-key", sleep=lambda _s: None, **kw
+    )
 
 
 def test_vectors_come_back_in_order_in_batches(stub) -> None:
@@ -76,8 +77,9 @@ def test_spend_is_estimated_before_and_totalled_after(stub) -> None:
 def test_analysis_with_the_openai_embedder_caches_vectors(stub, db_path) -> None:
     with connect(db_path) as con:
         insert_events(con, make_events(300, seed=1))
-    opts = AnalyzeOptions(embedder="openai", embed_model=MODEL, embed_base_url=stub.base_url,
-                          k=4, make_map=False)
+    opts = AnalyzeOptions(
+        embedder="openai", embed_model=MODEL, embed_base_url=stub.base_url, k=4, make_map=False
+    )
     first = run_analysis(db_path, opts)
     n_requests = stub.count("embeddings")
     assert first.n_embedded > 0 and n_requests >= 1

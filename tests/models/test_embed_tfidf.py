@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.embed import TfidfEmbedder
+from models.drift.embed import TfidfEmbedder
 from tests.models.analyze_data import make_events
 
 

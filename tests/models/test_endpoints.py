@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.errors import ConfigError
-from models.endpoints import HOW_TO_CONFIGURE, get_endpoint, list_endpoints, redact
-from models.llm_client import chat, make_client
+from models.rerun.endpoints import HOW_TO_CONFIGURE, get_endpoint, list_endpoints, redact
+from models.rerun.llm_client import chat, make_client
 from tests.openai_fixtures import STUB_API_KEY, openai_server  # noqa: F401
 
 
@@ -15,10 +15,14 @@ def test_env_secrets_and_sdk_variables(tmp_path):
     secrets.write_text(
         '[reviewdeck.endpoints.local]\nbase_url = "http://localhost:11434/v1"\n'
         'models = ["llama3.1"]\n'
-        '[reviewdeck.endpoints.az]\nbase_url = "https://x.openai.azure.com"\napi_key = "k2"\n')
-    env = {"REVIEWDECK_ENDPOINT_VLLM_BASE_URL": "http://gpu:8000/v1",
-           "REVIEWDECK_ENDPOINT_VLLM_API_KEY": "k1", "REVIEWDECK_ENDPOINT_VLLM_MODELS": "a, b",
-           "OPENAI_API_KEY": "k3"}
+        '[reviewdeck.endpoints.az]\nbase_url = "https://x.openai.azure.com"\napi_key = "k2"\n'
+    )
+    env = {
+        "REVIEWDECK_ENDPOINT_VLLM_BASE_URL": "http://gpu:8000/v1",
+        "REVIEWDECK_ENDPOINT_VLLM_API_KEY": "k1",
+        "REVIEWDECK_ENDPOINT_VLLM_MODELS": "a, b",
+        "OPENAI_API_KEY": "k3",
+    }
     eps = list_endpoints(env, secrets)
     assert set(eps) == {"vllm", "local", "az", "openai"}
     assert eps["vllm"].kind == "compatible" and eps["vllm"].models == ("a", "b")
@@ -41,8 +45,10 @@ def test_no_endpoint_explains_how_to_configure(tmp_path):
 
 def test_bad_kind_is_rejected(tmp_path):
     with pytest.raises(ConfigError, match="kind"):
-        list_endpoints({"REVIEWDECK_ENDPOINT_A_BASE_URL": "http://x",
-                        "REVIEWDECK_ENDPOINT_A_KIND": "bedrock"}, tmp_path / "none.toml")
+        list_endpoints(
+            {"REVIEWDECK_ENDPOINT_A_BASE_URL": "http://x", "REVIEWDECK_ENDPOINT_A_KIND": "bedrock"},
+            tmp_path / "none.toml",
+        )
 
 
 def test_openai_and_azure_clients_reach_the_server(openai_server, monkeypatch, tmp_path):  # noqa: F811
@@ -53,8 +59,13 @@ def test_openai_and_azure_clients_reach_the_server(openai_server, monkeypatch, t
     monkeypatch.setenv("REVIEWDECK_ENDPOINT_AZ_API_KEY", STUB_API_KEY)
     monkeypatch.setenv("REVIEWDECK_ENDPOINT_AZ_KIND", "azure")
     for name in ("stub", "az"):
-        res = chat(make_client(get_endpoint(name)), "gpt-4o",
-                   [{"role": "user", "content": "hi"}], {}, stream=True)
+        res = chat(
+            make_client(get_endpoint(name)),
+            "gpt-4o",
+            [{"role": "user", "content": "hi"}],
+            {},
+            stream=True,
+        )
         assert res.status == "ok" and res.text == "[gpt-4o] answer to: hi"
         assert res.tokens_out > 0
     assert openai_server.requests[-1]["headers"]["api-key"] == STUB_API_KEY

@@ -7,17 +7,27 @@ import pytest
 
 from dashboard.report_render import render_html, render_markdown
 from ingest.db import connect
-from models import notes
-from models.report import ReportError, build_report
+from models.report import notes
+from models.report.build import build_report
+from models.report.model import ReportError
 
 
 def test_action_items_carry_over_until_closed(con):
-    note = notes.add_note(con, "2026-W44", "billing looks off", target_kind="segment",
-                          target_id="tag=intent:billing")
-    action = notes.add_note(con, "2026-W44", "roll back the model for billing", is_action=True,
-                            owner="ana", target_kind="segment", target_id="tag=intent:billing")
-    later = notes.add_note(con, "2026-W46", "new topic: crypto", target_kind="cluster",
-                           target_id="7")
+    note = notes.add_note(
+        con, "2026-W44", "billing looks off", target_kind="segment", target_id="tag=intent:billing"
+    )
+    action = notes.add_note(
+        con,
+        "2026-W44",
+        "roll back the model for billing",
+        is_action=True,
+        owner="ana",
+        target_kind="segment",
+        target_id="tag=intent:billing",
+    )
+    later = notes.add_note(
+        con, "2026-W46", "new topic: crypto", target_kind="cluster", target_id="7"
+    )
 
     w44 = {n.note_id: n for n in notes.notes_for_week(con, "2026-W44")}
     assert set(w44) == {note, action}
@@ -56,8 +66,15 @@ def test_bad_notes_are_refused(con):
 def test_notes_appear_in_the_report_as_text(db_path):
     evil = "<script>alert('note')</script> & <b>bold</b>"
     with connect(db_path) as con:
-        notes.add_note(con, "2026-W44", evil, is_action=True, target_kind="event",
-                       target_id="ev-1", author="<i>x</i>")
+        notes.add_note(
+            con,
+            "2026-W44",
+            evil,
+            is_action=True,
+            target_kind="event",
+            target_id="ev-1",
+            author="<i>x</i>",
+        )
         report = build_report(con, "2026-W45", base_url="http://localhost:8501")
     (item,) = report.notes
     assert item.text == evil and item.carried_over

@@ -9,10 +9,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ingest import derived
 from ingest.db import connect
-from models.analyze import AnalyzeOptions, run_analysis
-from models.report import build_report, week_label
+from ingest.load import derived
+from models.drift.analyze import AnalyzeOptions, run_analysis
+from models.report.build import build_report
+from models.report.model import week_label
 from tests.models.analyze_data import START, insert_events, insert_votes, make_events
 
 WEEK6 = week_label((START + dt.timedelta(weeks=5)).date())
@@ -22,16 +23,23 @@ WEEK6 = week_label((START + dt.timedelta(weeks=5)).date())
 def analysed(tmp_path_factory):
     path = tmp_path_factory.mktemp("report_clusters") / "warehouse.duckdb"
     before = make_events(2000, weeks=5, seed=1)
-    now = make_events(500, weeks=1, seed=2, start=START + dt.timedelta(weeks=5), id_prefix="w6-",
-                      topics={"refund": 1, "password": 1, "shipping": 1, "invoice": 1,
-                              "crypto": 1.5})
+    now = make_events(
+        500,
+        weeks=1,
+        seed=2,
+        start=START + dt.timedelta(weeks=5),
+        id_prefix="w6-",
+        topics={"refund": 1, "password": 1, "shipping": 1, "invoice": 1, "crypto": 1.5},
+    )
     events = pl.concat([before, now])
     rng = np.random.default_rng(3)
     # refund answers get much worse in the last week; everything else stays at 85% up
-    p_up = np.where(events["event_id"].str.starts_with("w6-") & (events["topic"] == "refund"),
-                    0.2, 0.85)
-    votes = pl.DataFrame({"event_id": events["event_id"],
-                          "value": (rng.random(events.height) < p_up).astype(float)})
+    p_up = np.where(
+        events["event_id"].str.starts_with("w6-") & (events["topic"] == "refund"), 0.2, 0.85
+    )
+    votes = pl.DataFrame(
+        {"event_id": events["event_id"], "value": (rng.random(events.height) < p_up).astype(float)}
+    )
     with connect(path) as con:
         insert_events(con, events.drop("topic"))
         insert_votes(con, votes)
@@ -57,7 +65,9 @@ def test_new_topic_and_quality_drop_come_from_the_cluster_analysis(analysed):
     with connect(path, read_only=True) as con:
         (home,) = con.execute(
             "SELECT mode(cluster_id) FROM cluster_members WHERE event_id IN "
-            "(SELECT unnest(?::VARCHAR[]))", [crypto_ids]).fetchall()[0]
+            "(SELECT unnest(?::VARCHAR[]))",
+            [crypto_ids],
+        ).fetchall()[0]
     assert str(home) in {c.cluster_id for c in appeared}
     drops = by_status.get("quality drop", [])
     assert drops, report.clusters
@@ -66,7 +76,9 @@ def test_new_topic_and_quality_drop_come_from_the_cluster_analysis(analysed):
     with connect(path, read_only=True) as con:
         (refund_home,) = con.execute(
             "SELECT mode(cluster_id) FROM cluster_members WHERE event_id IN "
-            "(SELECT unnest(?::VARCHAR[]))", [refund_ids]).fetchall()[0]
+            "(SELECT unnest(?::VARCHAR[]))",
+            [refund_ids],
+        ).fetchall()[0]
     assert str(refund_home) in {c.cluster_id for c in drops}
     assert all(c.examples and all("thumbs down" in ex.signal for ex in c.examples) for c in drops)
     assert any("Quality drop cluster" in line for line in report.summary)

@@ -10,9 +10,9 @@ from scipy.stats import fisher_exact
 from statsmodels.stats.proportion import proportion_confint
 
 from ingest.db import connect
-from models.report import (
+from models.report.build import build_report
+from models.report.model import (
     ReportError,
-    build_report,
     from_dict,
     parse_week,
     to_dict,
@@ -91,7 +91,8 @@ def test_headline_numbers_agree_with_reference_implementations(ro):
     def thumbs(lo, hi):
         return ro.execute(
             "SELECT count(*), sum(f.value) FROM feedback f JOIN events e USING (event_id) "
-            "WHERE f.name = 'thumbs' AND e.ts >= ? AND e.ts < ?", [lo, hi]
+            "WHERE f.name = 'thumbs' AND e.ts >= ? AND e.ts < ?",
+            [lo, hi],
         ).fetchone()
 
     n, up = thumbs(start, end)
@@ -115,18 +116,39 @@ def test_reruns_and_verdicts_are_counted(db_path):
         plant(con, per_group=40)
         monday = parse_week(REGRESSION_WEEK)
         ts = dt.datetime.combine(monday, dt.time(12), dt.UTC)
-        originals = [r[0] for r in con.execute(
-            "SELECT event_id FROM events WHERE ts >= ? ORDER BY event_id LIMIT 3", [ts]
-        ).fetchall()]
+        originals = [
+            r[0]
+            for r in con.execute(
+                "SELECT event_id FROM events WHERE ts >= ? ORDER BY event_id LIMIT 3", [ts]
+            ).fetchall()
+        ]
         reruns = [
-            {"event_id": f"rr-{i}", "ts": ts, "model": "gpt-5", "tags": [], "status": st,
-             "environment": "playground", "rerun_of": orig, "input_text": "q",
-             "output_text": "a", "prompt_version": None, "latency_ms": 1.0, "cost_usd": 0.0}
+            {
+                "event_id": f"rr-{i}",
+                "ts": ts,
+                "model": "gpt-5",
+                "tags": [],
+                "status": st,
+                "environment": "playground",
+                "rerun_of": orig,
+                "input_text": "q",
+                "output_text": "a",
+                "prompt_version": None,
+                "latency_ms": 1.0,
+                "cost_usd": 0.0,
+            }
             for i, (orig, st) in enumerate(zip(originals, ("ok", "ok", "error"), strict=True))
         ]
         verdicts = [
-            {"feedback_id": f"v{i}", "event_id": f"rr-{i}", "name": "verdict", "kind": "label",
-             "label": label, "source": "reviewer", "ts": ts}
+            {
+                "feedback_id": f"v{i}",
+                "event_id": f"rr-{i}",
+                "name": "verdict",
+                "kind": "label",
+                "label": label,
+                "source": "reviewer",
+                "ts": ts,
+            }
             for i, label in enumerate(("better", "worse"))
         ]
         insert(con, reruns, verdicts)

@@ -1,4 +1,4 @@
-"""The weekly report on the shared demo data (ingest/demo.py) against its planted truths: the
+"""The weekly report on the shared demo data (ingest/demo/sample.py) against its planted truths: the
 model-switch week leads with the planted regression, the new-topic week shows the new topic,
 the error-spike week leads with the error rate, and unplanted weeks say they were quiet."""
 
@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from ingest.db import connect
-from ingest.demo import generate
-from models.report import build_report
+from ingest.demo.generate import generate
+from models.report.build import build_report
 
 URL = "http://localhost:8501"
 
@@ -68,8 +68,11 @@ def test_unplanted_weeks_say_they_were_quiet(demo):
     planted = {p["week"] for p in truths["planted"].values()}
     near = planted | {w + 1 for w in planted}  # the week after a change shows it reverting
     growing_from = truths["planted"]["new_topic"]["week"]  # the new topic keeps growing
-    quiet = [c["iso_week"] for c in truths["calendar"]
-             if 1 < c["week"] < growing_from and c["week"] not in near]
+    quiet = [
+        c["iso_week"]
+        for c in truths["calendar"]
+        if 1 < c["week"] < growing_from and c["week"] not in near
+    ]
     assert len(quiet) >= 3
     for week in quiet:
         report = _report(db, week)

@@ -7,11 +7,12 @@ import datetime as dt
 
 from dashboard.report_render import render_html, render_markdown
 from ingest.db import connect
-from models import rerun as rr
-from models.endpoints import Endpoint
 from models.filters import parse_where
-from models.report import build_report, week_label
-from models.rerun_store import record_verdict
+from models.report.build import build_report
+from models.report.model import week_label
+from models.rerun import runner as rr
+from models.rerun.endpoints import Endpoint
+from models.rerun.store import record_verdict
 from tests.models.rerun_data import insert_many
 from tests.openai_fixtures import STUB_API_KEY, openai_server  # noqa: F401
 
@@ -29,14 +30,20 @@ def test_batch_rerun_and_verdicts_show_in_the_week_report(db_path, con, openai_s
     openai_server.set_reply("judge-model", rerun_loving_judge)
     opts = rr.BatchOptions(model="gpt-4o", judge_model="judge-model")
     plan = rr.plan_batch(str(db_path), parse_where("feedback=thumbs_down"), "stub", opts)
-    rr.run_batch(str(db_path), plan, opts,
-                 endpoint=Endpoint("stub", openai_server.base_url, kind="compatible",
-                                   api_key=STUB_API_KEY))
+    rr.run_batch(
+        str(db_path),
+        plan,
+        opts,
+        endpoint=Endpoint("stub", openai_server.base_url, kind="compatible", api_key=STUB_API_KEY),
+    )
     week = week_label(dt.datetime.now(dt.UTC).date())
     with connect(db_path) as c:
-        reruns = [r[0] for r in c.execute(
-            "SELECT event_id FROM events WHERE rerun_of IS NOT NULL ORDER BY event_id"
-        ).fetchall()]
+        reruns = [
+            r[0]
+            for r in c.execute(
+                "SELECT event_id FROM events WHERE rerun_of IS NOT NULL ORDER BY event_id"
+            ).fetchall()
+        ]
         record_verdict(c, reruns[0], "better")
         record_verdict(c, reruns[1], "worse")
         report = build_report(c, week, base_url="http://localhost:8501")

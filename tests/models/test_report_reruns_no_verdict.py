@@ -2,7 +2,7 @@
 NULL in DuckDB 2.0; the report must count it as zero, not crash)."""
 
 from ingest.db import connect
-from models.report import build_report
+from models.report.build import build_report
 from tests.e2e.seed import HOSTILE_RERUN_ID, seed
 
 

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from ingest.db import connect
-from models import rerun as rr
-from models.endpoints import Endpoint
 from models.filters import parse_where
-from models.rerun_report import batch_report
+from models.rerun import runner as rr
+from models.rerun.endpoints import Endpoint
+from models.rerun.report import batch_report
 from tests.models.rerun_data import insert_event, insert_many
 from tests.openai_fixtures import STUB_API_KEY, openai_server  # noqa: F401
 
@@ -25,8 +25,9 @@ def run(db_path, stub, where="feedback=thumbs_down", **kw):
     on_progress = kw.pop("on_progress", None)
     opts = rr.BatchOptions(**{"model": "gpt-4o", **kw})
     plan = rr.plan_batch(str(db_path), parse_where(where), "stub", opts)
-    result = rr.run_batch(str(db_path), plan, opts, endpoint=endpoint(stub), stop=stop,
-                          on_progress=on_progress)
+    result = rr.run_batch(
+        str(db_path), plan, opts, endpoint=endpoint(stub), stop=stop, on_progress=on_progress
+    )
     return plan, result
 
 
@@ -40,7 +41,8 @@ def test_reruns_link_to_originals_and_only_the_filtered_events(db_path, con, ope
         rows = c.execute(
             "SELECT r.rerun_of, r.environment, r.source_format, r.model_requested, r.status,"
             " r.output_text, o.input_text FROM events r JOIN events o ON o.event_id = r.rerun_of"
-            " ORDER BY r.rerun_of").fetchall()
+            " ORDER BY r.rerun_of"
+        ).fetchall()
     assert [r[0] for r in rows] == sorted(down)
     for _rerun_of, env, fmt, model, status, out, question in rows:
         assert (env, fmt, model, status) == ("playground", "playground", "gpt-4o", "ok")
@@ -73,7 +75,8 @@ def test_permanent_error_is_recorded_on_the_rerun_event(db_path, con, openai_ser
     with connect(db_path, read_only=True) as c:
         status, etype, msg, rerun_of = c.execute(
             "SELECT status, error_type, error_message, rerun_of FROM events"
-            " WHERE environment = 'playground'").fetchone()
+            " WHERE environment = 'playground'"
+        ).fetchone()
     assert (status, etype, rerun_of) == ("error", "model_not_found", "e1")
     assert "missing-model" in msg
 
@@ -107,8 +110,10 @@ def test_spend_cap_stops_cleanly_below_the_cap(db_path, con, openai_server):  # 
     with connect(db_path, read_only=True) as c:
         spent, status = c.execute("SELECT spent_usd, status FROM rerun_batches").fetchone()
         assert status == "stopped_cap" and spent == pytest.approx(result.spent_usd)
-        assert c.execute("SELECT count(*) FROM rerun_items WHERE status = 'pending'"
-                         ).fetchone()[0] == 40 - result.done
+        assert (
+            c.execute("SELECT count(*) FROM rerun_items WHERE status = 'pending'").fetchone()[0]
+            == 40 - result.done
+        )
 
 
 def test_spend_cap_needs_a_price(db_path, con, openai_server):  # noqa: F811
@@ -137,23 +142,43 @@ def test_resume_after_interruption_does_not_redo_finished_events(db_path, con, o
     assert plan2.n_pending == 30 - first.done
     assert openai_server.count("chat") - calls_first == 30 - first.done
     with connect(db_path, read_only=True) as c:
-        reruns = [r[0] for r in c.execute(
-            "SELECT rerun_of FROM events WHERE rerun_of IS NOT NULL ORDER BY 1").fetchall()]
+        reruns = [
+            r[0]
+            for r in c.execute(
+                "SELECT rerun_of FROM events WHERE rerun_of IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
     assert reruns == sorted(ids)  # each original exactly once
 
 
 def test_sample_is_fixed_by_seed(db_path, con, openai_server):  # noqa: F811
     insert_many(con, 20)
     con.close()
-    p1 = rr.plan_batch(str(db_path), parse_where("feedback=thumbs_down"), "stub",
-                       rr.BatchOptions(model="gpt-4o", sample_n=5, seed=1))
-    p2 = rr.plan_batch(str(db_path), parse_where("feedback=thumbs_down"), "stub",
-                       rr.BatchOptions(model="gpt-4o", sample_n=5, seed=2))
+    p1 = rr.plan_batch(
+        str(db_path),
+        parse_where("feedback=thumbs_down"),
+        "stub",
+        rr.BatchOptions(model="gpt-4o", sample_n=5, seed=1),
+    )
+    p2 = rr.plan_batch(
+        str(db_path),
+        parse_where("feedback=thumbs_down"),
+        "stub",
+        rr.BatchOptions(model="gpt-4o", sample_n=5, seed=2),
+    )
     with connect(db_path, read_only=True) as c:
-        s1 = {r[0] for r in c.execute("SELECT event_id FROM rerun_items WHERE batch_id = ?",
-                                      [p1.batch_id]).fetchall()}
-        s2 = {r[0] for r in c.execute("SELECT event_id FROM rerun_items WHERE batch_id = ?",
-                                      [p2.batch_id]).fetchall()}
+        s1 = {
+            r[0]
+            for r in c.execute(
+                "SELECT event_id FROM rerun_items WHERE batch_id = ?", [p1.batch_id]
+            ).fetchall()
+        }
+        s2 = {
+            r[0]
+            for r in c.execute(
+                "SELECT event_id FROM rerun_items WHERE batch_id = ?", [p2.batch_id]
+            ).fetchall()
+        }
     assert len(s1) == len(s2) == 5 and s1 != s2
 
 
@@ -183,8 +208,9 @@ def test_position_biased_judge_comes_out_as_ties(db_path, con, openai_server):  
     plan, result = run(db_path, openai_server, judge_model="judge-model")
     assert result.done == 10
     with connect(db_path, read_only=True) as c:
-        orders = c.execute("SELECT rerun_first, preferred, count(*) FROM rerun_judgements"
-                           " GROUP BY ALL ORDER BY 1").fetchall()
+        orders = c.execute(
+            "SELECT rerun_first, preferred, count(*) FROM rerun_judgements GROUP BY ALL ORDER BY 1"
+        ).fetchall()
         rep = batch_report(c, plan.batch_id)
     # each pair judged in both orders, and the judge always took whichever came first
     assert orders == [(False, "original", 10), (True, "rerun", 10)]
@@ -218,8 +244,9 @@ def test_key_never_reaches_the_warehouse(db_path, con, openai_server, monkeypatc
     rr.rerun_event(str(db_path), "ev0000", endpoint=bad, model="gpt-4o")
     rr.rerun_event(str(db_path), "ev0001", endpoint=good, model="gpt-4o")
     with connect(db_path, read_only=True) as c:
-        tables = [r[0] for r in c.execute(
-            "SELECT table_name FROM information_schema.tables").fetchall()]
+        tables = [
+            r[0] for r in c.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        ]
         dump = "".join(str(c.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables)
         errors = c.execute("SELECT error_message FROM events WHERE status = 'error'").fetchall()
     assert errors and all("Incorrect API key" in e[0] for e in errors)  # the 401 was recorded
@@ -241,12 +268,14 @@ def test_spend_cap_holds_when_calls_cost_more_than_estimated(db_path, con, opena
         insert_event(con, f"s{i:03d}", f"q{i}", "a", thumbs=0, tokens_in=1, tokens_out=1)
     con.close()
     openai_server.set_reply("gpt-4o", "word " * 400)  # each rerun answers 400 tokens
-    plan = rr.plan_batch(str(db_path), parse_where("feedback=thumbs_down"), "stub",
-                         rr.BatchOptions(model="gpt-4o"))
+    plan = rr.plan_batch(
+        str(db_path), parse_where("feedback=thumbs_down"), "stub", rr.BatchOptions(model="gpt-4o")
+    )
     with connect(db_path) as c:  # what one rerun really costs, from a run outside the batch
         c.execute("DELETE FROM rerun_batches; DELETE FROM rerun_items")
-    one = rr.rerun_event(str(db_path), "s000", endpoint=endpoint(openai_server),
-                         model="gpt-4o", stream=False)[0].cost_usd
+    one = rr.rerun_event(
+        str(db_path), "s000", endpoint=endpoint(openai_server), model="gpt-4o", stream=False
+    )[0].cost_usd
     assert one > 10 * plan.estimate_usd / 30  # the plan underestimates each item tenfold
     cap = 5.5 * one
     _, result = run(db_path, openai_server, max_cost_usd=cap, concurrency=1)
@@ -262,16 +291,20 @@ def test_warehouse_stays_open_to_other_processes_during_a_batch(db_path, con, op
     con.close()
     openai_server.latency = 0.1
     box: dict = {}
-    worker = threading.Thread(target=lambda: box.update(r=run(db_path, openai_server,
-                                                                concurrency=2)[1]))
+    worker = threading.Thread(
+        target=lambda: box.update(r=run(db_path, openai_server, concurrency=2)[1])
+    )
     worker.start()
     time.sleep(1.5)  # the batch is writing by now
-    probe = ("from ingest.db import connect\n"
-             f"with connect({str(db_path)!r}, read_only=True, timeout_s=5) as c:\n"
-             "    print(c.execute(\"SELECT count(*) FROM rerun_items WHERE status='done'\")"
-             ".fetchone()[0])")
-    reader = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=60)
+    probe = (
+        "from ingest.db import connect\n"
+        f"with connect({str(db_path)!r}, read_only=True, timeout_s=5) as c:\n"
+        "    print(c.execute(\"SELECT count(*) FROM rerun_items WHERE status='done'\")"
+        ".fetchone()[0])"
+    )
+    reader = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
     still_running = worker.is_alive()
     worker.join()
     assert reader.returncode == 0, reader.stderr

@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from dashboard.cli import app
 from ingest.db import connect
-from models import snapshot
-from models.report import ReportError, build_report, parse_week, report_numbers
+from models.report import snapshot
+from models.report.build import build_report
+from models.report.model import ReportError, parse_week, report_numbers
 from tests.models.report_fixtures import REGRESSION_WEEK, insert, plant
 
 URL = "http://localhost:8501"
@@ -28,27 +29,57 @@ def _late_downvotes(con, week: str, k: int) -> int:
     """Thumbs down arriving late on k voteless billing events of the week; returns k."""
     monday = parse_week(week)
     start = dt.datetime.combine(monday, dt.time(), dt.UTC)
-    ids = [r[0] for r in con.execute(
-        "SELECT event_id FROM events e WHERE e.ts >= ? AND e.ts < ? "
-        "AND list_contains(e.tags, 'intent:billing') "
-        "AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.event_id = e.event_id) "
-        "ORDER BY event_id LIMIT ?",
-        [start, start + dt.timedelta(days=7), k],
-    ).fetchall()]
-    insert(con, [], [
-        {"feedback_id": f"late-{i}", "event_id": i, "name": "thumbs", "kind": "vote",
-         "value": 0.0, "source": "user", "ts": start + dt.timedelta(days=20)} for i in ids
-    ])
+    ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT event_id FROM events e WHERE e.ts >= ? AND e.ts < ? "
+            "AND list_contains(e.tags, 'intent:billing') "
+            "AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.event_id = e.event_id) "
+            "ORDER BY event_id LIMIT ?",
+            [start, start + dt.timedelta(days=7), k],
+        ).fetchall()
+    ]
+    insert(
+        con,
+        [],
+        [
+            {
+                "feedback_id": f"late-{i}",
+                "event_id": i,
+                "name": "thumbs",
+                "kind": "vote",
+                "value": 0.0,
+                "source": "user",
+                "ts": start + dt.timedelta(days=20),
+            }
+            for i in ids
+        ],
+    )
     return len(ids)
 
 
 def _new_events(con, week: str, k: int) -> None:
     ts = dt.datetime.combine(parse_week(week), dt.time(9), dt.UTC)
-    insert(con, [
-        {"event_id": f"late-ev-{i}", "ts": ts, "model": "gpt-4o", "prompt_version": "v1",
-         "input_text": "q", "output_text": "a", "tags": ["intent:shipping"], "status": "error",
-         "latency_ms": 10.0, "cost_usd": 0.0, "environment": "production"} for i in range(k)
-    ], [])
+    insert(
+        con,
+        [
+            {
+                "event_id": f"late-ev-{i}",
+                "ts": ts,
+                "model": "gpt-4o",
+                "prompt_version": "v1",
+                "input_text": "q",
+                "output_text": "a",
+                "tags": ["intent:shipping"],
+                "status": "error",
+                "latency_ms": 10.0,
+                "cost_usd": 0.0,
+                "environment": "production",
+            }
+            for i in range(k)
+        ],
+        [],
+    )
 
 
 def test_reopen_gives_identical_numbers_after_late_data(planted):
@@ -82,8 +113,9 @@ def test_reopen_gives_identical_numbers_after_late_data(planted):
 def test_compare_without_new_data_shows_no_change(planted):
     with connect(planted) as con:
         frozen = snapshot.generate_and_freeze(con, REGRESSION_WEEK, base_url=URL)
-        diff = snapshot.compare(con, frozen.report_id,
-                                build_report(con, REGRESSION_WEEK, base_url=URL))
+        diff = snapshot.compare(
+            con, frozen.report_id, build_report(con, REGRESSION_WEEK, base_url=URL)
+        )
     assert diff.unchanged and diff.changes == () and diff.late_feedback == 0
 
 
@@ -109,8 +141,20 @@ def test_each_generation_is_a_new_snapshot_and_listed(planted):
 def test_cli_freezes_reopens_and_diffs(planted, tmp_path):
     runner = CliRunner()
     out = tmp_path / "w44.html"
-    res = runner.invoke(app, ["report", "--week", REGRESSION_WEEK, "--db", str(planted),
-                              "--out", str(out), "--base-url", URL])
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "--week",
+            REGRESSION_WEEK,
+            "--db",
+            str(planted),
+            "--out",
+            str(out),
+            "--base-url",
+            URL,
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "frozen as report #1" in res.output
     assert "Regression in tag intent:billing" in out.read_text()
@@ -124,13 +168,25 @@ def test_cli_freezes_reopens_and_diffs(planted, tmp_path):
     assert "| Thumbs-up rate (of voted events) |" in res.output
     res = runner.invoke(app, ["report", "--list", "--db", str(planted)])
     assert res.exit_code == 0 and f"#1  {REGRESSION_WEEK}" in res.output
-    res = runner.invoke(app, ["report", "--week", REGRESSION_WEEK, "--no-freeze",
-                              "--db", str(planted)])
+    res = runner.invoke(
+        app, ["report", "--week", REGRESSION_WEEK, "--no-freeze", "--db", str(planted)]
+    )
     assert res.exit_code == 0 and "frozen as" not in res.output
     with connect(planted, read_only=True) as con:
         assert snapshot.list_reports(con).height == 1
     res = runner.invoke(app, ["report", "--db", str(planted)])
     assert isinstance(res.exception, ReportError)
-    res = runner.invoke(app, ["report", "--week", REGRESSION_WEEK, "--db", str(planted),
-                              "--out", str(tmp_path / "x.pdf"), "--no-freeze"])
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "--week",
+            REGRESSION_WEEK,
+            "--db",
+            str(planted),
+            "--out",
+            str(tmp_path / "x.pdf"),
+            "--no-freeze",
+        ],
+    )
     assert isinstance(res.exception, ReportError)

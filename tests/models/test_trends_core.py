@@ -6,9 +6,12 @@ import datetime as dt
 
 import pytest
 
-from ingest.derived import refresh
-from models import stats, trends, trends_moved, trends_series
+from ingest.load.derived import refresh
+from models import stats
 from models.filters import NEGATIVE_SQL, EventFilter, where_sql
+from models.trends import core as trends
+from models.trends import moved as trends_moved
+from models.trends import series as trends_series
 from tests.models.trends_fixtures import add_events
 
 W1 = dt.date(2026, 10, 5)  # a Monday
@@ -40,7 +43,8 @@ def test_late_feedback_refreshes_only_its_event(planted) -> None:
     ).fetchall()[0][0]
     planted.execute(
         "INSERT INTO feedback (feedback_id, event_id, name, kind, value, source)"
-        " VALUES ('late', ?, 'edited', 'action', 0.8, 'user')", [event_id]
+        " VALUES ('late', ?, 'edited', 'action', 0.8, 'user')",
+        [event_id],
     )
     refresh(planted)
     row = planted.execute(
@@ -52,8 +56,9 @@ def test_late_feedback_refreshes_only_its_event(planted) -> None:
 
 def _headline(con, flt: EventFilter, week: dt.date = W2) -> dict[str, trends.HeadlineRow]:
     periods = trends.week_periods(week)
-    rows = trends.headline(trends.period_counts(con, flt, periods),
-                           trends.period_scores(con, flt, periods))
+    rows = trends.headline(
+        trends.period_counts(con, flt, periods), trends.period_scores(con, flt, periods)
+    )
     return {r.key: r for r in rows}
 
 
@@ -96,11 +101,11 @@ def test_series_has_intervals_and_thin_buckets(planted) -> None:
 
 
 def test_user_segment_split_and_score_series(planted) -> None:
-    counts = trends_series.series_counts(planted, EventFilter(), "negative", "week",
-                                         "user_segment")
+    counts = trends_series.series_counts(planted, EventFilter(), "negative", "week", "user_segment")
     assert set(counts["split"]) == {"new user"}  # every fixture user is seen in one week only
-    scores = trends_series.series_counts(planted, EventFilter(), "score:llm_judge:helpfulness",
-                                         "week", "none")
+    scores = trends_series.series_counts(
+        planted, EventFilter(), "score:llm_judge:helpfulness", "week", "none"
+    )
     assert scores["n"].to_list() == [300, 300]
 
 
@@ -188,7 +193,8 @@ def test_series_means_match_direct_sql(planted) -> None:
 def test_combinations_identical_to_their_tag_are_not_tested_twice(planted) -> None:
     cur, prev, _ = trends.week_periods(W2)
     res = trends_moved.what_moved(
-        trends_moved.segment_counts(planted, EventFilter(), "negative", cur, prev))
+        trends_moved.segment_counts(planted, EventFilter(), "negative", cur, prev)
+    )
     # (model-a, v1, topic:cards) holds exactly the events of topic:cards in both weeks.
     combos = res.table.filter(pl_col_eq("dims", trends_moved.COMBO))
     assert "topic:cards" not in set(combos["tag"])
@@ -208,8 +214,10 @@ def test_facts_filter_means_what_the_shared_filter_means(planted) -> None:
     ):
         ours, params = trends.facts_where(flt)
         theirs, their_params = where_sql(flt, "e")
-        got = planted.execute(f"SELECT count(*) FROM trend_facts t WHERE {ours}",
-                              params).fetchall()[0][0]
-        want = planted.execute(f"SELECT count(*) FROM events e WHERE {theirs}",
-                               their_params).fetchall()[0][0]
+        got = planted.execute(
+            f"SELECT count(*) FROM trend_facts t WHERE {ours}", params
+        ).fetchall()[0][0]
+        want = planted.execute(
+            f"SELECT count(*) FROM events e WHERE {theirs}", their_params
+        ).fetchall()[0][0]
         assert got == want, flt

@@ -12,16 +12,27 @@ import itertools
 
 import duckdb
 
-from ingest.derived import refresh
+from ingest.load.derived import refresh
 
 _SEQ = itertools.count()
 
 
 def add_events(
-    con: duckdb.DuckDBPyConnection, *, start: dt.date, n: int, days: int = 7,
-    model: str = "model-a", prompt_version: str = "v1", tags: tuple[str, ...] = (),
-    environment: str = "production", negative: float = 0.1, votes: float = 0.3,
-    up: float = 0.7, error: float = 0.0, latency_ms: float = 800.0, judge: float | None = None,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    start: dt.date,
+    n: int,
+    days: int = 7,
+    model: str = "model-a",
+    prompt_version: str = "v1",
+    tags: tuple[str, ...] = (),
+    environment: str = "production",
+    negative: float = 0.1,
+    votes: float = 0.3,
+    up: float = 0.7,
+    error: float = 0.0,
+    latency_ms: float = 800.0,
+    judge: float | None = None,
     users: int = 50,
 ) -> str:
     """Insert events (and their feedback); returns the id prefix used."""
@@ -38,9 +49,19 @@ def add_events(
             $p || '-u' || (i % $users), $lat + (i % 7) * 10, 0.001, 'native'
         FROM range($n) r(i)
         """,
-        {"p": prefix, "base": base, "step": step, "model": model, "pv": prompt_version,
-         "tags": list(tags), "env": environment, "err": error, "users": users, "lat": latency_ms,
-         "n": n},
+        {
+            "p": prefix,
+            "base": base,
+            "step": step,
+            "model": model,
+            "pv": prompt_version,
+            "tags": list(tags),
+            "env": environment,
+            "err": error,
+            "users": users,
+            "lat": latency_ms,
+            "n": n,
+        },
     )
     con.execute(
         """

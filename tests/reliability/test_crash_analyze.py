@@ -25,7 +25,7 @@ import pytest
 
 from dashboard.queries import drift as drift_q
 from ingest.db import connect
-from ingest.demo import generate
+from ingest.demo.generate import generate
 from models.filters import EventFilter
 from tests.reliability.kill import sigkill_after
 
@@ -85,9 +85,7 @@ def check_visible_analysis(db: Path) -> Visible:
         run_id, n_events, n_clusters = con.execute(
             "SELECT run_id, n_events, n_clusters FROM analysis_runs ORDER BY run_id DESC LIMIT 1"
         ).fetchone()
-        active = con.execute(
-            "SELECT cluster_id, last_run_id FROM clusters WHERE active"
-        ).fetchall()
+        active = con.execute("SELECT cluster_id, last_run_id FROM clusters WHERE active").fetchall()
         assert len(active) == n_clusters, "active clusters are not the latest run's"
         assert {r[1] for r in active} == {run_id}, "an active cluster from another run"
         active_ids = {r[0] for r in active}
@@ -120,7 +118,7 @@ def check_visible_analysis(db: Path) -> Visible:
 
 
 def eligible_events(db: Path) -> int:
-    from models.analysis_store import ELIGIBLE
+    from models.drift.store import ELIGIBLE
 
     with connect(db, read_only=True) as con:
         return con.execute(f"SELECT count(*) FROM events e WHERE {ELIGIBLE}").fetchone()[0]
@@ -166,8 +164,9 @@ def reference_run(template: Path, folder: Path) -> Reference:
     return Reference(before, after, duration, writes)
 
 
-def trial(template: Path, db: Path, ref: Reference, *, delay: float = 0.0,
-          at_write: int | None = None) -> tuple[str, bool]:
+def trial(
+    template: Path, db: Path, ref: Reference, *, delay: float = 0.0, at_write: int | None = None
+) -> tuple[str, bool]:
     """One kill, after `delay` seconds or inside write number `at_write`; returns which run the
     dashboard saw right after it ('previous' or 'new') and whether a running process was
     killed."""

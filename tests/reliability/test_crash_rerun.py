@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from ingest.db import connect
-from ingest.demo import generate
+from ingest.demo.generate import generate
 from tests.conftest import REPO
 from tests.reliability.kill import sigkill_after
 
@@ -35,16 +35,40 @@ RERUN_TRIALS = 6
 SEED = 20261123
 SAMPLE = 80
 STUB_KEY = "sk-stub-crash-0123456789"
-RERUN_ARGS = ["rerun", "--model", "gpt-4o-mini", "--endpoint", "stub", "--judge", "gpt-4o-mini",
-              "--sample", str(SAMPLE), "--seed", "3", "--concurrency", "4", "--json"]
+RERUN_ARGS = [
+    "rerun",
+    "--model",
+    "gpt-4o-mini",
+    "--endpoint",
+    "stub",
+    "--judge",
+    "gpt-4o-mini",
+    "--sample",
+    str(SAMPLE),
+    "--seed",
+    "3",
+    "--concurrency",
+    "4",
+    "--json",
+]
 
 
 def start_stub(latency: float = 0.05) -> tuple[subprocess.Popen, str]:
     """`python -m tests.openai_stub` on a free port; returns (process, base_url)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.openai_stub", "--latency", str(latency),
-         "--api-key", STUB_KEY],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.openai_stub",
+            "--latency",
+            str(latency),
+            "--api-key",
+            STUB_KEY,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     line = proc.stdout.readline()
     found = re.search(r"listening on (\S+)", line)
@@ -55,8 +79,11 @@ def start_stub(latency: float = 0.05) -> tuple[subprocess.Popen, str]:
 
 
 def cli_env(base_url: str) -> dict[str, str]:
-    return {**os.environ, "REVIEWDECK_ENDPOINT_STUB_BASE_URL": base_url,
-            "REVIEWDECK_ENDPOINT_STUB_API_KEY": STUB_KEY}
+    return {
+        **os.environ,
+        "REVIEWDECK_ENDPOINT_STUB_BASE_URL": base_url,
+        "REVIEWDECK_ENDPOINT_STUB_API_KEY": STUB_KEY,
+    }
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -68,14 +95,16 @@ def chat_calls(base_url: str) -> int:
         return int(json.load(r)["requests"].get("chat", 0))
 
 
-def kill_at(args: list[str], env: dict[str, str], *, delay: float = 0.0,
-            after_calls: int = 0) -> bool:
+def kill_at(
+    args: list[str], env: dict[str, str], *, delay: float = 0.0, after_calls: int = 0
+) -> bool:
     """Start the CLI; SIGKILL it once the stub has answered `after_calls` more chat calls and
     `delay` more seconds have passed. True if it was still running then."""
     base_url = env["REVIEWDECK_ENDPOINT_STUB_BASE_URL"]
     target = chat_calls(base_url) + after_calls
-    proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env)
+    proc = subprocess.Popen(
+        CLI + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     while after_calls and chat_calls(base_url) < target:
         if proc.poll() is not None:
             return False
@@ -121,11 +150,10 @@ def check_batch(db: Path, base_events: int) -> BatchState:
         )
         judged = con.execute(
             "SELECT rerun_event_id, count(*), count(DISTINCT rerun_first) FROM rerun_judgements "
-            "WHERE batch_id = ? GROUP BY 1", [batch_id],
+            "WHERE batch_id = ? GROUP BY 1",
+            [batch_id],
         ).fetchall()
-        ok = {r[0] for r in reruns} - {
-            rid for e, status, rid in items if status == "error"
-        }
+        ok = {r[0] for r in reruns} - {rid for e, status, rid in items if status == "error"}
         # A run interrupted in flight may leave done items unjudged (the resume judges them,
         # checked by the final state in trial()); judgements without their rerun never.
         assert {r[0] for r in judged} <= ok, "judgements without their rerun"
@@ -133,26 +161,37 @@ def check_batch(db: Path, base_events: int) -> BatchState:
         spent, item_cost = con.execute(
             "SELECT b.spent_usd, (SELECT coalesce(sum(coalesce(cost_usd, 0) + "
             "coalesce(judge_cost_usd, 0)), 0) FROM rerun_items i WHERE i.batch_id = b.batch_id) "
-            "FROM rerun_batches b WHERE batch_id = ?", [batch_id],
+            "FROM rerun_batches b WHERE batch_id = ?",
+            [batch_id],
         ).fetchone()
         assert spent == pytest.approx(item_cost), "the batch's spend and its items' disagree"
-        return BatchState(n_items, len(finished), len(reruns), sum(n for _, n, _ in judged),
-                          events)
+        return BatchState(n_items, len(finished), len(reruns), sum(n for _, n, _ in judged), events)
 
 
 def build_base(folder: Path, events: int = 800) -> tuple[Path, int]:
     log = folder / "events.jsonl"
     generate(log, events=events, weeks=4, seed=1)
     db = folder / "base.duckdb"
-    done = subprocess.run(CLI + ["ingest", str(log), "--db", str(db), "--quiet"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        CLI + ["ingest", str(log), "--db", str(db), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     with connect(db, read_only=True) as con:
         return db, con.execute("SELECT count(*) FROM events").fetchone()[0]
 
 
-def trial(base: Path, base_events: int, db: Path, env: dict[str, str], *, delay: float = 0.0,
-          after_calls: int = 0) -> tuple[BatchState, bool]:
+def trial(
+    base: Path,
+    base_events: int,
+    db: Path,
+    env: dict[str, str],
+    *,
+    delay: float = 0.0,
+    after_calls: int = 0,
+) -> tuple[BatchState, bool]:
     """Kill the batch (see kill_at), check, resume, check; returns the state after the kill
     and whether the process was still running when killed."""
     shutil.copyfile(base, db)
@@ -170,7 +209,8 @@ def kill_points(rng: random.Random, n: int, duration: float) -> list[dict[str, f
     included); the others after a random number of model calls (a rerun and two judge calls
     per item) plus up to half a second, so they land inside the batch however slow the box."""
     return [
-        {"delay": rng.uniform(0.05, 1.0) * duration} if i % 3 == 0
+        {"delay": rng.uniform(0.05, 1.0) * duration}
+        if i % 3 == 0
         else {"after_calls": rng.randint(1, 3 * SAMPLE - 1), "delay": rng.uniform(0, 0.5)}
         for i in range(n)
     ]
@@ -201,7 +241,9 @@ def test_rerun_batch_killed_at_random_points_then_resumed(tmp_path, stub_env):
     seen = []
     for n, point in enumerate(kill_points(rng, RERUN_TRIALS, duration)):
         seen.append(trial(base, base_events, tmp_path / f"trial{n}.duckdb", stub_env, **point))
-    print("rerun kill trials (items finished before the kill, killed):",
-          [(s.finished, killed) for s, killed in seen])
+    print(
+        "rerun kill trials (items finished before the kill, killed):",
+        [(s.finished, killed) for s, killed in seen],
+    )
     # The kills landed across the batch, not all before it started or after it ended.
     assert any(0 < s.finished < SAMPLE for s, _ in seen)

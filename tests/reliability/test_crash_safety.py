@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ingest.db import connect
-from ingest.demo import generate
+from ingest.demo.generate import generate
 from tests.reliability.kill import sigkill_after
 
 CLI = [sys.executable, "-c", "from dashboard.cli import main; main()"]
@@ -48,9 +48,7 @@ def _per_file_counts(db: Path) -> dict[str, tuple[int, int]]:
         orphans = con.execute(
             "SELECT count(*) FROM events WHERE file_id NOT IN (SELECT file_id FROM ingested_files)"
         ).fetchone()[0]
-        dupes = con.execute(
-            "SELECT count(*) - count(DISTINCT event_id) FROM events"
-        ).fetchone()[0]
+        dupes = con.execute("SELECT count(*) - count(DISTINCT event_id) FROM events").fetchone()[0]
     assert orphans == 0, "events without their file's registry row: a half-written load"
     assert dupes == 0
     return {Path(p).name: (n_e, n_f) for p, n_e, n_f in rows}

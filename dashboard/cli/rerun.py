@@ -1,0 +1,162 @@
+"""`reviewdeck rerun`: rerun a filtered set of logged events with another model, from scripts.
+
+The filter is the explorer's (models.filters, `key=value&...`), never SQL. Running the same
+command again resumes the same batch: finished events are not called again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dashboard.cli.options import DbOption, JsonOption
+
+WHERE_HELP = "Which events: the explorer's filter, key=value pairs joined by '&' (fields above)."
+
+
+def rerun(
+    model: Annotated[str, typer.Option("--model", help="Model to rerun the events with.")],
+    where: Annotated[str, typer.Option("--where", help=WHERE_HELP)] = "",
+    endpoint: Annotated[str | None, typer.Option(
+        "--endpoint", help="Named endpoint (see docs/playground.md); default: the only one, "
+        "or 'openai'.")] = None,
+    sample: Annotated[int | None, typer.Option(
+        "--sample", min=1, help="Rerun a random sample of N matching events (fixed by --seed).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
+    max_cost: Annotated[float | None, typer.Option(
+        "--max-cost", min=0.0, help="Spend cap in USD for this batch (reruns + judge); stops "
+        "cleanly before exceeding it.")] = None,
+    judge: Annotated[str | None, typer.Option(
+        "--judge", help="Judge model: compare each rerun with its original, both orders.")
+    ] = None,
+    judge_endpoint: Annotated[str | None, typer.Option(
+        "--judge-endpoint", help="Endpoint of the judge (default: --endpoint).")] = None,
+    rubric: Annotated[Path | None, typer.Option(
+        "--rubric", help="Text file with the judge's rubric (default: a general one).")] = None,
+    temperature: Annotated[float | None, typer.Option(
+        "--temperature", help="Override the logged temperature.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        "--max-tokens", help="Override the logged output limit.")] = None,
+    concurrency: Annotated[int | None, typer.Option(
+        "--concurrency", min=1, max=64, help="Calls in flight at once (default 8).")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Plan and print the estimate, call nothing.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rerun the events matching --where with --model; link results to the originals, judge
+    them pairwise, and print win/tie/loss with an interval, cost and latency deltas.
+
+    --where fields (repeat a key for several values; never SQL): start, end (UTC dates,
+    inclusive); model; prompt_version; tag; environment; status (ok, error); feedback
+    (thumbs_up, thumbs_down, negative, regenerated, corrected, low_score, any_explicit, any,
+    none); text (substring of input or output); cluster; user; kind (default llm); rerun_of;
+    reruns (exclude, the default, include or only: playground reruns are left out otherwise).
+    Example: --where 'feedback=thumbs_down&tag=topic:billing&start=2026-11-09'.
+
+    Running the same command again resumes the batch; finished events are not called again.
+    """
+    import threading
+
+    from ingest import config
+    from ingest.db import connect
+    from models.filters import parse_where
+    from models.rerun import runner as rr
+    from models.rerun.endpoints import get_endpoint
+    from models.rerun.judge import DEFAULT_RUBRIC
+    from models.rerun.report import batch_report, report_dict
+
+    flt = parse_where(where)
+    ep = get_endpoint(endpoint)
+    judge_ep = get_endpoint(judge_endpoint) if judge_endpoint else None
+    overrides: dict[str, object] = {}
+    if temperature is not None:
+        overrides["temperature"] = temperature
+    if max_tokens is not None:
+        overrides["max_tokens"] = max_tokens
+    opts = rr.BatchOptions(
+        model=model, where_text=flt.to_query_string(), sample_n=sample, seed=seed,
+        max_cost_usd=max_cost, overrides=overrides, judge_model=judge,
+        rubric=rubric.read_text(encoding="utf-8") if rubric else DEFAULT_RUBRIC,
+        concurrency=concurrency or rr.DEFAULT_CONCURRENCY)
+    path = str(config.db_path(db))
+    plan = rr.plan_batch(path, flt, ep.name, opts)
+    est = "unknown (model not in the price table)" if plan.estimate_usd is None \
+        else f"${plan.estimate_usd:.4f}"
+    if not as_json:
+        typer.echo(f"batch {plan.batch_id}: {plan.n_items} events, {plan.n_pending} to run"
+                   f"{' (resuming)' if plan.resumed else ''}; estimated cost {est}"
+                   + (f", cap ${max_cost:.4f}" if max_cost is not None else ""))
+        if max_cost is not None and plan.estimate_usd and plan.estimate_usd > max_cost:
+            typer.echo(f"the estimate exceeds the cap: it will stop after about "
+                       f"{int(plan.n_pending * max_cost / plan.estimate_usd)} events")
+    result = None
+    if not dry_run and plan.n_pending:
+        stop = threading.Event()
+        if as_json:
+            result = rr.run_batch(path, plan, opts, endpoint=ep, judge_endpoint=judge_ep,
+                                  stop=stop)
+        else:
+            from rich.progress import Progress as Bar
+
+            with Bar(transient=True) as bar:
+                task = bar.add_task("rerunning", total=plan.n_pending)
+
+                def show(p: rr.Progress) -> None:
+                    bar.update(task, completed=p.done + p.failed,
+                               description=f"rerunning (${p.spent_usd:.4f} spent)")
+
+                result = rr.run_batch(path, plan, opts, endpoint=ep, judge_endpoint=judge_ep,
+                                      on_progress=show, stop=stop)
+    with connect(path, read_only=True) as con:
+        rep = batch_report(con, plan.batch_id)
+    out = report_dict(rep)
+    out["estimate_usd"] = plan.estimate_usd
+    out["dry_run"] = dry_run
+    if result is not None:
+        out["run"] = {"status": result.status, "done": result.done, "errors": result.errors,
+                      "failed": result.failed, "skipped": result.skipped,
+                      "elapsed_s": round(result.elapsed_s, 3)}
+    if as_json:
+        typer.echo(json.dumps(out, default=str))
+    else:
+        _print_text(out)
+    if result is not None and result.status in ("partial", "interrupted"):
+        raise typer.Exit(1)
+
+
+def _print_text(out: dict) -> None:
+    run = out.get("run")
+    if run:
+        typer.echo(f"run: {run['status']} — {run['done']} done, {run['errors']} API errors "
+                   f"(recorded on their rerun events), {run['failed']} failed after retries "
+                   f"(rerun the same command to retry), {run['skipped']} not started, "
+                   f"{run['elapsed_s']} s")
+        if run["status"] == "stopped_cap":
+            typer.echo("stopped at the spend cap; raise --max-cost and run again to continue")
+    typer.echo(f"items: {out['items']}; spent ${out['spent_usd']:.4f}")
+    if out["cost_rerun_usd"] is not None and out["cost_original_usd"] is not None:
+        typer.echo(f"cost: original ${out['cost_original_usd']:.4f} → rerun "
+                   f"${out['cost_rerun_usd']:.4f}")
+    if out["latency_median_rerun_ms"] is not None:
+        typer.echo(f"median latency: original {out['latency_median_original_ms']:.0f} ms → "
+                   f"rerun {out['latency_median_rerun_ms']:.0f} ms")
+    j = out.get("judge")
+    if j:
+        pct = int(j["confidence"] * 100)
+        for k in ("win", "tie", "loss"):
+            s = j[k]
+            typer.echo(f"{k:>4}: {s['count']:4d} ({s['share']:.0%}, {pct}% CI "
+                       f"{s['low']:.0%}–{s['high']:.0%})")
+        if j["sign_test_p"] is not None:
+            typer.echo(f"rerun wins {j['win_rate_decisive']:.0%} of decisive pairs "
+                       f"(sign test p={j['sign_test_p']:.3g}, n={j['pairs']} pairs judged)")
+    if out["judge_unusable_judgements"]:
+        typer.echo(f"warning: {out['judge_unusable_judgements']} judgements were unreadable or "
+                   "failed and were counted as ties; check the judge model and rubric")
+    if out["reviewer_verdicts"]:
+        typer.echo(f"reviewer verdicts so far: {out['reviewer_verdicts']}")

@@ -1,0 +1,325 @@
+"""The weekly review pack as plain data: what changed this week, where, is it real, what was
+tried, what to do next.
+
+`models.report.build.build_report(con, week)` assembles one week's report from the other
+analyses (feedback trends, clusters, reruns) and the reviewers' notes. The result is a tree of
+frozen dataclasses with only plain values in it, so it can be rendered (HTML, Markdown, the
+Weekly page), frozen as JSON (models.report.snapshot) and reopened later exactly as it was.
+
+Each section says where its numbers came from (`Report.sources`): a section whose analysis is
+missing from this warehouse (e.g. no cluster analysis has run) says so instead of inventing one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import types
+import typing
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from ingest import config
+from ingest.errors import ReviewdeckError
+
+FORMAT_VERSION = "weekly-report/1"
+DEFAULT_APP_URL = "http://localhost:8501"
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class ReportError(ReviewdeckError):
+    """A report cannot be built or reopened as asked (bad week, unknown report id, …)."""
+
+
+# ---------------------------------------------------------------------------- weeks and links
+
+
+def parse_week(text: str) -> dt.date:
+    """The Monday of an ISO week written like 2026-W46."""
+    match = _WEEK.match(text.strip())
+    if not match:
+        raise ReportError(f"week {text!r} is not an ISO week like 2026-W46")
+    try:
+        return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError as exc:
+        raise ReportError(f"week {text!r} does not exist: {exc}") from exc
+
+
+def week_label(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def shift_week(week: str, weeks: int) -> str:
+    return week_label(parse_week(week) + dt.timedelta(weeks=weeks))
+
+
+def week_bounds(week: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the week in UTC."""
+    monday = parse_week(week)
+    start = dt.datetime.combine(monday, dt.time(), dt.UTC)
+    return start, start + dt.timedelta(days=7)
+
+
+def app_url() -> str:
+    """Base URL of the running app, for links in reports (REVIEWDECK_APP_URL)."""
+    url = config.env_str("REVIEWDECK_APP_URL", DEFAULT_APP_URL) or DEFAULT_APP_URL
+    if not url.startswith(("http://", "https://")):
+        raise ReportError(f"REVIEWDECK_APP_URL={url!r} must start with http:// or https://")
+    return url.rstrip("/")
+
+
+def event_url(base_url: str, event_id: str) -> str:
+    return f"{base_url.rstrip('/')}/events?event={quote(event_id, safe='')}"
+
+
+def explorer_url(base_url: str, query: str) -> str:
+    return f"{base_url.rstrip('/')}/events?{query}"
+
+
+# ---------------------------------------------------------------------------- the report's data
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One headline number this week against the previous week."""
+
+    key: str
+    label: str
+    unit: str  # 'rate', 'mean', 'ms', 'usd', 'count'
+    value: float | None
+    n: int
+    lo: float | None
+    hi: float | None
+    prev_value: float | None
+    prev_n: int
+    p_value: float | None
+    # 'better', 'worse', 'no significant change', 'too little data', 'not tested'
+    verdict: str
+    higher_is_better: bool | None = None
+    q_value: float | None = None  # BH across the headline's tested metrics; decides the verdict
+
+
+@dataclass(frozen=True)
+class Example:
+    event_id: str
+    ts: str
+    model: str | None
+    input_text: str
+    output_text: str
+    signal: str  # why it counts as badly rated, e.g. 'thumbs down, helpfulness 0.20'
+    url: str
+
+
+@dataclass(frozen=True)
+class SegmentMove:
+    """A segment whose metric changed significantly week over week (after BH correction)."""
+
+    key: str  # 'tag=intent:billing', 'model=gpt-4o', …: also what notes attach to
+    label: str
+    metric: str  # 'thumbs_up_rate' or 'negative_rate'
+    metric_label: str
+    value: float
+    prev_value: float
+    n: int
+    prev_n: int
+    lo: float | None
+    hi: float | None
+    p_value: float
+    q_value: float
+    direction: str  # 'regression' or 'improvement'
+    impact: float  # |change| × volume this week
+    explorer_url: str
+    examples: tuple[Example, ...] = ()
+    models_now: str = ""  # which models served the segment, e.g. 'gpt-4.1-mini 100%'
+    models_before: str = ""
+    explains: str = ""  # broader flagged segments whose change this one accounts for
+
+
+@dataclass(frozen=True)
+class ClusterItem:
+    cluster_id: str
+    label: str
+    status: str  # 'new', 'growing', 'quality drop'
+    share: float | None
+    prev_share: float | None
+    n: int
+    p_value: float | None
+    detail: str
+    explorer_url: str
+    examples: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True)
+class RerunRow:
+    model: str
+    reruns: int
+    originals: int
+    errors: int
+    better: int
+    same: int
+    worse: int
+    unjudged: int
+
+
+@dataclass(frozen=True)
+class RerunBatchItem:
+    """A batch rerun started this week, with the LLM judge's paired outcome."""
+
+    batch_id: str
+    model: str
+    where: str
+    status: str
+    items: int
+    done: int
+    judged: int
+    wins: int
+    ties: int
+    losses: int
+    win_rate: float | None  # wins / (wins + losses)
+    win_rate_lo: float | None
+    win_rate_hi: float | None
+    p_value: float | None  # sign test, wins vs losses
+    cost_original_usd: float | None
+    cost_rerun_usd: float | None
+    verdicts: str  # reviewer verdicts so far, e.g. 'better 3, worse 1'
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    note_id: int
+    week: str
+    target_kind: str
+    target_id: str | None
+    text: str
+    is_action: bool
+    owner: str | None
+    author: str | None
+    created_at: str
+    closed: bool
+    carried_over: bool  # an open action item written for an earlier week
+
+
+@dataclass(frozen=True)
+class Report:
+    week: str
+    prev_week: str
+    start: str
+    end: str
+    generated_at: str
+    base_url: str
+    n_events: int
+    quiet: bool
+    summary: tuple[str, ...]
+    headline: tuple[Metric, ...]
+    regressions: tuple[SegmentMove, ...]
+    improvements: tuple[SegmentMove, ...]
+    segments_tested: int
+    clusters: tuple[ClusterItem, ...]
+    reruns: tuple[RerunRow, ...]
+    notes: tuple[NoteItem, ...]
+    sources: tuple[tuple[str, str], ...]  # (section, where its numbers came from)
+    level: float = 0.05
+    format_version: str = FORMAT_VERSION
+    batches: tuple[RerunBatchItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class NumberRow:
+    """One number of a report, flattened for freezing and for "what changed"."""
+
+    key: str
+    label: str
+    value: float | None
+    n: int | None = None
+    lo: float | None = None
+    hi: float | None = None
+
+
+def report_numbers(report: Report) -> list[NumberRow]:
+    rows = [NumberRow("events/n", "LLM events this week", float(report.n_events))]
+    for m in report.headline:
+        rows.append(NumberRow(f"headline/{m.key}", m.label, m.value, m.n, m.lo, m.hi))
+    for s in (*report.regressions, *report.improvements):
+        rows.append(
+            NumberRow(
+                f"segment/{s.key}/{s.metric}",
+                f"{s.label}: {s.metric_label}",
+                s.value,
+                s.n,
+                s.lo,
+                s.hi,
+            )
+        )
+    for c in report.clusters:
+        rows.append(
+            NumberRow(f"cluster/{c.cluster_id}/{c.status}", f"{c.label} ({c.status})", c.share, c.n)
+        )
+    for b in report.batches:
+        for field in ("done", "wins", "ties", "losses"):
+            rows.append(
+                NumberRow(
+                    f"batch/{b.batch_id}/{field}",
+                    f"batch {b.batch_id}: {field}",
+                    float(getattr(b, field)),
+                )
+            )
+    for r in report.reruns:
+        for field in ("reruns", "better", "same", "worse", "errors"):
+            rows.append(
+                NumberRow(
+                    f"reruns/{r.model}/{field}",
+                    f"reruns with {r.model}: {field}",
+                    float(getattr(r, field)),
+                )
+            )
+    return rows
+
+
+# ---------------------------------------------------------------------------- JSON round trip
+
+
+def to_dict(report: Report) -> dict:
+    return dataclasses.asdict(report)
+
+
+def from_dict(data: dict) -> Report:
+    """Rebuild a Report from `to_dict` output (as stored in a frozen snapshot)."""
+    return _decode(Report, data)
+
+
+def _decode(tp: typing.Any, value: typing.Any) -> typing.Any:
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        known = {f.name for f in dataclasses.fields(tp)}
+        return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in known})
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(inner[0], value)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v) for v in value)
+        return tuple(_decode(a, v) for a, v in zip(args, value, strict=True))
+    if tp is float:
+        return float(value)
+    return value
+
+
+def format_value(m: Metric, value: float | None) -> str:
+    """A metric's value as the report prints it, in its unit."""
+    if value is None:
+        return "n/a"
+    if m.unit == "rate":
+        return "n/a" if value is None else f"{100 * value:.1f}%"
+    if m.unit == "usd":
+        return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+    if m.unit == "ms":
+        return f"{value:,.0f} ms"
+    if m.unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:.3f}"

@@ -1,0 +1,568 @@
+"""The sections of the weekly report, each computed from the warehouse in plain SQL.
+
+These are deliberately simple and honest: DuckDB counts, models.stats tests (Wilson intervals,
+Fisher's exact test week over week, Welch's t for score means, Benjamini–Hochberg across
+segments), a minimum-n guard under which a number gets no verdict. Where a dedicated analysis
+exists in the warehouse (clusters from `reviewdeck analyze`), the section reads it; otherwise
+it says what it fell back to (`source` strings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from models import stats
+from models.filters import LOW_SCORE, EventFilter
+from models.report.model import (
+    Example,
+    Metric,
+    RerunBatchItem,
+    RerunRow,
+    SegmentMove,
+    event_url,
+    explorer_url,
+    parse_week,
+    shift_week,
+    week_bounds,
+)
+from models.rerun.store import LATEST_VERDICT_SQL
+
+MIN_N = stats.MIN_N  # below this many events (or votes) on either side: "too little data"
+TEXT_LIMIT = 400
+# The production traffic the report judges: reruns are reported in their own section.
+BASE_SQL = "e.kind = 'llm' AND e.rerun_of IS NULL AND coalesce(e.environment, '') <> 'playground'"
+# models.trends.core rate metrics that judge quality; "what moved" runs on each.
+SEGMENT_METRICS = ("thumbs_up", "negative", "error")
+EXPLAIN_LIMIT = 6  # flagged segments per metric checked for "explained by a smaller one"
+
+
+@dataclass(frozen=True)
+class Context:
+    con: duckdb.DuckDBPyConnection
+    flt: EventFilter
+    week: str
+    prev: str
+    base_url: str
+    examples: int
+    top: int
+    level: float
+    seed: int
+    segment_reference: str = "previous"  # or "baseline": the four weeks before
+
+
+# ---------------------------------------------------------------------------- statistics
+# The mathematics lives in models.stats (the trends work): Wilson intervals, Fisher's exact
+# test week over week, Welch's t for means, Benjamini–Hochberg, the minimum-n guard.
+
+
+def wilson(k: int, n: int) -> tuple[float | None, float | None]:
+    est = stats.wilson(k, n)
+    return est.lo, est.hi
+
+
+def two_proportion_p(k1: int, n1: int, k0: int, n0: int) -> float | None:
+    """p-value of rate k1/n1 against k0/n0, or None under the minimum-n guard."""
+    return stats.compare_proportions(k1, n1, k0, n0, min_n=MIN_N).p_value
+
+
+def bh(p_values: list[float], level: float = stats.DEFAULT_ALPHA) -> list[float]:
+    return list(stats.benjamini_hochberg(p_values, alpha=level).q_values)
+
+
+# ---------------------------------------------------------------------------- sections
+
+
+def production_filter(con: duckdb.DuckDBPyConnection, week: str) -> EventFilter:
+    """The traffic the report judges: LLM events, reruns left out (they get their own section).
+
+    The shared filter cannot say "not a rerun", so when the two weeks hold reruns the filter
+    lists the other environments instead.
+    """
+    start, end = week_bounds(week)
+    prev_start, _ = week_bounds(shift_week(week, -1))
+    rows = con.execute(
+        "SELECT DISTINCT environment, rerun_of IS NOT NULL OR environment = 'playground' "
+        "FROM events WHERE kind = 'llm' AND ts >= ? AND ts < ?",
+        [prev_start, end],
+    ).fetchall()
+    if not any(is_rerun for _, is_rerun in rows):
+        return EventFilter()
+    envs = sorted({env for env, is_rerun in rows if not is_rerun and env is not None})
+    return EventFilter(environments=tuple(envs) or ("(none)",))
+
+
+def _periods(ctx: Context) -> list:
+    from models.trends import core as trends
+
+    return trends.week_periods(parse_week(ctx.week))
+
+
+def count_events(ctx: Context) -> int:
+    from models.trends.core import facts_where
+
+    start, end = week_bounds(ctx.week)
+    where, params = facts_where(ctx.flt)
+    return int(
+        ctx.con.execute(
+            f"SELECT count(*) FROM trend_facts t WHERE {where} AND t.ts >= ? AND t.ts < ?",
+            [*params, start, end],
+        ).fetchall()[0][0]
+    )
+
+
+def week_event_ids(con: duckdb.DuckDBPyConnection, week: str) -> list[tuple[str, str]]:
+    """(event_id, role) of the events a report on `week` counts: this week and the previous."""
+    from models.trends.core import facts_where
+
+    start, end = week_bounds(week)
+    prev_start, _ = week_bounds(shift_week(week, -1))
+    where, params = facts_where(production_filter(con, week))
+    return con.execute(
+        f"SELECT t.event_id, CASE WHEN t.ts >= ? THEN 'week' ELSE 'previous' END "
+        f"FROM trend_facts t WHERE {where} AND t.ts >= ? AND t.ts < ?",
+        [start, *params, prev_start, end],
+    ).fetchall()
+
+
+_UNITS = {"latency": "ms", "cost": "usd"}
+_VERDICTS = {stats.NO_CHANGE: "no significant change", stats.TOO_LITTLE: "too little data"}
+
+
+def headline(ctx: Context) -> tuple[list[Metric], str]:
+    """The trends headline (models.trends.core) for this week against the previous one."""
+    from models.trends import core as trends
+
+    periods = _periods(ctx)
+    counts = trends.period_counts(ctx.con, ctx.flt, periods)
+    scores = trends.period_scores(ctx.con, ctx.flt, periods)
+    rows = trends.headline(counts, scores, alpha=ctx.level, min_n=MIN_N)
+    by_period = {r["period"]: r for r in counts.iter_rows(named=True)}
+    cur, prev = by_period.get("current", {}), by_period.get("previous", {})
+    n, n0 = int(cur.get("events") or 0), int(prev.get("events") or 0)
+    out = [
+        Metric(
+            "volume",
+            "LLM events",
+            "count",
+            float(n),
+            n,
+            None,
+            None,
+            float(n0),
+            n0,
+            None,
+            "not tested",
+        )
+    ]
+    for r in rows:
+        unit = "rate" if r.kind == "rate" else _UNITS.get(r.key, "mean")
+        judged = r.better is not None
+        verdict = trends.judgement(r.vs_previous, r.better)
+        out.append(
+            Metric(
+                key=r.key,
+                label=r.label,
+                unit=unit,
+                value=r.current.value,
+                n=r.current.n,
+                lo=r.current.lo,
+                hi=r.current.hi,
+                prev_value=r.previous.value,
+                prev_n=r.previous.n,
+                p_value=r.vs_previous.p_value,
+                verdict=_VERDICTS.get(verdict, verdict)
+                if judged or verdict == stats.TOO_LITTLE
+                else "not judged",
+                higher_is_better=None if not judged else r.better == trends.BETTER_UP,
+            )
+        )
+    for key, label, col in (
+        ("latency_p50", "Latency p50", "latency_p50"),
+        ("latency_p95", "Latency p95", "latency_p95"),
+        ("cost_total", "Cost", "cost_total"),
+    ):
+        unit = "usd" if key == "cost_total" else "ms"
+        out.append(
+            Metric(
+                key,
+                label,
+                unit,
+                _f(cur.get(col)),
+                n,
+                None,
+                None,
+                _f(prev.get(col)),
+                n0,
+                None,
+                "not tested",
+            )
+        )
+    return _bh_headline(out, ctx.level), (
+        "models.trends.core headline over trend_facts, this week vs the previous; verdicts "
+        "Benjamini–Hochberg across the judged headline metrics, so a quiet week is not "
+        "flagged by chance one metric in twenty"
+    )
+
+
+def _bh_headline(metrics: list[Metric], level: float) -> list[Metric]:
+    from dataclasses import replace
+
+    tested = [
+        i for i, m in enumerate(metrics) if m.p_value is not None and m.higher_is_better is not None
+    ]
+    qs = bh([metrics[i].p_value for i in tested], level)
+    out = list(metrics)
+    for i, q in zip(tested, qs, strict=True):
+        m = metrics[i]
+        verdict = m.verdict
+        if verdict in ("better", "worse") and q >= level:
+            verdict = "no significant change"
+        out[i] = replace(m, q_value=q, verdict=verdict)
+    return out
+
+
+def _f(x: object) -> float | None:
+    return None if x is None else float(x)  # type: ignore[arg-type]
+
+
+def _segment_key(row: dict) -> tuple[str, str]:
+    """A stable key (what notes attach to) and a readable label for a 'what moved' row."""
+    dims = row["dims"]
+    if dims == "cluster":
+        label = row.get("cluster_label") or f"cluster {row['cluster_id']}"
+        return f"cluster={row['cluster_id']}", f"cluster {label}"
+    if dims == "model":
+        return f"model={row['model']}", f"model {row['model']}"
+    if dims == "prompt version":
+        return f"prompt_version={row['prompt_version']}", f"prompt version {row['prompt_version']}"
+    if dims == "tag":
+        return f"tag={row['tag']}", f"tag {row['tag']}"
+    key = f"model={row['model']}&prompt_version={row['prompt_version']}&tag={row['tag']}"
+    return key, f"{row['tag']} on {row['model']} · prompt {row['prompt_version']}"
+
+
+def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], int, str]:
+    """Flagged segments of "what moved" (models.trends.moved) for the rate metrics that say
+    something about quality, this week against the previous one."""
+    from models.filters import where_sql
+    from models.trends import core as trends
+    from models.trends import moved
+
+    periods = _periods(ctx)
+    current = periods[0]
+    previous = periods[2] if ctx.segment_reference == "baseline" else periods[1]
+    tested = 0
+    candidates: list[tuple[dict, str]] = []
+    for metric_key in SEGMENT_METRICS:
+        m = trends.metric(metric_key)
+        counts = moved.segment_counts(ctx.con, ctx.flt, metric_key, current, previous)
+        result = moved.what_moved(counts, better=m.better, alpha=ctx.level, min_n=MIN_N)
+        tested += result.n_tested
+        flagged = [r for r in result.table.iter_rows(named=True) if r["flagged"]]
+        models = result.table.filter(result.table["dims"] == "model")
+        totals = (int(models["n"].sum() or 0), int(models["n_ref"].sum() or 0))
+        kept = [r for r, _ in _dedupe(flagged, metric_key, totals)]
+        # Only the biggest movers can make the report; checking each pair of them costs a query,
+        # so an outage that flags a hundred segments stays a few dozen queries.
+        kept = sorted(kept, key=lambda r: -abs(r["impact"] or 0.0))[:EXPLAIN_LIMIT]
+        candidates += _explained(ctx, m, kept, current, previous)
+    regressions: list[SegmentMove] = []
+    improvements: list[SegmentMove] = []
+    for row, metric_key in candidates:
+        m = trends.metric(metric_key)
+        key, label = _segment_key(row)
+        flt = moved.segment_filter(row, ctx.flt, current)
+        where, params = where_sql(flt)
+        mix_where, mix_params = where_sql(flt.with_(start=None, end=None))
+        improvement = row["verdict"] == "better"
+        move = SegmentMove(
+            key=key,
+            label=label,
+            metric=metric_key,
+            metric_label=m.label,
+            explains=row.get("_explains", ""),
+            value=row["rate"],
+            prev_value=row["rate_ref"],
+            n=row["n"],
+            prev_n=row["n_ref"],
+            lo=wilson(row["x"], row["n"])[0],
+            hi=wilson(row["x"], row["n"])[1],
+            p_value=row["p_value"],
+            q_value=row["q_value"],
+            direction="improvement" if improvement else "regression",
+            impact=abs(row["impact"] or 0.0),
+            explorer_url=explorer_url(ctx.base_url, flt.to_query_string()),
+        )
+        move = _with_examples(ctx, move, (where, params), (mix_where, mix_params))
+        (improvements if improvement else regressions).append(move)
+    regressions = _top_segments(regressions, ctx.top)
+    improvements = _top_segments(improvements, ctx.top)
+    return (
+        regressions,
+        improvements,
+        tested,
+        (
+            "models.trends.moved 'what moved' per metric (thumbs-up, negative signals, errors), "
+            "this week vs the previous, Fisher exact tests, Benjamini–Hochberg across all segments "
+            "of a metric"
+        ),
+    )
+
+
+def _explained(ctx: Context, m, rows: list[dict], current, reference) -> list[tuple[dict, str]]:
+    """Drop a flagged segment whose change a smaller flagged segment inside it explains.
+
+    "prompt version v4 got worse" is no news when topic:billing (served by v4) got worse and
+    v4 without billing did not change: segment A is dropped when A minus B, tested the same
+    way, shows no significant change; B then says it explains A.
+    """
+    from models.filters import where_sql
+    from models.trends import moved
+    from models.trends.core import day_start
+
+    bounds = [
+        day_start(current.start),
+        day_start(current.end),
+        day_start(reference.start),
+        day_start(reference.end),
+    ]
+
+    def where(row: dict) -> tuple[str, list]:
+        flt = moved.segment_filter(row, ctx.flt, current).with_(start=None, end=None)
+        return where_sql(flt, "t")
+
+    order = sorted(range(len(rows)), key=lambda i: -rows[i]["n"])
+    dropped: set[int] = set()
+    for i in order:
+        a = rows[i]
+        if a.get("reference") not in (None, moved.SAME):
+            continue
+        wa, pa = where(a)
+        for j in order:
+            b = rows[j]
+            if j == i or j in dropped or b["n"] >= a["n"] or b["verdict"] != a["verdict"]:
+                continue
+            wb, pb = where(b)
+            got = dict(
+                (r[0], r[1:])
+                for r in ctx.con.execute(
+                    f"""
+                SELECT t.ts >= ? AS cur, count(*) FILTER (WHERE {m.den}),
+                       count(*) FILTER (WHERE ({m.num}) AND ({m.den}))
+                FROM trend_facts t
+                WHERE ({wa}) AND NOT ({wb})
+                  AND ((t.ts >= ? AND t.ts < ?) OR (t.ts >= ? AND t.ts < ?))
+                GROUP BY 1
+                """,
+                    [bounds[0], *pa, *pb, *bounds],
+                ).fetchall()
+            )
+            (n1, x1), (n0, x0) = got.get(True, (0, 0)), got.get(False, (0, 0))
+            rest = stats.compare_proportions(
+                int(x1), int(n1), int(x0), int(n0), alpha=ctx.level, min_n=MIN_N
+            )
+            if not rest.significant:
+                dropped.add(i)
+                _, label = _segment_key(a)
+                b["_explains"] = ", ".join(x for x in (b.get("_explains", ""), label) if x)
+                break
+    return [(r, m.key) for k, r in enumerate(rows) if k not in dropped]
+
+
+def _dedupe(rows: list[dict], metric_key: str, totals: tuple[int, int]) -> list[tuple[dict, str]]:
+    """Drop flagged rows that repeat another's claim: a segment holding all the traffic (that
+    is the headline), the same traffic under another name (identical counts), or a model ×
+    prompt × tag combination whose tag is itself flagged."""
+    seen: set[tuple] = set()
+    tags = {r["tag"] for r in rows if r["dims"] == "tag"}
+    out = []
+    for r in rows:
+        counts = (r["n"], r["x"], r["n_ref"], r["x_ref"])
+        if (r["n"], r["n_ref"]) == totals or counts in seen:
+            continue
+        if r["dims"] == "model × prompt version × tag" and r["tag"] in tags:
+            continue
+        seen.add(counts)
+        out.append((r, metric_key))
+    return out
+
+
+def _top_segments(moves: list[SegmentMove], top: int) -> list[SegmentMove]:
+    """The `top` segments with the largest impact, all their flagged metrics kept together."""
+    best: dict[str, float] = {}
+    for s in moves:
+        best[s.key] = max(best.get(s.key, 0.0), s.impact)
+    keep = sorted(best, key=lambda k: -best[k])[:top]
+    rank = {k: i for i, k in enumerate(keep)}
+    return sorted((s for s in moves if s.key in rank), key=lambda s: (rank[s.key], -s.impact))
+
+
+def _with_examples(ctx: Context, s: SegmentMove, where: tuple, mix_where: tuple) -> SegmentMove:
+    from dataclasses import replace
+
+    now, before = model_mix(ctx, *mix_where)
+    return replace(
+        s, examples=tuple(worst_examples(ctx, *where)), models_now=now, models_before=before
+    )
+
+
+def model_mix(ctx: Context, condition: str, params: list[object]) -> tuple[str, str]:
+    """Which models served the matching events this week and the previous one ('m 80%, …')."""
+    start, end = week_bounds(ctx.week)
+    prev_start, _ = week_bounds(ctx.prev)
+    rows = ctx.con.execute(
+        f"""
+        SELECT e.ts >= ? AS cur, coalesce(e.model, '?') AS model, count(*) AS n
+        FROM events e WHERE ({condition}) AND e.ts >= ? AND e.ts < ?
+        GROUP BY ALL ORDER BY cur, n DESC, model
+        """,
+        [start, *params, prev_start, end],
+    ).fetchall()
+    out = []
+    for week in (True, False):
+        part = [(m, n) for cur, m, n in rows if cur == week]
+        total = sum(n for _, n in part)
+        out.append(", ".join(f"{m} {100 * n / total:.0f}%" for m, n in part[:3]))
+    return out[0], out[1]
+
+
+def worst_examples(ctx: Context, condition: str, params: list[object]) -> list[Example]:
+    """The worst-rated events of the week matching `condition`, sampled deterministically.
+
+    Worst = most negative signals (thumbs down, regenerate, heavy edit, error) plus how low its
+    lowest judge/code score is; ties (most of them) are broken by a seeded hash, so the sample
+    is stable for a seed and not biased to the earliest events.
+    """
+    start, end = week_bounds(ctx.week)
+    rows = ctx.con.execute(
+        f"""
+        WITH ev AS (
+            SELECT e.event_id, e.ts, e.model, e.input_text, e.output_text, e.status, e.error_type
+            FROM events e WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ? AND ({condition})
+        ),
+        fb AS (
+            SELECT f.event_id,
+                   coalesce(count_if(f.name = 'thumbs' AND f.value = 0), 0) AS downs,
+                   coalesce(count_if(f.name = 'regenerated'), 0) AS regen,
+                   coalesce(count_if(f.name = 'edited' AND f.value >= 0.5), 0) AS heavy,
+                   min(f.value) FILTER (WHERE f.kind = 'score') AS min_score,
+                   arg_min(f.name, f.value) FILTER (WHERE f.kind = 'score') AS min_name
+            FROM feedback f SEMI JOIN ev ON f.event_id = ev.event_id GROUP BY f.event_id
+        ),
+        scored AS (
+            SELECT ev.*, coalesce(downs, 0) AS downs, coalesce(regen, 0) AS regen,
+                   coalesce(heavy, 0) AS heavy, min_score, min_name,
+                   coalesce(downs, 0) + coalesce(regen, 0) + coalesce(heavy, 0)
+                   + (ev.status = 'error')::INT
+                   + CASE WHEN min_score < ? THEN 1 - min_score ELSE 0 END AS badness
+            FROM ev LEFT JOIN fb USING (event_id)
+        )
+        SELECT event_id, ts, model, input_text, output_text, status, error_type,
+               downs, regen, heavy, min_score, min_name
+        FROM scored WHERE badness > 0
+        ORDER BY badness DESC, hash(event_id, ?) LIMIT ?
+        """,
+        [start, end, *params, LOW_SCORE, ctx.seed, ctx.examples],
+    ).fetchall()
+    out = []
+    for eid, ts, model, inp, outp, status, etype, downs, regen, heavy, min_score, min_name in rows:
+        signal = []
+        if downs:
+            signal.append("thumbs down")
+        if regen:
+            signal.append("regenerated")
+        if heavy:
+            signal.append("heavily edited")
+        if status == "error":
+            signal.append(f"error ({etype})" if etype else "error")
+        if min_score is not None and min_score < LOW_SCORE:
+            signal.append(f"{min_name} {min_score:.2f}")
+        out.append(
+            Example(
+                event_id=eid,
+                ts=ts.isoformat(timespec="seconds"),
+                model=model,
+                input_text=_clip(inp),
+                output_text=_clip(outp),
+                signal=", ".join(signal),
+                url=event_url(ctx.base_url, eid),
+            )
+        )
+    return out
+
+
+def _clip(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+
+
+def reruns(ctx: Context) -> tuple[list[RerunRow], str]:
+    start, end = week_bounds(ctx.week)
+    rows = ctx.con.execute(
+        f"""
+        WITH v AS ({LATEST_VERDICT_SQL})
+        SELECT coalesce(r.model, r.model_requested, '?') AS model, count(*),
+               count(DISTINCT r.rerun_of), coalesce(count_if(r.status = 'error'), 0),
+               coalesce(count_if(v.verdict = 'better'), 0),
+               coalesce(count_if(v.verdict = 'same'), 0),
+               coalesce(count_if(v.verdict = 'worse'), 0),
+               coalesce(count_if(v.verdict IS NULL), 0)
+        FROM events r LEFT JOIN v USING (event_id)
+        WHERE r.rerun_of IS NOT NULL AND r.ts >= ? AND r.ts < ?
+        GROUP BY 1 ORDER BY 2 DESC, 1
+        """,
+        [start, end],
+    ).fetchall()
+    return [RerunRow(*(r[0],), *(int(x) for x in r[1:])) for r in rows], (
+        "rerun events (rerun_of set) of the week and their latest reviewer verdicts"
+    )
+
+
+def rerun_batches(ctx: Context) -> list[RerunBatchItem]:
+    """Batch reruns started this week (models.rerun.report), with the judge's outcome."""
+    from models.rerun.report import batch_report
+
+    exists = ctx.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'rerun_batches'"
+    ).fetchall()[0][0]
+    if not exists:
+        return []
+    start, end = week_bounds(ctx.week)
+    ids = [
+        r[0]
+        for r in ctx.con.execute(
+            "SELECT batch_id FROM rerun_batches WHERE created_at >= ? AND created_at < ? "
+            "ORDER BY created_at",
+            [start, end],
+        ).fetchall()
+    ]
+    out = []
+    for batch_id in ids:
+        rep = batch_report(ctx.con, batch_id)
+        if rep is None:
+            continue
+        j = rep.judge
+        out.append(
+            RerunBatchItem(
+                batch_id=batch_id,
+                model=rep.batch.model,
+                where=rep.batch.where_text or "",
+                status=rep.batch.status,
+                items=int(rep.batch.n_items or 0),
+                done=int(rep.item_status.get("done", 0)),
+                judged=j.n if j else 0,
+                wins=j.win.count if j else 0,
+                ties=j.tie.count if j else 0,
+                losses=j.loss.count if j else 0,
+                win_rate=j.win_rate_decisive if j else None,
+                win_rate_lo=j.win_rate_low if j else None,
+                win_rate_hi=j.win_rate_high if j else None,
+                p_value=j.p_value if j else None,
+                cost_original_usd=rep.cost_original_usd,
+                cost_rerun_usd=rep.cost_rerun_usd,
+                verdicts=", ".join(f"{k} {v}" for k, v in sorted(rep.verdicts.items())),
+            )
+        )
+    return out

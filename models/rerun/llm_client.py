@@ -1,0 +1,155 @@
+"""The openai SDK client factory and one chat call with its timings, tokens and errors.
+
+Everything that talks to a model goes through `make_client` + `chat`, so the endpoint (base URL,
+key, Azure api-version) is chosen in one place, tests can point it at a local server (or pass an
+`http_client`), and every call comes back as a plain `CallResult`: errors included, never raised,
+because a failed rerun is evidence too and the batch runner decides what to retry. The SDK's own
+retries are off (`max_retries=0`): models/rerun/runner.py retries with the batch's budget in view.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from models.rerun.endpoints import Endpoint, redact
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class CallResult:
+    status: str  # 'ok' | 'error'
+    text: str = ""
+    model: str | None = None  # as the server returned it
+    finish_reason: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    tokens_cache_read: int | None = None
+    tokens_reasoning: int | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    response_id: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    http_status: int | None = None
+    retry_after_s: float | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == "error" and (
+            self.http_status in RETRYABLE_STATUS or self.error_type in ("timeout", "connection"))
+
+
+def make_client(endpoint: Endpoint, *, http_client: Any = None, timeout_s: float = 120.0,
+                max_retries: int = 0) -> Any:
+    """An `openai.OpenAI` (or `AzureOpenAI`) client for a named endpoint."""
+    import openai
+
+    # Local servers (Ollama, vLLM) accept any key, but the SDK insists on one.
+    key = endpoint.api_key or "not-needed"
+    common: dict[str, Any] = {"api_key": key, "timeout": timeout_s, "max_retries": max_retries}
+    if http_client is not None:
+        common["http_client"] = http_client
+    if endpoint.kind == "azure":
+        return openai.AzureOpenAI(azure_endpoint=endpoint.base_url,
+                                  api_version=endpoint.api_version, **common)
+    return openai.OpenAI(base_url=endpoint.base_url, **common)
+
+
+def _retry_after(headers: Any) -> float | None:
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw:
+            try:
+                return max(float(raw) * scale, 0.0)
+            except ValueError:
+                continue  # an HTTP date: fall back to our own backoff
+    return None
+
+
+def _error(exc: Exception, started: float, key: str | None) -> CallResult:
+    import openai
+
+    latency = (time.perf_counter() - started) * 1000
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        err = body.get("error", body) if isinstance(body, dict) else {}
+        code = (err.get("code") if isinstance(err, dict) else None) or getattr(exc, "code", None)
+        message = (err.get("message") if isinstance(err, dict) else None) or str(exc)
+        return CallResult(status="error", latency_ms=latency,
+                          error_type=str(code or type(exc).__name__),
+                          error_message=redact(str(message), (key,))[:2000],
+                          http_status=exc.status_code,
+                          retry_after_s=_retry_after(exc.response.headers))
+    if isinstance(exc, openai.APITimeoutError):
+        return CallResult(status="error", latency_ms=latency, error_type="timeout",
+                          error_message="the endpoint did not answer in time")
+    if isinstance(exc, openai.APIConnectionError):
+        return CallResult(status="error", latency_ms=latency, error_type="connection",
+                          error_message=redact(f"cannot reach the endpoint: {exc}",
+                                               (key,))[:2000])
+    return CallResult(status="error", latency_ms=latency, error_type=type(exc).__name__,
+                      error_message=redact(str(exc), (key,))[:2000])
+
+
+def _usage_fields(usage: Any) -> dict[str, int | None]:
+    if usage is None:
+        return {}
+    cached = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None)
+    reasoning = getattr(getattr(usage, "completion_tokens_details", None),
+                        "reasoning_tokens", None)
+    return {"tokens_in": usage.prompt_tokens, "tokens_out": usage.completion_tokens,
+            "tokens_cache_read": cached, "tokens_reasoning": reasoning}
+
+
+def chat(client: Any, model: str, messages: list[dict[str, Any]], params: dict[str, Any],
+         *, stream: bool = True, on_delta: Callable[[str], None] | None = None) -> CallResult:
+    """One chat completion; streamed (with a usage chunk) unless stream=False."""
+    import openai
+
+    started = time.perf_counter()
+    try:
+        if not stream:
+            resp = client.chat.completions.create(model=model, messages=messages, **params)
+            choice = resp.choices[0] if resp.choices else None
+            text = (choice.message.content or "") if choice else ""
+            if on_delta and text:
+                on_delta(text)
+            return CallResult(status="ok", text=text, model=resp.model,
+                              finish_reason=choice.finish_reason if choice else None,
+                              latency_ms=(time.perf_counter() - started) * 1000,
+                              response_id=resp.id, **_usage_fields(resp.usage))
+        parts: list[str] = []
+        ttft = finish = resp_model = resp_id = usage = None
+        with client.chat.completions.create(
+            model=model, messages=messages, stream=True,
+            stream_options={"include_usage": True}, **params,
+        ) as events:
+            for chunk in events:
+                resp_model = chunk.model or resp_model
+                resp_id = chunk.id or resp_id
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices or []:
+                    if choice.index != 0:
+                        continue
+                    piece = choice.delta.content if choice.delta else None
+                    if piece:
+                        if ttft is None:
+                            ttft = (time.perf_counter() - started) * 1000
+                        parts.append(piece)
+                        if on_delta:
+                            on_delta(piece)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        return CallResult(status="ok", text="".join(parts), model=resp_model,
+                          finish_reason=finish, ttft_ms=ttft,
+                          latency_ms=(time.perf_counter() - started) * 1000,
+                          response_id=resp_id, **_usage_fields(usage))
+    except openai.OpenAIError as exc:
+        return _error(exc, started, getattr(client, "api_key", None))

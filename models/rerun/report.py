@@ -1,0 +1,127 @@
+"""The comparison report of a rerun batch: judge win/tie/loss, deltas, reviewer verdicts.
+
+Read-only: everything comes from the warehouse (the batch's items, the rerun events, the judge's
+order-swapped judgements and reviewers' verdict feedback), so the page, the CLI's --json output
+and a later reader all see the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from models.rerun import store
+from models.rerun.judge import (
+    JUDGE_ERROR_PREFIX,
+    UNREADABLE_PREFIX,
+    JudgeSummary,
+    pair_outcome,
+    summarize,
+)
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    batch: store.Batch
+    item_status: dict[str, int]  # pending / done / error / failed
+    judge: JudgeSummary | None
+    pairs: pl.DataFrame  # one row per finished item, see pairs_frame
+    cost_original_usd: float | None
+    cost_rerun_usd: float | None
+    latency_median_original_ms: float | None
+    latency_median_rerun_ms: float | None
+    verdicts: dict[str, int]  # reviewer verdicts on this batch's reruns
+    judge_unusable: int  # judgements counted as ties because the reply was unreadable/an error
+
+
+def pairs_frame(con: duckdb.DuckDBPyConnection, batch_id: str) -> pl.DataFrame:
+    return con.sql(
+        """
+        SELECT i.event_id, i.rerun_event_id, i.status, i.error_type,
+               o.output_text AS original_output, r.output_text AS rerun_output,
+               o.model AS original_model, r.model_requested AS rerun_model,
+               o.cost_usd AS original_cost_usd, r.cost_usd AS rerun_cost_usd,
+               o.latency_ms AS original_latency_ms, r.latency_ms AS rerun_latency_ms,
+               r.error_message,
+               (SELECT list(j.preferred ORDER BY j.rerun_first) FROM rerun_judgements j
+                 WHERE j.batch_id = i.batch_id AND j.rerun_event_id = i.rerun_event_id)
+                 AS judge_preferred,
+               (SELECT string_agg(CASE WHEN j.rerun_first THEN 'rerun shown first: '
+                                       ELSE 'original shown first: ' END
+                                  || j.preferred || ' — ' || coalesce(j.rationale, ''), '\n'
+                                  ORDER BY j.rerun_first)
+                  FROM rerun_judgements j
+                 WHERE j.batch_id = i.batch_id AND j.rerun_event_id = i.rerun_event_id)
+                 AS judge_rationale,
+               (SELECT string_agg(f.label, ', ') FROM feedback f
+                 WHERE f.event_id = i.rerun_event_id AND f.name = 'verdict')
+                 AS reviewer_verdicts
+          FROM rerun_items i
+          JOIN events o ON o.event_id = i.event_id
+          LEFT JOIN events r ON r.event_id = i.rerun_event_id
+         WHERE i.batch_id = ?
+         ORDER BY i.event_id
+        """,
+        params=[batch_id],
+    ).pl()
+
+
+def batch_report(con: duckdb.DuckDBPyConnection, batch_id: str,
+                 confidence: float = 0.95) -> BatchReport | None:
+    batch = store.get_batch(con, batch_id)
+    if batch is None:
+        return None
+    status = dict(con.execute(
+        "SELECT status, count(*) FROM rerun_items WHERE batch_id = ? GROUP BY status",
+        [batch_id]).fetchall())
+    pairs = pairs_frame(con, batch_id)
+    judged = pairs.filter(pl.col("judge_preferred").list.len() > 0) if len(pairs) else pairs
+    outcomes = [pair_outcome(eid, list(prefs)) for eid, prefs in
+                zip(judged["event_id"], judged["judge_preferred"], strict=True)]
+    if len(pairs):
+        pairs = pairs.with_columns(
+            pl.col("judge_preferred").map_elements(
+                lambda p: pair_outcome("", list(p)).outcome if p is not None and len(p) else None,
+                return_dtype=pl.String).alias("judge_outcome"))
+    totals = con.execute(
+        """
+        SELECT sum(o.cost_usd), sum(r.cost_usd), median(o.latency_ms), median(r.latency_ms)
+          FROM rerun_items i JOIN events o ON o.event_id = i.event_id
+          JOIN events r ON r.event_id = i.rerun_event_id
+         WHERE i.batch_id = ? AND r.status = 'ok'
+        """, [batch_id]).fetchone()
+    verdicts = dict(con.execute(
+        "SELECT f.label, count(*) FROM feedback f JOIN rerun_items i"
+        " ON f.event_id = i.rerun_event_id WHERE i.batch_id = ? AND f.name = 'verdict'"
+        " GROUP BY f.label", [batch_id]).fetchall())
+    unusable = con.execute(
+        "SELECT count(*) FROM rerun_judgements WHERE batch_id = ? AND"
+        " (starts_with(rationale, ?) OR starts_with(rationale, ?))",
+        [batch_id, UNREADABLE_PREFIX, JUDGE_ERROR_PREFIX]).fetchone()[0]
+    return BatchReport(batch, status, summarize(outcomes, confidence) if outcomes else None,
+                       pairs, totals[0], totals[1], totals[2], totals[3], verdicts, unusable)
+
+
+def report_dict(rep: BatchReport) -> dict:
+    """The report as plain JSON-able data (for `reviewdeck rerun --json`)."""
+    j = rep.judge
+    return {
+        "batch_id": rep.batch.batch_id, "model": rep.batch.model, "endpoint": rep.batch.endpoint,
+        "where": rep.batch.where_text, "status": rep.batch.status, "items": rep.item_status,
+        "spent_usd": rep.batch.spent_usd, "estimate_usd": rep.batch.estimate_usd,
+        "max_cost_usd": rep.batch.max_cost_usd,
+        "cost_original_usd": rep.cost_original_usd, "cost_rerun_usd": rep.cost_rerun_usd,
+        "latency_median_original_ms": rep.latency_median_original_ms,
+        "latency_median_rerun_ms": rep.latency_median_rerun_ms,
+        "judge": None if j is None else {
+            "model": rep.batch.judge_model, "pairs": j.n, "confidence": j.confidence,
+            **{k: {"count": s.count, "share": s.share, "low": s.low, "high": s.high}
+               for k, s in (("win", j.win), ("tie", j.tie), ("loss", j.loss))},
+            "win_rate_decisive": j.win_rate_decisive,
+            "win_rate_interval": [j.win_rate_low, j.win_rate_high],
+            "sign_test_p": j.p_value},
+        "reviewer_verdicts": rep.verdicts,
+        "judge_unusable_judgements": rep.judge_unusable,
+    }

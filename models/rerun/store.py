@@ -1,0 +1,388 @@
+"""Storage of reruns, verdicts, corrections, batches and judgements: the one module with SQL.
+
+A rerun is a new `events` row (environment 'playground', source_format 'playground', rerun_of =
+the original event_id) so every view sees it; a reviewer's verdict is a `feedback` row on the
+rerun (source 'reviewer', name 'verdict', kind 'label'); a correction is correction feedback on
+the original. Batches, their items and the judge's verdicts live in the m003 tables.
+
+Every function takes an open connection; callers open it (ingest.db.connect) only for the
+write itself, never while a model is being called. No key or endpoint secret is ever passed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from ingest.errors import ReviewdeckError
+from ingest.load import derived
+
+VERDICTS = {"better": 1.0, "same": 0.5, "worse": 0.0}
+PREFERRED = ("original", "rerun", "tie")
+
+# Each rerun's latest reviewer verdict (a reviewer may change their mind): one row per event.
+LATEST_VERDICT_SQL = (
+    "SELECT event_id, arg_max(label, coalesce(ts, ingested_at)) AS verdict"
+    " FROM feedback WHERE name = 'verdict' GROUP BY event_id"
+)
+
+
+class EventNotFound(ReviewdeckError):
+    """The event to rerun is not in the warehouse."""
+
+
+@dataclass(frozen=True)
+class Original:
+    event_id: str
+    trace_id: str | None
+    name: str | None
+    provider: str | None
+    model: str | None
+    model_requested: str | None
+    prompt_name: str | None
+    prompt_version: str | None
+    messages: list[dict[str, Any]]
+    output_text: str | None
+    params: dict[str, Any]
+    tokens_in: int | None
+    tokens_out: int | None
+    cost_usd: float | None
+    latency_ms: float | None
+    status: str
+    error_type: str | None
+    tags: tuple[str, ...]
+    environment: str | None
+    rerun_of: str | None
+
+
+@dataclass(frozen=True)
+class RerunRow:
+    """Everything a rerun event row holds, built by models/rerun/runner.py from a call's result."""
+    event_id: str
+    original: Original
+    model_requested: str
+    model: str | None
+    provider: str | None
+    messages: list[dict[str, Any]]
+    params: dict[str, Any]
+    output_text: str
+    tokens_in: int | None
+    tokens_out: int | None
+    tokens_cache_read: int | None
+    tokens_reasoning: int | None
+    cost_usd: float | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    status: str
+    error_type: str | None
+    error_message: str | None
+    ts: dt.datetime
+    extra: dict[str, Any]  # endpoint name (never its key), batch id, adaptations, sample index
+
+
+def new_rerun_id() -> str:
+    return f"rerun-{uuid.uuid4().hex[:20]}"
+
+
+def _json(value: Any) -> Any:
+    if value is None:
+        return None
+    return value if not isinstance(value, str) else json.loads(value)
+
+
+_ORIGINAL_COLS = ("event_id, trace_id, name, provider, model, model_requested, prompt_name, "
+                  "prompt_version, input_messages, output_text, params, tokens_in, tokens_out, "
+                  "cost_usd, latency_ms, status, error_type, tags, environment, rerun_of")
+
+
+def _original(row: tuple) -> Original:
+    (event_id, trace_id, name, provider, model, model_requested, prompt_name, prompt_version,
+     messages, output_text, params, tokens_in, tokens_out, cost_usd, latency_ms, status,
+     error_type, tags, environment, rerun_of) = row
+    msgs = _json(messages) or []
+    return Original(event_id, trace_id, name, provider, model, model_requested, prompt_name,
+                    prompt_version, msgs if isinstance(msgs, list) else [], output_text,
+                    _json(params) or {}, tokens_in, tokens_out, cost_usd, latency_ms, status,
+                    error_type, tuple(tags or ()), environment, rerun_of)
+
+
+def load_event(con: duckdb.DuckDBPyConnection, event_id: str) -> Original:
+    row = con.execute(
+        f"SELECT {_ORIGINAL_COLS} FROM events WHERE event_id = ? LIMIT 1", [event_id]
+    ).fetchone()
+    if row is None:
+        raise EventNotFound(f"no event {event_id!r} in the warehouse; pick one in the Events "
+                            "page or check the id")
+    return _original(row)
+
+
+def load_events(con: duckdb.DuckDBPyConnection, event_ids: list[str]) -> dict[str, Original]:
+    if not event_ids:
+        return {}
+    rows = con.execute(
+        f"SELECT {_ORIGINAL_COLS} FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[]))",
+        [event_ids],
+    ).fetchall()
+    return {r[0]: _original(r) for r in rows}
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str | None:
+    for m in reversed(messages):
+        if m.get("role") == "user":
+            content = m.get("content")
+            if isinstance(content, list):
+                return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            return None if content is None else str(content)
+    return None
+
+
+def insert_rerun(con: duckdb.DuckDBPyConnection, row: RerunRow) -> None:
+    o = row.original
+    output_messages = ([{"role": "assistant", "content": row.output_text}]
+                       if row.status == "ok" else [])
+    tags = list(dict.fromkeys([*o.tags, "rerun"]))
+    con.execute(
+        """
+        INSERT INTO events (event_id, trace_id, parent_id, ts, ts_end, kind, name, provider,
+            model, model_requested, prompt_name, prompt_version, input_messages,
+            output_messages, input_text, output_text, params, tokens_in, tokens_out,
+            tokens_cache_read, tokens_reasoning, cost_usd, cost_source, latency_ms, ttft_ms,
+            status, error_type, error_message, user_id, session_id, tags, environment,
+            rerun_of, source_format, raw)
+        VALUES (?, ?, NULL, ?, ?, 'llm', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                ?, ?, ?, ?, NULL, NULL, ?, 'playground', ?, 'playground', ?)
+        """,
+        [
+            row.event_id, row.event_id, row.ts,
+            row.ts + dt.timedelta(milliseconds=row.latency_ms or 0), o.name, row.provider,
+            row.model or row.model_requested, row.model_requested, o.prompt_name,
+            o.prompt_version, json.dumps(row.messages), json.dumps(output_messages),
+            _last_user_text(row.messages), row.output_text if row.status == "ok" else None,
+            json.dumps(row.params), row.tokens_in, row.tokens_out, row.tokens_cache_read,
+            row.tokens_reasoning, row.cost_usd,
+            "computed" if row.cost_usd is not None else None, row.latency_ms, row.ttft_ms,
+            row.status, row.error_type, row.error_message, tags, o.event_id,
+            json.dumps(row.extra, default=str),
+        ],
+    )
+
+
+def _feedback_id(*parts: object) -> str:
+    return "fb-" + hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:24]
+
+
+def record_verdict(con: duckdb.DuckDBPyConnection, rerun_event_id: str, verdict: str,
+                   note: str | None = None, author: str | None = None,
+                   now: dt.datetime | None = None) -> str:
+    """A reviewer's better/same/worse on a rerun (relative to its original)."""
+    if verdict not in VERDICTS:
+        raise ReviewdeckError(f"verdict {verdict!r}; use one of {', '.join(VERDICTS)}")
+    exists = con.execute("SELECT rerun_of FROM events WHERE event_id = ?",
+                         [rerun_event_id]).fetchone()
+    if exists is None or exists[0] is None:
+        raise EventNotFound(f"{rerun_event_id!r} is not a rerun; verdicts go on rerun events")
+    ts = now or dt.datetime.now(dt.UTC)
+    fid = _feedback_id("verdict", rerun_event_id, author, ts.isoformat())
+    con.execute(
+        "INSERT INTO feedback (feedback_id, event_id, name, kind, value, label, source, comment,"
+        " author, ts, source_format) VALUES (?, ?, 'verdict', 'label', ?, ?, 'reviewer', ?, ?,"
+        " ?, 'playground')",
+        [fid, rerun_event_id, VERDICTS[verdict], verdict, note or None, author, ts],
+    )
+    derived.refresh(con)  # trend_facts stays in step with every feedback writer
+    return fid
+
+
+def changed_share(before: str, after: str) -> float:
+    """Share of the text that changed (0 = identical, 1 = all new), as `edited` uses."""
+    return round(1.0 - difflib.SequenceMatcher(None, before or "", after or "").ratio(), 4)
+
+
+def record_correction(con: duckdb.DuckDBPyConnection, event_id: str, corrected: str,
+                      author: str | None = None, note: str | None = None,
+                      now: dt.datetime | None = None) -> str:
+    """A reviewer's corrected output, stored on the original event."""
+    original = load_event(con, event_id)
+    ts = now or dt.datetime.now(dt.UTC)
+    fid = _feedback_id("correction", event_id, author, ts.isoformat())
+    con.execute(
+        "INSERT INTO feedback (feedback_id, event_id, trace_id, name, kind, value, source,"
+        " comment, correction, author, ts, source_format) VALUES (?, ?, ?, 'correction',"
+        " 'correction', ?, 'reviewer', ?, ?, ?, ?, 'playground')",
+        [fid, event_id, original.trace_id, changed_share(original.output_text or "", corrected),
+         note or None, corrected, author, ts],
+    )
+    derived.refresh(con)
+    return fid
+
+
+# -- batches ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: str
+    where_text: str
+    model: str
+    endpoint: str | None
+    params: dict[str, Any]
+    sample_n: int | None
+    seed: int
+    max_cost_usd: float | None
+    estimate_usd: float | None
+    spent_usd: float
+    judge_model: str | None
+    rubric: str | None
+    status: str
+    n_items: int
+
+
+_BATCH_COLS = ("batch_id, where_text, model, endpoint, params, sample_n, seed, max_cost_usd, "
+               "estimate_usd, spent_usd, judge_model, rubric, status, n_items")
+
+
+def get_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Batch | None:
+    row = con.execute(f"SELECT {_BATCH_COLS} FROM rerun_batches WHERE batch_id = ?",
+                      [batch_id]).fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    values[4] = _json(values[4]) or {}
+    return Batch(*values)
+
+
+def create_batch(con: duckdb.DuckDBPyConnection, batch: Batch, event_ids: list[str]) -> None:
+    """The batch and one pending item per event, in one transaction (the sample is fixed here)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"INSERT INTO rerun_batches ({_BATCH_COLS}, updated_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [batch.batch_id, batch.where_text, batch.model, batch.endpoint,
+             json.dumps(batch.params), batch.sample_n, batch.seed, batch.max_cost_usd,
+             batch.estimate_usd, batch.spent_usd, batch.judge_model, batch.rubric,
+             batch.status, len(event_ids)],
+        )
+        con.execute(
+            "INSERT INTO rerun_items (batch_id, event_id) SELECT ?, unnest(?::VARCHAR[])",
+            [batch.batch_id, event_ids],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def pending_items(con: duckdb.DuckDBPyConnection, batch_id: str) -> list[str]:
+    """Items not finished yet (never tried, or failed after all retries), in a stable order."""
+    rows = con.execute(
+        "SELECT event_id FROM rerun_items WHERE batch_id = ? AND status IN ('pending', 'failed')"
+        " ORDER BY event_id", [batch_id]).fetchall()
+    return [r[0] for r in rows]
+
+
+def unjudged_items(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, tuple[str, str]]:
+    """Done items of a judged batch whose pair was never judged ({original: (rerun event id,
+    its output text)}): an interrupted batch finishes the reruns in flight but does not start
+    their judgements, so a resume does."""
+    rows = con.execute(
+        """
+        SELECT i.event_id, i.rerun_event_id, coalesce(e.output_text, '')
+        FROM rerun_items i
+        JOIN rerun_batches b ON b.batch_id = i.batch_id
+        JOIN events e ON e.event_id = i.rerun_event_id
+        WHERE i.batch_id = ? AND i.status = 'done' AND b.judge_model IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM rerun_judgements j
+                          WHERE j.batch_id = i.batch_id AND j.rerun_event_id = i.rerun_event_id)
+        ORDER BY i.event_id
+        """,
+        [batch_id],
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def add_judgements(con: duckdb.DuckDBPyConnection, batch_id: str, event_id: str,
+                   judgements: tuple[Judgement, ...], judge_cost_usd: float) -> None:
+    """Record the judgements of an item already done, with their cost, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for j in judgements:
+            insert_judgement(con, batch_id, j)
+        con.execute(
+            "UPDATE rerun_items SET judge_cost_usd = coalesce(judge_cost_usd, 0) + ?"
+            " WHERE batch_id = ? AND event_id = ?", [judge_cost_usd, batch_id, event_id])
+        if judge_cost_usd:
+            set_batch(con, batch_id, add_spent=judge_cost_usd)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def set_batch(con: duckdb.DuckDBPyConnection, batch_id: str, *, status: str | None = None,
+              add_spent: float = 0.0, max_cost_usd: float | None = None,
+              judge_model: str | None = None, rubric: str | None = None) -> None:
+    con.execute(
+        "UPDATE rerun_batches SET status = coalesce(?, status), spent_usd = spent_usd + ?,"
+        " max_cost_usd = coalesce(?, max_cost_usd), judge_model = coalesce(?, judge_model),"
+        " rubric = coalesce(?, rubric), updated_at = now() WHERE batch_id = ?",
+        [status, add_spent, max_cost_usd, judge_model, rubric, batch_id],
+    )
+
+
+@dataclass(frozen=True)
+class Judgement:
+    event_id: str
+    rerun_event_id: str
+    judge_model: str
+    rerun_first: bool
+    preferred: str  # 'original' | 'rerun' | 'tie'
+    rationale: str
+    cost_usd: float | None
+
+
+def finish_item(con: duckdb.DuckDBPyConnection, batch_id: str, event_id: str, *,
+                status: str, attempts: int, error_type: str | None = None,
+                rerun: RerunRow | None = None, judgements: tuple[Judgement, ...] = (),
+                cost_usd: float | None = None, judge_cost_usd: float | None = None) -> None:
+    """Record one finished item — its rerun event, judgements and status — in one transaction,
+    so an interruption never leaves a rerun without its item marked done (or the reverse)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if rerun is not None:
+            insert_rerun(con, rerun)
+        for j in judgements:
+            insert_judgement(con, batch_id, j)
+        con.execute(
+            "UPDATE rerun_items SET status = ?, attempts = attempts + ?, error_type = ?,"
+            " rerun_event_id = coalesce(?, rerun_event_id), cost_usd = ?, judge_cost_usd = ?,"
+            " finished_at = now() WHERE batch_id = ? AND event_id = ?",
+            [status, attempts, error_type, rerun.event_id if rerun else None, cost_usd,
+             judge_cost_usd, batch_id, event_id],
+        )
+        spent = (cost_usd or 0.0) + (judge_cost_usd or 0.0)
+        if spent:
+            set_batch(con, batch_id, add_spent=spent)
+        if rerun is not None:
+            derived.refresh(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def insert_judgement(con: duckdb.DuckDBPyConnection, batch_id: str | None, j: Judgement) -> None:
+    if j.preferred not in PREFERRED:
+        raise ValueError(f"preferred={j.preferred!r}")
+    con.execute(
+        "INSERT INTO rerun_judgements (batch_id, event_id, rerun_event_id, judge_model,"
+        " rerun_first, preferred, rationale, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, j.event_id, j.rerun_event_id, j.judge_model, j.rerun_first, j.preferred,
+         j.rationale, j.cost_usd],
+    )
