@@ -47,9 +47,11 @@ def maybe_cast(value: Any) -> Any:
     except ValueError:
         pass
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         return value
+    # The Langfuse OpenAI integration writes an unset max_tokens as "inf": no JSON number.
+    return number if math.isfinite(number) else value
 
 
 def first(attrs: Attrs, *keys: str) -> Any:
