@@ -1,16 +1,21 @@
 """Browser helpers for end-to-end tests: Debian's Chromium through Playwright, and checks.
 
-No browser is downloaded at run time: Playwright drives /usr/bin/chromium (installed by
-.ci/run) with a fresh profile per session.
+No browser is downloaded at run time: Playwright drives Debian's /usr/bin/chromium (installed by
+.ci/run) where it exists, else the Chromium that `playwright install chromium` put in Playwright's
+own cache (on a machine that can download it), with a fresh profile per session.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
-CHROMIUM = "/usr/bin/chromium"
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+# None makes Playwright launch its own browser build.
+CHROMIUM: str | None = DEBIAN_CHROMIUM if Path(DEBIAN_CHROMIUM).exists() else None
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -30,6 +35,7 @@ def launch_browser(playwright, profile_dir: Path):
 
     Call it again with another folder for a second, independent browser session.
     """
+    require_browser(playwright)
     context = playwright.chromium.launch_persistent_context(
         user_data_dir=str(profile_dir),
         executable_path=CHROMIUM,
@@ -41,6 +47,15 @@ def launch_browser(playwright, profile_dir: Path):
     page.page_errors = []  # uncaught JS errors, checked by assert_no_errors
     page.on("pageerror", lambda exc: page.page_errors.append(str(exc)))
     return context, page
+
+
+def require_browser(playwright) -> None:
+    """Fail with the way out when neither Debian's Chromium nor Playwright's own is installed."""
+    if CHROMIUM is None and not Path(playwright.chromium.executable_path).exists():
+        pytest.fail(
+            f"no Chromium for the browser tests: install Debian's (`apt-get install chromium`, "
+            f"at {DEBIAN_CHROMIUM}) or Playwright's (`python -m playwright install chromium`)"
+        )
 
 
 def wait_for_app(page, timeout_ms: float = 60_000) -> None:

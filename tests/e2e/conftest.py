@@ -26,6 +26,7 @@ from tests.e2e.browser import (  # noqa: F401
     error_texts,
     goto_app,
     launch_browser,
+    require_browser,
     screenshot,
     wait_for_app,
 )
@@ -50,8 +51,6 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_server(e2e_warehouse: Path) -> Iterator[Server]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (see .ci/run)")
     with start_server(e2e_warehouse) as server:
         yield server
 

@@ -18,7 +18,14 @@ import pytest
 from dashboard import nav
 from ingest.db import connect
 from ingest.demo.generate import generate
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, error_texts, goto_app, screenshot
+from tests.e2e.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    error_texts,
+    goto_app,
+    require_browser,
+    screenshot,
+)
 from tests.e2e.server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -57,6 +64,7 @@ def test_two_dashboards_stay_up_while_five_ingests_run(tmp_path, playwright_inst
             ingest_codes.append(proc.returncode)
             assert proc.returncode == 0, proc.stderr
 
+    require_browser(playwright_instance)
     with start_server(db) as server:
         contexts = [
             playwright_instance.chromium.launch_persistent_context(
