@@ -180,6 +180,18 @@ def main() -> None:
                 ) as tool:
                     tool.update(output="rainy, 14°C")
                 drive_openai(client)
+                # A generation the application reports itself, with Langfuse's own usage and
+                # cost keys (a provided cost) and a warning level.
+                with langfuse.start_as_current_observation(
+                    as_type="generation", name="summarise", model="gpt-4o",
+                    input=[{"role": "user", "content": "Summarise the weather."}],
+                    output={"role": "assistant", "content": "Rainy."},
+                    model_parameters={"temperature": "0.5", "max_tokens": "20"},
+                    usage_details={"input": 30, "output": 2, "input_cached_tokens": 10},
+                    cost_details={"input": 0.0000625, "output": 0.00002, "total": 0.0000825},
+                    level="WARNING", status_message="short answer",
+                ):  # fmt: skip
+                    pass
             root.update(output="It is rainy in Paris, 14°C.")
             trace_id = root.trace_id
         langfuse.flush()
@@ -200,6 +212,9 @@ def main() -> None:
                               data_type="BOOLEAN", score_id="score-resolved")  # fmt: skip
         langfuse.create_score(name="tone", value="polite", trace_id=trace_id,
                               data_type="CATEGORICAL", score_id="score-tone")  # fmt: skip
+        langfuse.create_score(name="correction", value="It is rainy in Paris.",
+                              trace_id=trace_id, observation_id=second, data_type="CORRECTION",
+                              score_id="score-correction")  # fmt: skip
         langfuse.flush()
         otlp_lines = [MessageToJson(ExportTraceServiceRequest.FromString(_body(r)), indent=None)
                       for r in capture.taken("/otel/v1/traces")]  # fmt: skip
@@ -231,7 +246,7 @@ def _exports(docs: list[dict], posted: list[dict], trace_id: str) -> None:
     for sent in posted:
         # What the server adds to a posted score: its source, and its clocks.
         body = {"source": "API", "timestamp": when, "createdAt": when, "updatedAt": when, **sent}
-        if body.get("dataType") in ("BOOLEAN", "CATEGORICAL") and isinstance(body["value"], str):
+        if isinstance(body["value"], str):  # the API keeps the text apart from the number
             body["stringValue"] = body["value"]
             body["value"] = 1.0 if body["value"] == "True" else 0.0
         scores.append(checked_by(Score, body))

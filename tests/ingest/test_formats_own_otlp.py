@@ -191,9 +191,14 @@ def test_langfuse_sdk_otlp_export_base64_ids_and_enum_names():
     assert len(root["event_id"]) == 16 and len(root["trace_id"]) == 32
     assert tool["parent_id"] == root["event_id"] and root["parent_id"] is None
     llm = [e for e in parsed.events if e["kind"] == "llm"]
-    assert [e["model"] for e in llm] == ["gpt-4o-mini-2024-07-18", "gpt-4o-mini-2024-07-18",
-                                         "gpt-4", "this-model-does-not-exist"]  # fmt: skip
-    assert [e["output_text"] for e in llm] == [None, ANSWER, "This is a test.", None]
+    assert [e["model"] for e in llm] == [
+        "gpt-4o-mini-2024-07-18",
+        "gpt-4o-mini-2024-07-18",
+        "gpt-4",
+        "this-model-does-not-exist",
+        "gpt-4o",
+    ]
+    assert [e["output_text"] for e in llm] == [None, ANSWER, "This is a test.", None, "Rainy."]
     assert llm[3]["status"] == "error" and "404" in llm[3]["error_message"]
     for row in parsed.events:
         assert (row["user_id"], row["session_id"], row["environment"]) == (
