@@ -1,5 +1,8 @@
 """Bad input: a whole unreadable file is an InputError naming it; a bad record is a reject with
-a reason, and every good record around it is kept. Also score files and the end-to-end path."""
+a reason, and every good record around it is kept. Also score files and the end-to-end path.
+
+The damaged files are cut from the project's own fixtures (tests/data); the same damage done to
+../shared/fixtures runs as a cross-check where that folder exists."""
 
 from __future__ import annotations
 
@@ -11,7 +14,10 @@ import pytest
 from ingest.db import connect
 from ingest.errors import InputError
 from ingest.formats import detect_format, detect_or_raise, read_foreign
-from tests.conftest import FIXTURES
+from tests.conftest import DATA, FIXTURES, needs_shared
+
+NOT_FOUND = ("The model `this-model-does-not-exist` does not exist or you do not have access "
+             "to it.")  # fmt: skip
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -20,7 +26,19 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def test_truncated_document_is_an_input_error_naming_the_file(tmp_path):
+@pytest.mark.parametrize(
+    ("fmt", "rel", "cut"),
+    [("otlp", "vercel/ai-sdk.otlp.json", 5000), ("langfuse", "langfuse/trace_export.json", 3000),
+     ("otlp", "otlp/openinference.traces.json", 1000)],
+)  # fmt: skip
+def test_truncated_document_is_an_input_error_naming_the_file(tmp_path, fmt, rel, cut):
+    path = write(tmp_path, "cut.json", (DATA / rel).read_bytes()[:cut])
+    with pytest.raises(InputError, match="cut.json.*truncated"):
+        read_foreign(fmt, path, path.read_bytes())
+
+
+@needs_shared
+def test_truncated_shared_documents_cross_check(tmp_path):
     data = (FIXTURES / "otel/vercel-ai-v6.otlp.json").read_bytes()[:5000]
     path = write(tmp_path, "cut.json", data)
     with pytest.raises(InputError, match="cut.json.*truncated"):
@@ -39,25 +57,26 @@ def test_unrecognised_file_names_formats_tried(tmp_path):
 
 
 def test_bad_lines_in_good_batch_output_are_rejected_others_kept(tmp_path):
-    lines = (FIXTURES / "openai/batch_output.jsonl").read_bytes().splitlines()
-    bad = [lines[0], b'{"custom_id": "x"}', lines[1], b"{not json", *lines[2:5],
+    batch = DATA / "openai/batch"
+    lines = (batch / "batch_output.jsonl").read_bytes().splitlines()
+    bad = [lines[0], b'{"custom_id": "x"}', lines[1], b"{not json", *lines[2:4],
            b'{"id": "batch_req_f", "custom_id": "request-zz", "response": null, '
            b'"error": {"code": "rate_limit_exceeded", "message": "slow down"}}']  # fmt: skip
     path = write(tmp_path, "out.jsonl", b"\n".join(bad) + b"\n")
-    (tmp_path / "in.jsonl").write_bytes((FIXTURES / "openai/batch_input.jsonl").read_bytes())
+    (tmp_path / "in.jsonl").write_bytes((batch / "batch_input.jsonl").read_bytes())
     parsed = read_foreign("openai_batch", path, path.read_bytes())
-    assert len(parsed.events) == 6 and parsed.records_read == 8
+    assert len(parsed.events) == 5 and parsed.records_read == 7
     reasons = {r.line_no: r.reason for r in parsed.rejects}
     assert sorted(reasons) == [2, 4]
     assert "not a Batch output line" in reasons[2] and "not JSON" in reasons[4]
+    assert [e["raw"]["joined"] for e in parsed.events] == [True, True, True, True, False]
     failed = [e for e in parsed.events if e["status"] == "error"]
     assert [(e["error_type"], e["error_message"]) for e in failed] == [
-        ("rate_limit_exceeded", "slow down")
-    ]
+        ("model_not_found", NOT_FOUND), ("rate_limit_exceeded", "slow down")]  # fmt: skip
 
 
 def test_wrong_types_inside_a_good_otlp_file(tmp_path):
-    good = json.loads((FIXTURES / "otel/trace.json").read_text())
+    good = json.loads((DATA / "otlp/layout.traces.json").read_text())
     spans = good["resourceSpans"][0]["scopeSpans"][0]["spans"]
     spans.append({**spans[0], "spanId": "0000000000000001", "startTimeUnixNano": "soon"})
     spans.append({**spans[0], "spanId": "0000000000000002", "attributes": "not-a-list"})
@@ -72,8 +91,8 @@ def test_wrong_types_inside_a_good_otlp_file(tmp_path):
     )  # fmt: skip
     path = write(tmp_path, "mixed.json", json.dumps(good).encode())
     parsed = read_foreign("otlp", path, path.read_bytes())
-    assert [e["event_id"] for e in parsed.events] == ["eee19b7ec3c1b174"]
-    assert len(parsed.rejects) == 5 and parsed.records_read == 6
+    assert [e["event_id"] for e in parsed.events] == ["0000000000001003", "0000000000001002"]
+    assert len(parsed.rejects) == 5 and parsed.records_read == 7
     reasons = " | ".join(r.reason for r in parsed.rejects)
     assert "soon" in reasons and "attributes" in reasons and "id is not a string" in reasons
     assert "many" in reasons and "tokens_out (gen_ai.usage.output_tokens" in reasons
@@ -135,6 +154,44 @@ def test_score_csv_and_jsonl(tmp_path):
 
 
 def test_end_to_end_through_the_cli(tmp_path, db_path):
+    from typer.testing import CliRunner
+
+    from dashboard.cli import app
+
+    inputs = tmp_path / "batch"
+    inputs.mkdir()
+    for name in ("batch_input.jsonl", "batch_output.jsonl"):
+        (inputs / name).write_bytes((DATA / "openai/batch" / name).read_bytes())
+    files = [str(inputs / "batch_input.jsonl"), str(inputs / "batch_output.jsonl"),
+             str(DATA / "langfuse/trace_export.json"), str(DATA / "vercel/ai-sdk.otlp.json"),
+             str(DATA / "openai/cassette_404.yaml")]  # fmt: skip
+    result = CliRunner().invoke(app, ["ingest", "--db", str(db_path), *files])
+    assert result.exit_code == 0, result.output
+    trace_id = json.loads((DATA / "langfuse/trace_export.json").read_text())["id"]
+    with connect(db_path, read_only=True) as con:
+        counts = dict(
+            con.execute("SELECT source_format, count(*) FROM events GROUP BY 1").fetchall()
+        )
+        assert counts == {"openai_batch": 4, "langfuse": 7, "otlp": 10, "openai": 1}
+        assert con.execute("SELECT count(*) FROM events WHERE kind = 'llm'").fetchone()[0] == 14
+        fb = con.execute(
+            "SELECT feedback_id, event_id IS NULL, trace_id, kind FROM feedback ORDER BY 1"
+        ).fetchall()
+        assert fb == [("score-correction", False, None, "correction"),
+                      ("score-helpfulness", False, None, "score"),
+                      ("score-resolved", True, trace_id, "score"),
+                      ("score-tone", True, trace_id, "label")]  # fmt: skip
+        err = con.execute("SELECT status, error_type FROM events WHERE source_format='openai'")
+        assert err.fetchall() == [("error", "model_not_found")]
+        msgs = con.execute(
+            "SELECT input_messages FROM events WHERE source_format = 'langfuse' AND name = ?",
+            ["summarise"],
+        ).fetchone()[0]
+        assert json.loads(msgs) == [{"role": "user", "content": "Summarise the weather."}]
+
+
+@needs_shared
+def test_end_to_end_through_the_cli_on_shared_files_cross_check(tmp_path, db_path):
     from typer.testing import CliRunner
 
     from dashboard.cli import app

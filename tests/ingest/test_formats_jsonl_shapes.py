@@ -1,5 +1,6 @@
-"""JSON Lines shapes not covered by the shared fixtures: Langfuse observations and scores of every
-data type, OpenAI Responses logs and streamed chunk lists, the response object alone."""
+"""JSON Lines shapes written around one real record: Langfuse observations and scores of every
+data type (around an observation from the project's own Langfuse fixture), OpenAI Responses logs
+and streamed chunk lists."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.formats import detect_format, read_foreign
-from tests.conftest import FIXTURES
+from tests.conftest import DATA
 
 
 def load(tmp_path: Path, name: str, records: list) -> tuple[str, object]:
@@ -20,10 +21,12 @@ def load(tmp_path: Path, name: str, records: list) -> tuple[str, object]:
 
 
 def test_langfuse_observations_and_scores_jsonl(tmp_path):
-    obs = json.loads((FIXTURES / "langfuse/openai-agents-2025-09-30.trace.json").read_text())
-    generation = next(o for o in obs["observations"] if o["id"] == "98870087af69bf06")
+    export = json.loads((DATA / "langfuse/trace_export.json").read_text())
+    generation = next(o for o in export["observations"] if o["usageDetails"]
+                      and o["usageDetails"]["input"] == 144)  # fmt: skip
+    gid = generation["id"]
     scores = [
-        {"id": "s1", "traceId": "t", "observationId": "98870087af69bf06", "name": "ok",
+        {"id": "s1", "traceId": "t", "observationId": gid, "name": "ok",
          "value": 1, "stringValue": "True", "dataType": "BOOLEAN", "source": "API"},
         {"id": "s2", "traceId": "t", "name": "tone", "value": 0, "stringValue": "polite",
          "dataType": "CATEGORICAL", "source": "ANNOTATION", "authorUserId": "ann"},
@@ -34,10 +37,15 @@ def test_langfuse_observations_and_scores_jsonl(tmp_path):
     fmt, parsed = load(tmp_path, "lf.jsonl", [generation, *scores])
     assert fmt == "langfuse"
     (row,) = parsed.events
-    assert (row["event_id"], row["kind"], row["tokens_in"]) == ("98870087af69bf06", "llm", 55)
+    assert (row["event_id"], row["kind"], row["tokens_in"], row["tokens_out"]) == (
+        gid,
+        "llm",
+        144,
+        10,
+    )
+    assert row["output_text"] == "It is rainy in Paris, 14°C."
     fb = {f["feedback_id"]: f for f in parsed.feedback}
-    assert (fb["s1"]["event_id"], fb["s1"]["trace_id"], fb["s1"]["value"]) == (
-        "98870087af69bf06", None, 1.0)  # fmt: skip
+    assert (fb["s1"]["event_id"], fb["s1"]["trace_id"], fb["s1"]["value"]) == (gid, None, 1.0)
     assert (fb["s1"]["source"], fb["s1"]["label"]) == ("code", "True")
     assert (fb["s2"]["kind"], fb["s2"]["label"], fb["s2"]["source"]) == (
         "label",
