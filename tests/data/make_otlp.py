@@ -5,7 +5,8 @@ virtualenv of their own (so the project's environment keeps its versions):
 
     python -m venv /tmp/fixture-venv && /tmp/fixture-venv/bin/pip install -e . \\
         opentelemetry-sdk opentelemetry-instrumentation-openai-v2 \\
-        opentelemetry-exporter-otlp-proto-common openinference-instrumentation-openai langsmith
+        "opentelemetry-util-genai==1.1b0" opentelemetry-exporter-otlp-proto-common \\
+        openinference-instrumentation-openai langsmith
     # the deprecated conventions need openai-v2 2.1b0 with its own SDK, installed apart:
     /tmp/fixture-venv/bin/pip install --target /tmp/fixture-oldotel \\
         opentelemetry-instrumentation-openai-v2==2.1b0 opentelemetry-sdk==1.30.0 \\
