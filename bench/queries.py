@@ -7,13 +7,27 @@
 The warehouse is built once with the demo generator and the real loader (so `trend_facts` is
 what `reviewdeck ingest` leaves) and cached as bench/out/trends_<events>.duckdb. Each query runs
 as the page runs it on a cache miss, split in two: the SQL (timed against the bar) and the
-statistics on its result (printed beside it). CPU p95 is the process's CPU time for the SQL
-(all DuckDB threads): unlike wall time it barely grows when other processes share the cores,
-and on an idle two-core machine the wall time is at most about that figure. Opening the
-read-only connection that dashboard.cache opens once per miss is timed on its own. Each query
-is warmed up once (imports, first touch of the file); runs then alternate between a few page
-states (weeks, filters) so no answer is reused. The machine is shared and has two cores:
-figures are noisy; rerun when in doubt.
+statistics on its result (printed beside it).
+
+Two ways of running it are timed and printed side by side:
+- **fresh** (what the dashboard does, and what the bar is read against): every run opens its
+  own read-only connection (ingest.db.connect, as dashboard/cache.py does once per page run),
+  runs the query on it as the first query of that connection, and closes it; DuckDB's buffer
+  pool starts empty each time (the OS page cache stays warm, as on a server that has been
+  running). "open+SQL" adds the open; "SQL" is the query alone on the fresh connection. In a
+  page run only the first miss pays the open and a cold buffer pool, so the per-query fresh
+  figure is an upper bound for the others; the "page run" line times exactly one first visit:
+  one fresh connection, every query once (dashboard.cache.shared_connection).
+- **warm**: one connection per query, warmed up once on every argument set and reused for all
+  runs, so DuckDB's own caches hold the file: the figure the page would see if it kept
+  connections open, which it does not.
+
+CPU p95 is the process's CPU time for the fresh SQL (all DuckDB threads): unlike wall time it
+barely grows when other processes share the cores, and on an idle two-core machine the wall time
+is at most about that figure. Each query is run once on a fresh connection before timing
+(imports, first touch of the file); runs then alternate between a few page states (weeks,
+filters) so no answer is reused. The machine is shared and has two cores: figures are noisy;
+rerun when in doubt.
 """
 
 from __future__ import annotations
@@ -137,38 +151,29 @@ def main() -> None:
         n = con.execute("SELECT count(*) FROM trend_facts").fetchall()[0][0]
         weeks = q.weeks(con, EventFilter())
     print(
-        f"warehouse {db} — {n:,} events in trend_facts; {args.runs} runs per query, "
-        "fresh read-only connection per run"
+        f"warehouse {db} — {n:,} events in trend_facts; {args.runs} runs per query and way; "
+        "fresh = a new read-only connection per run (what the dashboard does; the bar), "
+        "warm = one connection reused for every run"
     )
+    print(f"{'':28} {'---------- fresh connection per run ----------':>47}  {'- warm -':>8}")
     print(
-        f"{'query':28} {'SQL p50':>8} {'SQL p95':>8} {'max':>7} {'p95/bar':>7}"
-        f"      {'CPU p95':>8} {'stats p95':>9}"
+        f"{'query':28} {'open+SQL':>8} {'SQL p50':>8} {'SQL p95':>8} {'p95/bar':>7}"
+        f"      {'CPU p95':>8}  {'SQL p95':>8} {'stats p95':>9}"
     )
-    worst = 0.0
-    for name, variants in cases(weeks).items():
-        sql_ms, cpu_ms, stats_ms = [], [], []
-        with connect(db, read_only=True) as con:
-            for sql_fn, stats_fn in variants:  # warm-up: imports, first-touch of the file
-                res = sql_fn(con)
-                if stats_fn:
-                    stats_fn(res)
-            for i in range(args.runs):
-                sql_fn, stats_fn = variants[i % len(variants)]
-                t0, c0 = time.perf_counter(), time.process_time()
-                res = sql_fn(con)
-                t1, c1 = time.perf_counter(), time.process_time()
-                cpu_ms.append((c1 - c0) * 1000)
-                if stats_fn:
-                    stats_fn(res)
-                    stats_ms.append((time.perf_counter() - t1) * 1000)
-                sql_ms.append((t1 - t0) * 1000)
-        p95 = _p95(sql_ms)
+    worst = worst_warm = 0.0
+    all_cases = cases(weeks)
+    for name, variants in all_cases.items():
+        fresh = _fresh(db, variants, args.runs)
+        warm_ms = _warm(db, variants, args.runs)
+        p95 = _p95(fresh["sql"])
         worst = max(worst, p95 / BAR_MS)
+        worst_warm = max(worst_warm, _p95(warm_ms) / BAR_MS)
         flag = "ok" if p95 <= BAR_MS else "OVER"
-        extra = f"{_p95(stats_ms):9.1f}" if stats_ms else f"{'–':>9}"
+        extra = f"{_p95(fresh['stats']):9.1f}" if fresh["stats"] else f"{'–':>9}"
         print(
-            f"{name:28} {statistics.median(sql_ms):8.1f} {p95:8.1f} {max(sql_ms):7.1f} "
-            f"{p95 / BAR_MS:7.2f} {flag:4} {_p95(cpu_ms):8.1f} {extra}"
+            f"{name:28} {_p95(fresh['total']):8.1f} {statistics.median(fresh['sql']):8.1f} "
+            f"{p95:8.1f} {p95 / BAR_MS:7.2f} {flag:4} {_p95(fresh['cpu']):8.1f}  "
+            f"{_p95(warm_ms):8.1f} {extra}"
         )
     conn_ms = []
     for _ in range(args.runs):
@@ -176,16 +181,82 @@ def main() -> None:
         with connect(db, read_only=True):
             pass
         conn_ms.append((time.perf_counter() - t0) * 1000)
-    print(f"worst SQL p95 / bar ({BAR_MS:.0f} ms): {worst:.2f}")
+    page_ms = _page_runs(db, all_cases, args.runs)
     print(
-        f"opening a read-only connection (dashboard.cache does it once per cache miss): "
+        f"worst SQL p95 / bar ({BAR_MS:.0f} ms): fresh {worst:.2f} (the bar), warm {worst_warm:.2f}"
+    )
+    print(
+        f"opening a read-only connection (dashboard.cache does it once per page run): "
         f"p50 {statistics.median(conn_ms):.1f} ms, p95 {_p95(conn_ms):.1f} ms"
+    )
+    print(
+        f"page run, first visit (one fresh connection, each of the {len(all_cases)} queries once, "
+        f"SQL and statistics): p50 {statistics.median(page_ms):.0f} ms, "
+        f"p95 {_p95(page_ms):.0f} ms"
     )
     with open("/proc/loadavg") as fh:
         print(
             f"load average during the run: {' '.join(fh.read().split()[:3])} on "
             f"{os.cpu_count()} cores"
         )
+
+
+Variant = tuple[Callable, Callable | None]
+
+
+def _fresh(db: Path, variants: list[Variant], runs: int) -> dict[str, list[float]]:
+    """Each run on its own new read-only connection, the query first on it."""
+    out: dict[str, list[float]] = {"total": [], "sql": [], "cpu": [], "stats": []}
+    sql_fn, stats_fn = variants[0]
+    with connect(db, read_only=True) as con:  # untimed: imports, first touch of the file
+        res = sql_fn(con)
+        if stats_fn:
+            stats_fn(res)
+    for i in range(runs):
+        sql_fn, stats_fn = variants[i % len(variants)]
+        t_open = time.perf_counter()
+        with connect(db, read_only=True) as con:
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = sql_fn(con)
+            t1, c1 = time.perf_counter(), time.process_time()
+        out["total"].append((t1 - t_open) * 1000)
+        out["sql"].append((t1 - t0) * 1000)
+        out["cpu"].append((c1 - c0) * 1000)
+        if stats_fn:
+            t2 = time.perf_counter()
+            stats_fn(res)
+            out["stats"].append((time.perf_counter() - t2) * 1000)
+    return out
+
+
+def _warm(db: Path, variants: list[Variant], runs: int) -> list[float]:
+    """All runs on one connection, warmed up on every argument set first."""
+    sql_ms = []
+    with connect(db, read_only=True) as con:
+        for sql_fn, _ in variants:
+            sql_fn(con)
+        for i in range(runs):
+            sql_fn, _ = variants[i % len(variants)]
+            t0 = time.perf_counter()
+            sql_fn(con)
+            sql_ms.append((time.perf_counter() - t0) * 1000)
+    return sql_ms
+
+
+def _page_runs(db: Path, all_cases: dict[str, list[Variant]], runs: int) -> list[float]:
+    """A first visit: one fresh connection, every query once (the i-th argument set), as
+    dashboard.cache.shared_connection runs a page whose cache is empty."""
+    totals = []
+    for i in range(runs):
+        t0 = time.perf_counter()
+        with connect(db, read_only=True) as con:
+            for variants in all_cases.values():
+                sql_fn, stats_fn = variants[i % len(variants)]
+                res = sql_fn(con)
+                if stats_fn:
+                    stats_fn(res)
+        totals.append((time.perf_counter() - t0) * 1000)
+    return totals
 
 
 def _p95(values: list[float]) -> float:
