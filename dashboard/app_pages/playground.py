@@ -570,10 +570,11 @@ def report_section() -> None:
             f"Judge {rep.batch.judge_model}: each pair judged twice with the order "
             f"swapped, ties allowed; {j.n} pairs."
         )
-        if rep.judge_unusable:
+        if rep.unreadable:
             st.warning(
-                f"{rep.judge_unusable} judgements were unreadable or failed and count as "
-                "ties: check the judge model and rubric before trusting the tie share."
+                f"Unreadable: {rep.unreadable} judgements (unreadable reply or failed judge "
+                f"call); {j.unreadable_pairs} pairs are left out of win / tie / loss and "
+                "their intervals. Check the judge model and rubric."
             )
     d1, d2, d3 = st.columns(3)
     d1.metric(

@@ -129,7 +129,20 @@ def rerun(
         raise typer.Exit(1)
 
 
+def _usd(x: float | None) -> str:
+    return "unknown" if x is None else f"${x:.4f}"
+
+
+def _ms(x: float | None) -> str:
+    return "not logged" if x is None else f"{x:.0f} ms"
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
 def _print_text(out: dict) -> None:
+    """The report as lines of text; every value may be missing (None) and prints as such."""
     run = out.get("run")
     if run:
         typer.echo(f"run: {run['status']} — {run['done']} done, {run['errors']} API errors "
@@ -138,25 +151,27 @@ def _print_text(out: dict) -> None:
                    f"{run['elapsed_s']} s")
         if run["status"] == "stopped_cap":
             typer.echo("stopped at the spend cap; raise --max-cost and run again to continue")
-    typer.echo(f"items: {out['items']}; spent ${out['spent_usd']:.4f}")
-    if out["cost_rerun_usd"] is not None and out["cost_original_usd"] is not None:
-        typer.echo(f"cost: original ${out['cost_original_usd']:.4f} → rerun "
-                   f"${out['cost_rerun_usd']:.4f}")
-    if out["latency_median_rerun_ms"] is not None:
-        typer.echo(f"median latency: original {out['latency_median_original_ms']:.0f} ms → "
-                   f"rerun {out['latency_median_rerun_ms']:.0f} ms")
+    typer.echo(f"items: {out['items']}; spent {_usd(out['spent_usd'])}")
+    if out["cost_rerun_usd"] is not None or out["cost_original_usd"] is not None:
+        typer.echo(f"cost: original {_usd(out['cost_original_usd'])} → rerun "
+                   f"{_usd(out['cost_rerun_usd'])}")
+    if out["latency_median_rerun_ms"] is not None or out["latency_median_original_ms"] is not None:
+        typer.echo(f"median latency: original {_ms(out['latency_median_original_ms'])} → "
+                   f"rerun {_ms(out['latency_median_rerun_ms'])}")
     j = out.get("judge")
     if j:
         pct = int(j["confidence"] * 100)
+        typer.echo(f"judge {j['model']}: {j['pairs']} pairs judged in both orders")
         for k in ("win", "tie", "loss"):
             s = j[k]
-            typer.echo(f"{k:>4}: {s['count']:4d} ({s['share']:.0%}, {pct}% CI "
-                       f"{s['low']:.0%}–{s['high']:.0%})")
+            typer.echo(f"{k:>4}: {s['count']:4d} ({_pct(s['share'])}, {pct}% CI "
+                       f"{_pct(s['low'])}–{_pct(s['high'])})")
         if j["sign_test_p"] is not None:
-            typer.echo(f"rerun wins {j['win_rate_decisive']:.0%} of decisive pairs "
+            typer.echo(f"rerun wins {_pct(j['win_rate_decisive'])} of decisive pairs "
                        f"(sign test p={j['sign_test_p']:.3g}, n={j['pairs']} pairs judged)")
-    if out["judge_unusable_judgements"]:
-        typer.echo(f"warning: {out['judge_unusable_judgements']} judgements were unreadable or "
-                   "failed and were counted as ties; check the judge model and rubric")
+        if j["unreadable"]:
+            typer.echo(f"unreadable: {j['unreadable']} judgements (unreadable reply or failed "
+                       f"judge call); {j['pairs_unreadable']} pairs left out of win/tie/loss — "
+                       "check the judge model and rubric")
     if out["reviewer_verdicts"]:
         typer.echo(f"reviewer verdicts so far: {out['reviewer_verdicts']}")

@@ -9,6 +9,11 @@ pair comes out a tie, so the bias cancels instead of deciding the result.
 The summary gives win / tie / loss shares with Wilson intervals (statsmodels) and an exact sign
 test on the decisive pairs (scipy), so a reviewer sees whether "the new model wins" is more
 than noise.
+
+A reply that cannot be read (no 1 / 2 / tie in it) or a judge call that failed is no judgement:
+it is stored as `unreadable`, and a pair with an unreadable judgement in either order is left out
+of win / tie / loss and their intervals (one order alone would let position bias decide) and
+counted apart, so a broken judge shows up as "0 judged, N unreadable", never as a wall of ties.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ DEFAULT_RUBRIC = (
     "the user. If neither is clearly better, answer tie."
 )
 
-# Rationale prefixes of judgements that could not be used (counted as ties, reported apart).
+# Rationale prefixes of judgements that could not be used. Rows written before `unreadable` was a
+# stored value have preferred='tie' and one of these prefixes; the report reads them as unreadable.
 UNREADABLE_PREFIX = "(unreadable judge reply"
 JUDGE_ERROR_PREFIX = "(judge error"
+UNREADABLE = "unreadable"
 
 _SYSTEM = (
     "You compare two answers to the same conversation. {rubric}\n"
@@ -37,15 +44,16 @@ _SYSTEM = (
 
 @dataclass(frozen=True)
 class Choice:
-    preferred: str  # '1' | '2' | 'tie'
+    preferred: str  # '1' | '2' | 'tie' (an unreadable reply keeps 'tie' here and readable=False)
     rationale: str
+    readable: bool = True
 
 
 @dataclass(frozen=True)
 class PairOutcome:
     event_id: str
     score: int  # +2..-2: rerun preferred counts +1 per order, original -1, tie 0
-    outcome: str  # 'win' | 'tie' | 'loss' (for the rerun)
+    outcome: str  # 'win' | 'tie' | 'loss' (for the rerun), or 'unreadable' (left out)
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ class Share:
 
 @dataclass(frozen=True)
 class JudgeSummary:
-    n: int
+    n: int  # pairs judged readably in both orders: win + tie + loss
     win: Share
     tie: Share
     loss: Share
@@ -67,6 +75,7 @@ class JudgeSummary:
     win_rate_high: float | None
     p_value: float | None  # exact two-sided sign test, wins vs losses
     confidence: float
+    unreadable_pairs: int = 0  # pairs left out: an unreadable judgement in either order
 
 
 def transcript(messages: list[dict[str, Any]]) -> str:
@@ -113,11 +122,13 @@ def parse_choice(text: str) -> Choice:
     found = re.search(r"answer\s*([12])\b|\b([12])\b", low)
     if found:
         return Choice(found.group(1) or found.group(2), text[:500])
-    return Choice("tie", f"{UNREADABLE_PREFIX}, counted as a tie) {text[:300]}")
+    return Choice("tie", f"{UNREADABLE_PREFIX}) {text[:300]}", readable=False)
 
 
 def preferred_side(choice: Choice, rerun_first: bool) -> str:
-    """Map the judge's '1'/'2' back to 'original' / 'rerun' / 'tie'."""
+    """Map the judge's '1'/'2' back to 'original' / 'rerun' / 'tie' (or 'unreadable')."""
+    if not choice.readable:
+        return UNREADABLE
     if choice.preferred == "tie":
         return "tie"
     first_is_rerun = rerun_first
@@ -127,6 +138,8 @@ def preferred_side(choice: Choice, rerun_first: bool) -> str:
 
 def pair_outcome(event_id: str, sides: list[str]) -> PairOutcome:
     """Combine the two order-swapped judgements of one pair."""
+    if UNREADABLE in sides:
+        return PairOutcome(event_id, 0, UNREADABLE)
     score = sum(1 if s == "rerun" else -1 if s == "original" else 0 for s in sides)
     return PairOutcome(event_id, score, "win" if score > 0 else "loss" if score < 0 else "tie")
 
@@ -135,7 +148,8 @@ def summarize(outcomes: list[PairOutcome], confidence: float = 0.95) -> JudgeSum
     from scipy.stats import binomtest
     from statsmodels.stats.proportion import proportion_confint
 
-    n = len(outcomes)
+    unreadable = sum(1 for o in outcomes if o.outcome == UNREADABLE)
+    n = len(outcomes) - unreadable
     counts = {k: sum(1 for o in outcomes if o.outcome == k) for k in ("win", "tie", "loss")}
 
     def share(k: str) -> Share:
@@ -152,4 +166,4 @@ def summarize(outcomes: list[PairOutcome], confidence: float = 0.95) -> JudgeSum
         ci = test.proportion_ci(confidence_level=confidence, method="wilson")
         rate, low, high, p = counts["win"] / decisive, ci.low, ci.high, test.pvalue
     return JudgeSummary(n, share("win"), share("tie"), share("loss"), rate, low, high, p,
-                        confidence)
+                        confidence, unreadable)

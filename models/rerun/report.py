@@ -3,6 +3,11 @@
 Read-only: everything comes from the warehouse (the batch's items, the rerun events, the judge's
 order-swapped judgements and reviewers' verdict feedback), so the page, the CLI's --json output
 and a later reader all see the same numbers.
+
+Unreadable judgements (a reply with no 1 / 2 / tie in it, or a judge call that failed) are
+counted apart in `BatchReport.unreadable` and left out of win / tie / loss (models.rerun.judge).
+Rows stored before `unreadable` was a value of `preferred` (a 'tie' whose rationale starts with
+the unreadable or judge-error prefix) are read the same way.
 """
 
 from __future__ import annotations
@@ -15,11 +20,18 @@ import polars as pl
 from models.rerun import store
 from models.rerun.judge import (
     JUDGE_ERROR_PREFIX,
+    UNREADABLE,
     UNREADABLE_PREFIX,
     JudgeSummary,
     pair_outcome,
     summarize,
 )
+
+# A judgement's side, with rows of older runs (an unreadable reply stored as a 'tie' with a
+# marker in its rationale) read as unreadable. Parameters: the two prefixes, then UNREADABLE.
+_SIDE_SQL = ("CASE WHEN j.preferred = 'tie' AND (starts_with(coalesce(j.rationale, ''), ?)"
+             " OR starts_with(coalesce(j.rationale, ''), ?)) THEN ? ELSE j.preferred END")
+_SIDE_PARAMS = [UNREADABLE_PREFIX, JUDGE_ERROR_PREFIX, UNREADABLE]
 
 
 @dataclass(frozen=True)
@@ -33,7 +45,9 @@ class BatchReport:
     latency_median_original_ms: float | None
     latency_median_rerun_ms: float | None
     verdicts: dict[str, int]  # reviewer verdicts on this batch's reruns
-    judge_unusable: int  # judgements counted as ties because the reply was unreadable/an error
+    # Judgements that gave no usable answer (unreadable reply or failed judge call); their pairs
+    # are left out of `judge` (judge.unreadable_pairs of them).
+    unreadable: int
 
 
 def pairs_frame(con: duckdb.DuckDBPyConnection, batch_id: str) -> pl.DataFrame:
@@ -45,12 +59,13 @@ def pairs_frame(con: duckdb.DuckDBPyConnection, batch_id: str) -> pl.DataFrame:
                o.cost_usd AS original_cost_usd, r.cost_usd AS rerun_cost_usd,
                o.latency_ms AS original_latency_ms, r.latency_ms AS rerun_latency_ms,
                r.error_message,
-               (SELECT list(j.preferred ORDER BY j.rerun_first) FROM rerun_judgements j
+               (SELECT list({side} ORDER BY j.rerun_first) FROM rerun_judgements j
                  WHERE j.batch_id = i.batch_id AND j.rerun_event_id = i.rerun_event_id)
                  AS judge_preferred,
                (SELECT string_agg(CASE WHEN j.rerun_first THEN 'rerun shown first: '
                                        ELSE 'original shown first: ' END
-                                  || j.preferred || ' — ' || coalesce(j.rationale, ''), '\n'
+                                  || {side} || ' — ' || coalesce(j.rationale, ''),
+                                  '\n'
                                   ORDER BY j.rerun_first)
                   FROM rerun_judgements j
                  WHERE j.batch_id = i.batch_id AND j.rerun_event_id = i.rerun_event_id)
@@ -63,8 +78,8 @@ def pairs_frame(con: duckdb.DuckDBPyConnection, batch_id: str) -> pl.DataFrame:
           LEFT JOIN events r ON r.event_id = i.rerun_event_id
          WHERE i.batch_id = ?
          ORDER BY i.event_id
-        """,
-        params=[batch_id],
+        """.replace("{side}", _SIDE_SQL),
+        params=[*_SIDE_PARAMS, *_SIDE_PARAMS, batch_id],
     ).pl()
 
 
@@ -96,12 +111,11 @@ def batch_report(con: duckdb.DuckDBPyConnection, batch_id: str,
         "SELECT f.label, count(*) FROM feedback f JOIN rerun_items i"
         " ON f.event_id = i.rerun_event_id WHERE i.batch_id = ? AND f.name = 'verdict'"
         " GROUP BY f.label", [batch_id]).fetchall())
-    unusable = con.execute(
-        "SELECT count(*) FROM rerun_judgements WHERE batch_id = ? AND"
-        " (starts_with(rationale, ?) OR starts_with(rationale, ?))",
-        [batch_id, UNREADABLE_PREFIX, JUDGE_ERROR_PREFIX]).fetchone()[0]
+    unreadable = con.execute(
+        f"SELECT count(*) FROM rerun_judgements j WHERE j.batch_id = ? AND ({_SIDE_SQL}) = ?",
+        [batch_id, *_SIDE_PARAMS, UNREADABLE]).fetchone()[0]
     return BatchReport(batch, status, summarize(outcomes, confidence) if outcomes else None,
-                       pairs, totals[0], totals[1], totals[2], totals[3], verdicts, unusable)
+                       pairs, totals[0], totals[1], totals[2], totals[3], verdicts, unreadable)
 
 
 def report_dict(rep: BatchReport) -> dict:
@@ -117,11 +131,11 @@ def report_dict(rep: BatchReport) -> dict:
         "latency_median_rerun_ms": rep.latency_median_rerun_ms,
         "judge": None if j is None else {
             "model": rep.batch.judge_model, "pairs": j.n, "confidence": j.confidence,
+            "unreadable": rep.unreadable, "pairs_unreadable": j.unreadable_pairs,
             **{k: {"count": s.count, "share": s.share, "low": s.low, "high": s.high}
                for k, s in (("win", j.win), ("tie", j.tie), ("loss", j.loss))},
             "win_rate_decisive": j.win_rate_decisive,
             "win_rate_interval": [j.win_rate_low, j.win_rate_high],
             "sign_test_p": j.p_value},
         "reviewer_verdicts": rep.verdicts,
-        "judge_unusable_judgements": rep.judge_unusable,
     }

@@ -333,7 +333,7 @@ def _judge_pair(client: Any, judge_model: str, rubric: str, original: store.Orig
         spent += cost
         if result.status != "ok":
             choice = judge_mod.Choice(
-                "tie", f"{judge_mod.JUDGE_ERROR_PREFIX} {result.error_type}: counted as a tie)")
+                "tie", f"{judge_mod.JUDGE_ERROR_PREFIX} {result.error_type})", readable=False)
         else:
             choice = judge_mod.parse_choice(result.text)
         judgements.append(store.Judgement(

@@ -25,7 +25,7 @@ from ingest.errors import ReviewdeckError
 from ingest.load import derived
 
 VERDICTS = {"better": 1.0, "same": 0.5, "worse": 0.0}
-PREFERRED = ("original", "rerun", "tie")
+PREFERRED = ("original", "rerun", "tie", "unreadable")
 
 # Each rerun's latest reviewer verdict (a reviewer may change their mind): one row per event.
 LATEST_VERDICT_SQL = (
@@ -342,7 +342,7 @@ class Judgement:
     rerun_event_id: str
     judge_model: str
     rerun_first: bool
-    preferred: str  # 'original' | 'rerun' | 'tie'
+    preferred: str  # 'original' | 'rerun' | 'tie' | 'unreadable' (no usable reply)
     rationale: str
     cost_usd: float | None
 
