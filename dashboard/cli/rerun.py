@@ -173,5 +173,5 @@ def _print_text(out: dict) -> None:
             typer.echo(f"unreadable: {j['unreadable']} judgements (unreadable reply or failed "
                        f"judge call); {j['pairs_unreadable']} pairs left out of win/tie/loss — "
                        "check the judge model and rubric")
-    if out["reviewer_verdicts"]:
-        typer.echo(f"reviewer verdicts so far: {out['reviewer_verdicts']}")
+    verdicts = [f"{k} {v}" for k, v in sorted((out["reviewer_verdicts"] or {}).items())]
+    typer.echo("reviewer verdicts: " + ", ".join([*verdicts, f"no verdict {out['no_verdict']}"]))

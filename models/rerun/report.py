@@ -44,10 +44,11 @@ class BatchReport:
     cost_rerun_usd: float | None
     latency_median_original_ms: float | None
     latency_median_rerun_ms: float | None
-    verdicts: dict[str, int]  # reviewer verdicts on this batch's reruns
+    verdicts: dict[str, int]  # latest reviewer verdict per rerun of this batch, by label
     # Judgements that gave no usable answer (unreadable reply or failed judge call); their pairs
     # are left out of `judge` (judge.unreadable_pairs of them).
     unreadable: int
+    no_verdict: int = 0  # reruns of this batch (errors included) with no reviewer verdict yet
 
 
 def pairs_frame(con: duckdb.DuckDBPyConnection, batch_id: str) -> pl.DataFrame:
@@ -107,15 +108,20 @@ def batch_report(con: duckdb.DuckDBPyConnection, batch_id: str,
           JOIN events r ON r.event_id = i.rerun_event_id
          WHERE i.batch_id = ? AND r.status = 'ok'
         """, [batch_id]).fetchone()
-    verdicts = dict(con.execute(
-        "SELECT f.label, count(*) FROM feedback f JOIN rerun_items i"
-        " ON f.event_id = i.rerun_event_id WHERE i.batch_id = ? AND f.name = 'verdict'"
-        " GROUP BY f.label", [batch_id]).fetchall())
+    # Each rerun's latest verdict (store.LATEST_VERDICT_SQL, as the weekly report counts them);
+    # reruns without one are `no_verdict`.
+    counted = con.execute(
+        f"SELECT v.verdict, count(*) FROM rerun_items i LEFT JOIN ({store.LATEST_VERDICT_SQL}) v"
+        " ON v.event_id = i.rerun_event_id WHERE i.batch_id = ? AND i.rerun_event_id IS NOT NULL"
+        " GROUP BY ALL", [batch_id]).fetchall()
+    verdicts = {label: n for label, n in counted if label is not None}
+    no_verdict = sum(n for label, n in counted if label is None)
     unreadable = con.execute(
         f"SELECT count(*) FROM rerun_judgements j WHERE j.batch_id = ? AND ({_SIDE_SQL}) = ?",
         [batch_id, *_SIDE_PARAMS, UNREADABLE]).fetchone()[0]
     return BatchReport(batch, status, summarize(outcomes, confidence) if outcomes else None,
-                       pairs, totals[0], totals[1], totals[2], totals[3], verdicts, unreadable)
+                       pairs, totals[0], totals[1], totals[2], totals[3], verdicts, unreadable,
+                       no_verdict)
 
 
 def report_dict(rep: BatchReport) -> dict:
@@ -138,4 +144,5 @@ def report_dict(rep: BatchReport) -> dict:
             "win_rate_interval": [j.win_rate_low, j.win_rate_high],
             "sign_test_p": j.p_value},
         "reviewer_verdicts": rep.verdicts,
+        "no_verdict": rep.no_verdict,
     }
