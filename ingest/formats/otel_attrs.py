@@ -216,6 +216,62 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _ALIAS_RANK = {key: (col, rank) for col, keys in ALIASES.items() for rank, key in enumerate(keys)}
 
+# The Langfuse SDK writes a generation's usage and cost as one JSON object each
+# (`langfuse.observation.usage_details` / `.cost_details`), in the shape it was given: Langfuse's
+# flat keys (`input`, `output`, `input_cached_tokens`) or the provider's usage as its OpenAI
+# integration passes it on (Chat Completions `prompt_tokens` with `*_tokens_details`, Responses
+# `input_tokens`). Lowest precedence: they fill only the columns no other dialect set. Keys are
+# dotted paths into the object; `input` is read as the whole input, cached tokens included, as
+# the Langfuse reader reads `usageDetails.input`.
+LANGFUSE_USAGE = "langfuse.observation.usage_details"
+LANGFUSE_COST = "langfuse.observation.cost_details"
+_LANGFUSE_USAGE_KEYS: dict[str, tuple[str, ...]] = {
+    "tokens_in": ("input", "prompt_tokens", "input_tokens"),
+    "tokens_out": ("output", "completion_tokens", "output_tokens"),
+    "tokens_cache_read": ("input_cached_tokens", "prompt_tokens_details.cached_tokens",
+                          "input_tokens_details.cached_tokens"),
+    "tokens_reasoning": ("output_reasoning_tokens", "completion_tokens_details.reasoning_tokens",
+                         "output_tokens_details.reasoning_tokens"),
+}  # fmt: skip
+
+
+def _dig(obj: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def _langfuse_usage(attrs: Attrs, found: dict[str, Any]) -> None:
+    """Token columns still unset ← `langfuse.observation.usage_details` (in `found`, in place)."""
+    usage = maybe_json(attrs.get(LANGFUSE_USAGE))
+    if not isinstance(usage, dict):
+        return
+    for column, paths in _LANGFUSE_USAGE_KEYS.items():
+        if column in found:
+            continue
+        for path in paths:
+            value = _dig(usage, path)
+            if value is not None and value != "":
+                found[column] = value
+                break
+
+
+def _langfuse_cost(attrs: Attrs, has_tokens: bool) -> float | None:
+    """`langfuse.observation.cost_details`: its `total`, else the sum of its parts. The SDK
+    writes all zeros for a call that failed before any usage: that is no cost anyone gave."""
+    cost = maybe_json(attrs.get(LANGFUSE_COST))
+    if not isinstance(cost, dict):
+        return None
+    total = as_float(cost.get("total"))
+    if total is None:
+        parts = [as_float(v) for v in cost.values()]
+        total = sum(v for v in parts if v is not None) if any(parts) else None
+    if total is None or (total == 0 and not has_tokens):
+        return None
+    return total
+
 
 def _scan(attrs: Attrs) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """One pass over a span's attributes: each column's value from its highest-precedence
@@ -273,6 +329,8 @@ def decode(
     """Event columns found in one span's attributes (keys absent when no dialect has them).
     `prices`: the price table, when the caller looked it up once for many spans."""
     found, otel_params, vercel = _scan(attrs)
+    if LANGFUSE_USAGE in attrs:
+        _langfuse_usage(attrs, found)
     inputs, outputs = messages_of(attrs, span_events)
     t_in = _count(found, "tokens_in")
     t_out = _count(found, "tokens_out")
@@ -322,6 +380,8 @@ def decode(
         cost = (as_float(attrs.get("llm.cost.prompt")) or 0.0) + (
             as_float(attrs.get("llm.cost.completion")) or 0.0
         )
+    if cost is None and LANGFUSE_COST in attrs:
+        cost = _langfuse_cost(attrs, t_in is not None or t_out is not None)
     if cost is not None:
         row["cost_usd"], row["cost_source"] = cost, "provided"
     else:

@@ -25,6 +25,10 @@ _STATUS = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2,
            "UNSET": 0, "OK": 1, "ERROR": 2}  # fmt: skip
 _HEX = set("0123456789abcdefABCDEF")
 _CLASS_REPR = re.compile(r"<class '(?:[\w.]*\.)?(\w+)'>")
+# A qualified class name, as OTel's `exception.type` is meant to be ("openai.NotFoundError"): the
+# class alone, so one failure reads the same whichever convention recorded it. Only a dotted
+# name ending in a capitalised identifier; codes such as "model_not_found" or "_OTHER" stay.
+_QUALIFIED_CLASS = re.compile(r"(?:[A-Za-z_]\w*\.)+([A-Z]\w*)")
 _HEX_ID = re.compile(r"[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?")
 EVAL_EVENT = "gen_ai.evaluation.result"
 
@@ -165,7 +169,9 @@ def row_from(
         row["status"] = "error"
         error_type = error_type or (exc or {}).get("exception.type") or "error"
         # Some instrumentations write str(type(exc)): "<class 'openai.NotFoundError'>".
-        match = _CLASS_REPR.fullmatch(str(error_type))
+        match = _CLASS_REPR.fullmatch(str(error_type)) or _QUALIFIED_CLASS.fullmatch(
+            str(error_type)
+        )
         row["error_type"] = match.group(1) if match else error_type
         row["error_message"] = message or (exc or {}).get("exception.message")
     else:

@@ -201,3 +201,26 @@ def test_no_attribute_is_both_a_column_alias_and_a_parameter():
 
     assert not set(otel_attrs._ALIAS_RANK) & set(otel_attrs._OTEL_PARAMS)
     assert not [k for k in otel_attrs._ALIAS_RANK if k.startswith("ai.settings.")]
+
+
+def test_langfuse_usage_and_cost_details_have_the_lowest_precedence(tmp_path):
+    usage = json.dumps({"input_tokens": 40, "output_tokens": 7,
+                        "input_tokens_details": {"cached_tokens": 8},
+                        "output_tokens_details": {"reasoning_tokens": 3}})  # fmt: skip
+    only_langfuse = span({"langfuse.observation.type": "generation",
+                          "langfuse.observation.model.name": "gpt-4o",
+                          "langfuse.observation.usage_details": usage,
+                          "langfuse.observation.cost_details": '{"input": 0.1, "output": 0.2}'},
+                         span_id="eee19b7ec3c1b175")  # fmt: skip
+    both = span({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+                 "gen_ai.usage.input_tokens": 12, "llm.cost.total": 0.5,
+                 "langfuse.observation.usage_details": '{"input": 99, "output": 98}',
+                 "langfuse.observation.cost_details": '{"total": 9.0}'},
+                span_id="eee19b7ec3c1b176")  # fmt: skip
+    rows = {e["event_id"]: e for e in read(tmp_path, doc(only_langfuse, both)).events}
+    a, b = rows["eee19b7ec3c1b175"], rows["eee19b7ec3c1b176"]
+    assert (a["kind"], a["tokens_in"], a["tokens_out"]) == ("llm", 40, 7)
+    assert (a["tokens_cache_read"], a["tokens_reasoning"]) == (8, 3)
+    assert (a["cost_usd"], a["cost_source"]) == (0.1 + 0.2, "provided")  # no total: the parts
+    # OTel's input tokens and OpenInference's cost win; the unset output falls to Langfuse's
+    assert (b["tokens_in"], b["tokens_out"], b["cost_usd"]) == (12, 98, 0.5)

@@ -95,12 +95,30 @@ def test_openinference_traces_document():
         "gpt-4", "This is a test.", {"stream": True})  # fmt: skip
     assert (stream["tokens_in"], stream["tokens_out"]) == (9, 5)
     assert stream["cost_usd"] == pytest.approx((9 * 30 + 5 * 60) / 1e6)
-    assert (missing["status"], missing["error_type"]) == ("error", "openai.NotFoundError")
+    # exception.type is the qualified class name: the class alone, as the other conventions give
+    assert (missing["status"], missing["error_type"]) == ("error", "NotFoundError")
     assert missing["error_message"].startswith("NotFoundError: Error code: 404 - The model")
     assert missing["tokens_in"] is None and missing["cost_usd"] is None
     for row in rows.values():
         assert row["trace_id"] == f"{int(row['event_id'], 16) - 0x1001 + 0xABC0000:032x}"
         assert (row["parent_id"], row["environment"]) == (None, "fixtures")
+
+
+MISSING_MESSAGE = ("Error code: 404 - The model `this-model-does-not-exist` does not exist or "
+                   "you do not have access to it.")  # fmt: skip
+
+
+def test_the_404_call_reads_the_same_in_three_conventions():
+    # openai-v2 writes error.type "<class 'openai.NotFoundError'>" (current and deprecated),
+    # OpenInference an exception event with exception.type "openai.NotFoundError"
+    got = []
+    for rel in ("otlp/openai_v2_current.traces.jsonl", "otlp/openai_v2_deprecated.traces.jsonl",
+                "otlp/openinference.traces.json"):  # fmt: skip
+        missing = by_id(parse(rel))[SPAN_IDS[3]]
+        assert missing["error_message"].endswith(MISSING_MESSAGE), rel
+        keys = ("kind", "status", "error_type", "model_requested", "tokens_in", "cost_usd")
+        got.append(tuple(missing[k] for k in keys))
+    assert got == [("llm", "error", "NotFoundError", "this-model-does-not-exist", None, None)] * 3
 
 
 def test_langsmith_otel_export_with_deprecated_prompt_and_completion():
@@ -200,6 +218,20 @@ def test_langfuse_sdk_otlp_export_base64_ids_and_enum_names():
     ]
     assert [e["output_text"] for e in llm] == [None, ANSWER, "This is a test.", None, "Rainy."]
     assert llm[3]["status"] == "error" and "404" in llm[3]["error_message"]
+    # usage and cost only in langfuse.observation.usage_details / cost_details (JSON strings):
+    # the OpenAI integration passes OpenAI's usage on, the application's generation Langfuse keys
+    usage = [(e["tokens_in"], e["tokens_out"], e["tokens_cache_read"], e["tokens_reasoning"])
+             for e in llm]  # fmt: skip
+    assert usage == [(18, 24, 0, 0), (144, 10, 0, 0), (9, 5, 0, 0), (None, None, None, None),
+                     (30, 2, 10, None)]  # fmt: skip
+    costs = [(e["cost_usd"], e["cost_source"]) for e in llm]
+    assert costs == [
+        (pytest.approx((18 * 0.15 + 24 * 0.60) / 1e6), "computed"),
+        (pytest.approx((144 * 0.15 + 10 * 0.60) / 1e6), "computed"),
+        (pytest.approx((9 * 30 + 5 * 60) / 1e6), "computed"),
+        (None, None),  # the SDK's all-zero cost_details of the failed call is no cost
+        (0.0000825, "provided"),  # the application's cost_details total
+    ]
     for row in parsed.events:
         assert (row["user_id"], row["session_id"], row["environment"]) == (
             "user-5", "session-5", "fixtures")  # fmt: skip
