@@ -1,7 +1,7 @@
 """The weekly report as one self-contained HTML file, or as Markdown for docs and chat.
 
 The HTML opens offline: no scripts, no fonts or styles fetched, charts rendered from Altair specs
-to SVG by vl-convert and inlined as data: images, and a Content-Security-Policy that forbids
+to PNG by vl-convert and inlined as data: images, and a Content-Security-Policy that forbids
 anything else. Every piece of logged or user-written text (inputs, outputs, tags, model names,
 notes) goes through `html.escape`, so a `<script>` in a log shows as text.
 """
@@ -41,6 +41,37 @@ def _interval(m: Metric) -> str:
     return f"{format_value(m, m.lo)} – {format_value(m, m.hi)}"
 
 
+# ---------------------------------------------------------------------------- shared wording
+# One wording for the page, the HTML and the Markdown pack.
+
+RERUNS_TITLE = "Reruns of this week's events"
+BATCHES_TITLE = "Batch reruns of this week's events (LLM judge, order-swapped pairs)"
+NO_RERUNS = "None of this week's events has been rerun."
+NO_VERDICT = "no verdict"  # reruns without a reviewer verdict (key `no_verdict`)
+
+
+def reruns_caption(report: Report) -> str:
+    return (
+        f"A rerun counts in the week of the event it reran ({report.week_title} here), "
+        "whenever it ran; reruns are left out of the numbers above."
+    )
+
+
+def unreadable_warnings(report: Report) -> list[str]:
+    """One warning per batch with unreadable judgements (they are not in win / tie / loss)."""
+    return [
+        f"Batch {b.batch_id}: {b.unreadable} judge replies could not be read; they are left "
+        f"out of win / tie / loss ({b.judged} pairs judged). Check the judge model and its "
+        "endpoint before trusting this comparison."
+        for b in report.batches
+        if b.unreadable
+    ]
+
+
+def _items(b) -> str:
+    return f"{b.items}" if b.items == b.batch_items else f"{b.items} of {b.batch_items}"
+
+
 # ---------------------------------------------------------------------------- charts
 
 
@@ -56,7 +87,7 @@ def headline_chart(report: Report):
         rows.append(
             {
                 "metric": m.label,
-                "week": f"{report.week} (95% CI)",
+                "week": f"{report.week_title} (95% CI)",
                 "value": m.value,
                 "lo": m.lo,
                 "hi": m.hi,
@@ -84,13 +115,17 @@ def headline_chart(report: Report):
             "hi": pl.Float64,
         },
     )
-    base = alt.Chart(data).encode(y=alt.Y("metric:N", title=None, axis=alt.Axis(labelLimit=260)))
+    # Every row labelled: a fixed step per row, and no label dropped as "overlapping" (Vega's
+    # default hides every other label once the theme's font is taller than the band).
+    axis = alt.Axis(labelLimit=300, labelOverlap=False, labelPadding=6)
+    base = alt.Chart(data).encode(y=alt.Y("metric:N", title=None, axis=axis, sort=None))
+    legend = alt.Legend(orient="bottom", title=None, labelLimit=400)
     points = base.mark_point(filled=True, size=80).encode(
         x=alt.X("value:Q", title="rate", axis=alt.Axis(format="%")),
-        color=alt.Color("week:N", title="week"),
+        color=alt.Color("week:N", legend=legend),
     )
-    bars = base.mark_rule().encode(x="lo:Q", x2="hi:Q", color=alt.Color("week:N"))
-    return (bars + points).properties(width=620, height=28 * len({r["metric"] for r in rows}))
+    bars = base.mark_rule(strokeWidth=2).encode(x="lo:Q", x2="hi:Q", color=alt.Color("week:N"))
+    return (bars + points).properties(width=560, height=alt.Step(30))
 
 
 def segments_chart(moves: list[SegmentMove]):
@@ -116,7 +151,12 @@ def segments_chart(moves: list[SegmentMove]):
         )
     data = pl.DataFrame(rows)
     base = alt.Chart(data).encode(
-        y=alt.Y("segment:N", title=None, sort=None, axis=alt.Axis(labelLimit=320))
+        y=alt.Y(
+            "segment:N",
+            title=None,
+            sort=None,
+            axis=alt.Axis(labelLimit=360, labelOverlap=False, labelPadding=6),
+        )
     )
     line = base.mark_line(color="#9aa3b5").encode(x="value:Q", detail="segment:N")
     dots = base.mark_point(filled=True, size=80).encode(
@@ -125,21 +165,37 @@ def segments_chart(moves: list[SegmentMove]):
             "when:N",
             title=None,
             scale=alt.Scale(domain=["previous week", "this week"], range=["#9aa3b5", "#1f5fbf"]),
+            legend=alt.Legend(orient="bottom", labelLimit=300),
         ),
-        shape=alt.Shape("direction:N", title=None),
+        shape=alt.Shape("direction:N", title=None, legend=alt.Legend(orient="bottom")),
     )
-    return (line + dots).properties(width=620, height=30 * len(moves))
+    return (line + dots).properties(width=480, height=alt.Step(30))
 
 
 def chart_img(chart, alt_text: str) -> str:
-    """An Altair chart as an inline SVG data: image (images cannot run scripts)."""
+    """An Altair chart as an inline PNG data: image (images cannot run scripts).
+
+    PNG, not SVG: an SVG's text is laid out by vl-convert with its fonts but drawn by the
+    reader's browser with whatever "sans-serif" is there, so wider fonts clipped the labels and
+    the legend at the image's edge. A PNG carries its text as drawn; it is rendered at twice
+    the size and shown at half, so it stays sharp on high-density screens.
+    """
     if chart is None:
         return ""
+    import struct
+
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(chart.to_json())
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return f'<img class="chart" alt="{e(alt_text)}" src="data:image/svg+xml;base64,{data}">'
+    png = vlc.vegalite_to_png(chart.to_json(), scale=PNG_SCALE)
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<img class="chart" alt="{e(alt_text)}" width="{width // PNG_SCALE}" '
+        f'height="{height // PNG_SCALE}" src="data:image/png;base64,{data}">'
+    )
+
+
+PNG_SCALE = 2
 
 
 # ---------------------------------------------------------------------------- HTML
@@ -154,7 +210,8 @@ def render_html(
 ) -> str:
     parts: list[str] = [f"<h1>Weekly review {e(report.week)}</h1>"]
     parts.append(
-        f'<p class="meta">{e(report.start)} to {e(report.end)} (UTC) · compared with '
+        f'<p class="meta">{e(report.week_title)}: {e(report.start)} to {e(report.end)} (UTC) · '
+        "compared with "
         f"{e(report.prev_week)} · {report.n_events:,} LLM events · generated "
         f"{e(report.generated_at)}</p>"
     )
@@ -164,6 +221,8 @@ def render_html(
             f"{' by ' + e(frozen.created_by) if frozen.created_by else ''}: these are the numbers"
             " as they were then, whatever arrived later.</p>"
         )
+    if report.partial:
+        parts.append(f'<p class="partial">{e(report.partial_notice)}</p>')
     cls = "quiet" if report.quiet else ""
     parts.append(f'<h2>Summary</h2><ul class="summary {cls}">')
     parts += [f"<li>{e(line)}</li>" for line in report.summary]
@@ -204,7 +263,8 @@ def _headline_html(report: Report, charts: bool) -> str:
     return (
         "<h2>Headline metrics</h2>"
         + chart
-        + "<table><tr><th>metric</th><th>this week</th><th>95% interval</th><th>n</th>"
+        + f"<table><tr><th>metric</th><th>{e(report.week_title)}</th><th>95% interval</th>"
+        "<th>n</th>"
         f"<th>{e(report.prev_week)}</th><th>verdict</th><th>p</th></tr>"
         + "".join(rows)
         + "</table>"
@@ -302,12 +362,15 @@ def _clusters_html(report: Report) -> str:
 def _batches_html(report: Report) -> str:
     if not report.batches:
         return ""
-    parts = [
-        "<h3>Batch reruns started this week</h3><table><tr><th>batch</th><th>model</th>"
-        "<th>events</th><th>done</th><th>judge: win / tie / loss</th>"
-        "<th>win rate (95% CI)</th><th>cost before → after</th>"
+    parts = [f"<h3>{e(BATCHES_TITLE)}</h3>"]
+    parts += [f"<p class='warn'>{e(w)}</p>" for w in unreadable_warnings(report)]
+    parts.append(
+        "<table><tr><th>batch</th><th>model</th>"
+        "<th>events of this week</th><th>done</th><th>judge: win / tie / loss</th>"
+        "<th>unreadable judgements</th>"
+        "<th>win rate (95% CI)</th><th>cost before → after (whole batch)</th>"
         "<th>reviewer verdicts</th></tr>"
-    ]
+    )
     for b in report.batches:
         rate = (
             ""
@@ -321,8 +384,10 @@ def _batches_html(report: Report) -> str:
         )
         parts.append(
             f"<tr><td>{e(b.batch_id)}<br><span class='muted'>{e(b.where)}</span></td>"
-            f"<td>{e(b.model)}</td><td class='num'>{b.items}</td><td class='num'>{b.done}</td>"
-            f"<td class='num'>{b.wins} / {b.ties} / {b.losses}</td><td class='num'>{e(rate)}</td>"
+            f"<td>{e(b.model)}</td><td class='num'>{e(_items(b))}</td><td class='num'>{b.done}</td>"
+            f"<td class='num'>{b.wins} / {b.ties} / {b.losses}</td>"
+            f"<td class='num{' worse' if b.unreadable else ''}'>{b.unreadable}</td>"
+            f"<td class='num'>{e(rate)}</td>"
             f"<td class='num'>{e(cost)}</td><td>{e(b.verdicts)}</td></tr>"
         )
     parts.append("</table>")
@@ -330,20 +395,20 @@ def _batches_html(report: Report) -> str:
 
 
 def _reruns_html(report: Report) -> str:
-    parts = ["<h2>Reruns this week</h2>"]
+    parts = [f"<h2>{e(RERUNS_TITLE)}</h2><p class='meta'>{e(reruns_caption(report))}</p>"]
     if not report.reruns:
-        parts.append("<p>No reruns this week.</p>")
+        parts.append(f"<p>{e(NO_RERUNS)}</p>")
         return "".join(parts) + _batches_html(report)
     parts.append(
         "<table><tr><th>model</th><th>reruns</th><th>originals</th><th>errors</th>"
-        "<th>better</th><th>same</th><th>worse</th><th>not judged</th></tr>"
+        f"<th>better</th><th>same</th><th>worse</th><th>{NO_VERDICT}</th></tr>"
     )
     for r in report.reruns:
         parts.append(
             f"<tr><td>{e(r.model)}</td><td class='num'>{r.reruns}</td>"
             f"<td class='num'>{r.originals}</td><td class='num'>{r.errors}</td>"
             f"<td class='num better'>{r.better}</td><td class='num'>{r.same}</td>"
-            f"<td class='num worse'>{r.worse}</td><td class='num muted'>{r.unjudged}</td></tr>"
+            f"<td class='num worse'>{r.worse}</td><td class='num muted'>{r.no_verdict}</td></tr>"
         )
     parts.append("</table>")
     return "".join(parts) + _batches_html(report)
@@ -407,13 +472,16 @@ def _num(x: float | None) -> str:
 
 # ---------------------------------------------------------------------------- Markdown
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+# Backslash escapes (CommonMark allows one before any ASCII punctuation): `<`, `>` and `&` are
+# escaped like the rest, so a tag or an entity in a log is inert and still reads as itself. HTML
+# entities would be inert too, but a reader sees "&gt;" wherever the Markdown is shown as text.
+# `$` is escaped for renderers (Streamlit among them) that read it as LaTeX.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~<>&$])")
 
 
 def md(value: object) -> str:
-    """Logged text made inert in Markdown: one line, HTML entities, punctuation escaped."""
+    """Logged text made inert in Markdown: one line, Markdown punctuation backslash-escaped."""
     text = " ".join(("" if value is None else str(value)).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
@@ -422,9 +490,12 @@ def render_markdown(
 ) -> str:
     out = [f"# Weekly review {report.week}", ""]
     out.append(
-        f"{report.start} to {report.end} (UTC) · compared with {report.prev_week} · "
+        f"{report.week_title}: {report.start} to {report.end} (UTC) · "
+        f"compared with {report.prev_week} · "
         f"{report.n_events:,} LLM events · generated {report.generated_at}"
     )
+    if report.partial:
+        out += ["", f"> **{md(report.partial_notice)}**"]
     if frozen is not None:
         out += [
             "",
@@ -454,7 +525,7 @@ def render_markdown(
         "",
         "## Headline metrics",
         "",
-        f"| metric | this week | 95% interval | n | {report.prev_week} | verdict |",
+        f"| metric | {report.week_title} | 95% interval | n | {report.prev_week} | verdict |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for m in report.headline:
@@ -495,30 +566,31 @@ def render_markdown(
     for c in report.clusters:
         out += [f"### [{md(c.label)}]({c.explorer_url}) ({c.status})", "", md(c.detail), ""]
         out += _md_examples(c.examples)
-    out += ["", "## Reruns this week", ""]
+    out += ["", f"## {RERUNS_TITLE}", "", md(reruns_caption(report)), ""]
     if not report.reruns:
-        out.append("No reruns this week.")
+        out.append(NO_RERUNS)
     else:
         out += [
-            "| model | reruns | errors | better | same | worse | not judged |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            f"| model | reruns | originals | errors | better | same | worse | {NO_VERDICT} |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         out += [
-            f"| {md(r.model)} | {r.reruns} | {r.errors} | {r.better} | {r.same} | "
-            f"{r.worse} | {r.unjudged} |"
+            f"| {md(r.model)} | {r.reruns} | {r.originals} | {r.errors} | {r.better} | "
+            f"{r.same} | {r.worse} | {r.no_verdict} |"
             for r in report.reruns
         ]
     if report.batches:
+        out += ["", f"{BATCHES_TITLE}:", ""]
+        out += [f"> **Warning:** {md(w)}" for w in unreadable_warnings(report)]
         out += [
             "",
-            "Batch reruns started this week:",
-            "",
-            "| batch | model | filter | done | win / tie / loss | win rate (95% CI) |",
-            "|---|---|---|---:|---:|---:|",
+            "| batch | model | filter | done / events of this week | win / tie / loss "
+            "| unreadable judgements | win rate (95% CI) |",
+            "|---|---|---|---:|---:|---:|---:|",
         ]
         out += [
-            f"| {md(b.batch_id)} | {md(b.model)} | {md(b.where)} | {b.done}/{b.items} | "
-            f"{b.wins} / {b.ties} / {b.losses} | "
+            f"| {md(b.batch_id)} | {md(b.model)} | {md(b.where)} | {b.done} / {md(_items(b))} | "
+            f"{b.wins} / {b.ties} / {b.losses} | {b.unreadable} | "
             + (
                 ""
                 if b.win_rate is None

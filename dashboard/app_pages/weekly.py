@@ -5,10 +5,22 @@ import streamlit as st
 
 from dashboard import cache, nav
 from dashboard.queries import weekly
-from dashboard.report_render import by_segment, headline_chart, md, render_html, render_markdown
+from dashboard.report_render import (
+    BATCHES_TITLE,
+    NO_RERUNS,
+    NO_VERDICT,
+    RERUNS_TITLE,
+    by_segment,
+    headline_chart,
+    md,
+    render_html,
+    render_markdown,
+    reruns_caption,
+    unreadable_warnings,
+)
 from models.filters import parse_where
 from models.report import notes, snapshot
-from models.report.model import Report, ReportError, app_url, format_value
+from models.report.model import Report, ReportError, app_url, base_of_page_url, format_value
 
 
 def _pct(x: float | None) -> str:
@@ -36,8 +48,61 @@ def _examples(examples) -> None:
         st.code(ex.output_text, language=None, wrap_lines=True)
 
 
+def _page_address() -> str | None:
+    """The app's address as this browser reached it, so the pack's links lead back here."""
+    base = base_of_page_url(st.context.url, nav.WEEKLY)
+    if base is None and st.context.headers.get("Host"):
+        base = f"http://{st.context.headers['Host']}"
+    return base
+
+
+def _reruns_frame(report: Report) -> list[dict]:
+    return [
+        {
+            "model": r.model,
+            "reruns": r.reruns,
+            "originals": r.originals,
+            "errors": r.errors,
+            "better": r.better,
+            "same": r.same,
+            "worse": r.worse,
+            NO_VERDICT: r.no_verdict,
+        }
+        for r in report.reruns
+    ]
+
+
+def _batches_frame(report: Report) -> list[dict]:
+    def pct(x: float | None) -> str:
+        return "" if x is None else f"{100 * x:.0f}%"
+
+    return [
+        {
+            "batch": b.batch_id,
+            "model": b.model,
+            "filter": b.where,
+            "events of this week": b.items
+            if b.items == b.batch_items
+            else f"{b.items} of {b.batch_items}",
+            "done": b.done,
+            "judged pairs": b.judged,
+            "wins": b.wins,
+            "ties": b.ties,
+            "losses": b.losses,
+            "unreadable judgements": b.unreadable,
+            "win rate (95% CI)": ""
+            if b.win_rate is None
+            else f"{pct(b.win_rate)} ({pct(b.win_rate_lo)} – {pct(b.win_rate_hi)})",
+            "reviewer verdicts": b.verdicts,
+        }
+        for b in report.batches
+    ]
+
+
 def _show(report: Report, key: str) -> None:
     """Draw a report: live or frozen, the same way."""
+    if report.partial:
+        st.warning(md(report.partial_notice), icon=":material/date_range:")
     st.subheader("Summary")
     for line in report.summary:
         if report.quiet:
@@ -53,7 +118,7 @@ def _show(report: Report, key: str) -> None:
         [
             {
                 "metric": m.label,
-                "this week": format_value(m, m.value),
+                report.week_title: format_value(m, m.value),
                 "95% interval": ""
                 if m.lo is None
                 else f"{format_value(m, m.lo)} – {format_value(m, m.hi)}",
@@ -70,7 +135,7 @@ def _show(report: Report, key: str) -> None:
 
     st.subheader("Top regressions and improvements by segment")
     st.caption(
-        f"{report.segments_tested} segment comparisons tested against "
+        f"{report.week_title}: {report.segments_tested} segment comparisons tested against "
         f"{report.prev_week}, Benjamini–Hochberg at {report.level:g}."
     )
     if not (report.regressions or report.improvements):
@@ -104,14 +169,17 @@ def _show(report: Report, key: str) -> None:
         _explorer_link(c.explorer_url, "Open these events", key=f"{key}_cluster_{i}_link")
         _examples(c.examples)
 
-    st.subheader("Reruns this week")
+    st.subheader(RERUNS_TITLE)
+    st.caption(md(reruns_caption(report)))
     if report.reruns:
-        st.dataframe([r.__dict__ for r in report.reruns], hide_index=True, key=f"{key}_reruns")
+        st.dataframe(_reruns_frame(report), hide_index=True, key=f"{key}_reruns")
     else:
-        st.info("No reruns this week.")
+        st.info(NO_RERUNS)
     if report.batches:
-        st.markdown("**Batch reruns started this week** (LLM judge, order-swapped pairs)")
-        st.dataframe([b.__dict__ for b in report.batches], hide_index=True, key=f"{key}_batches")
+        st.markdown(f"**{BATCHES_TITLE}**")
+        for warning in unreadable_warnings(report):
+            st.warning(md(warning), icon=":material/warning:")
+        st.dataframe(_batches_frame(report), hide_index=True, key=f"{key}_batches")
     st.caption(" · ".join(md(f"{sec}: {src}") for sec, src in report.sources))
 
 
@@ -139,7 +207,8 @@ def _downloads(report: Report, key: str, frozen=None, diff=None) -> None:
 
 st.title("Weekly review")
 
-weeks = cache.query(weekly.weeks_available)
+choices = cache.query(weekly.week_choices)
+weeks = choices.weeks
 if not weeks:
     st.info(
         "The warehouse has no LLM events yet. Run `reviewdeck demo` or "
@@ -148,14 +217,19 @@ if not weeks:
     )
     st.stop()
 try:
-    base_url = app_url()
+    base_url = app_url(_page_address())
 except ReportError as exc:
     st.error(str(exc))
     st.stop()
 
 url_week = st.query_params.get("week")
 week = st.selectbox(
-    "Week", weeks, index=weeks.index(url_week) if url_week in weeks else 0, key="weekly_week"
+    "Week",
+    weeks,
+    # Opens on the last complete week: a partial one would compare a day or two with a week.
+    index=weeks.index(url_week if url_week in weeks else choices.default),
+    key="weekly_week",
+    format_func=lambda w: f"{w} ({choices.notes[w]})" if w in choices.notes else w,
 )
 if st.query_params.get("week") != week:
     st.query_params["week"] = week
@@ -165,9 +239,9 @@ live_tab, notes_tab, past_tab = st.tabs(["This week", "Notes & action items", "P
 with live_tab:
     report = cache.query(weekly.live_report, week, base_url)
     st.caption(
-        f"{report.start} to {report.end} (UTC), all production traffic (the sidebar "
-        "filters do not apply), live: late feedback still changes it. Freeze it to keep "
-        "these numbers."
+        f"{report.week_title}: {report.start} to {report.end} (UTC), all production traffic "
+        "(the sidebar filters do not apply), live: late feedback still changes it. Freeze it "
+        "to keep these numbers."
     )
     if st.button("Freeze this report", key="weekly_freeze", icon=":material/ac_unit:"):
         try:

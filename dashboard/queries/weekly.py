@@ -7,22 +7,46 @@ report is rebuilt only when the warehouse changes (new events, feedback, a note)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import polars as pl
 
 from models.report import notes, snapshot
 from models.report.build import build_report
-from models.report.model import Report, week_label
+from models.report.model import Report, parse_week, week_label
 from models.report.snapshot import FrozenReport, ReportDiff
+from models.trends import weeks as trend_weeks
 
 
 def weeks_available(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """ISO weeks that have LLM events, newest first."""
+    """ISO weeks that have production LLM events, newest first (a week holding only reruns is
+    no week to review: its reruns count in their originals' weeks)."""
     rows = con.execute(
         "SELECT DISTINCT date_trunc('week', ts)::DATE AS monday FROM events "
-        "WHERE kind = 'llm' ORDER BY monday DESC"
+        f"WHERE {trend_weeks.PRODUCTION_SQL} ORDER BY monday DESC"
     ).fetchall()
     return [week_label(r[0]) for r in rows]
+
+
+@dataclass(frozen=True)
+class WeekChoices:
+    weeks: list[str]  # newest first
+    notes: dict[str, str]  # week -> 'partial: Mon–Tue' for a week the log does not cover fully
+    default: str | None  # the last complete week (the newest week when none is complete)
+
+
+def week_choices(con: duckdb.DuckDBPyConnection) -> WeekChoices:
+    """The weeks to offer, which of them is partial, and the one the page opens on."""
+    weeks = weeks_available(con)
+    horizon = trend_weeks.data_horizon(con)
+    notes = {}
+    for week in weeks[:1]:  # only the newest week can be partial
+        cover = trend_weeks.coverage(parse_week(week), horizon)
+        if cover.partial:
+            notes[week] = cover.note
+    default = next((w for w in weeks if w not in notes), weeks[0] if weeks else None)
+    return WeekChoices(weeks, notes, default)
 
 
 def live_report(con: duckdb.DuckDBPyConnection, week: str, base_url: str) -> Report:

@@ -42,8 +42,15 @@ def build_report(
     level: float = 0.05,
     seed: int = 0,
     segment_reference: str = "previous",
+    now: dt.datetime | None = None,
 ) -> Report:
-    """Assemble the report of one ISO week from the warehouse as it is now."""
+    """Assemble the report of one ISO week from the warehouse as it is now.
+
+    A week the log does not cover completely yet (models.trends.weeks) is marked partial
+    (`Report.partial`), and every rendering says so next to its numbers.
+    """
+    from models.trends import weeks as trend_weeks
+
     week = week_label(parse_week(week))
     base = (base_url or app_url()).rstrip("/")
     prev = shift_week(week, -1)
@@ -62,6 +69,7 @@ def build_report(
     batches = sections.rerun_batches(ctx)
     notes = tuple(notes_mod.notes_for_week(con, week))
     n_events = sections.count_events(ctx)
+    cover = trend_weeks.coverage(parse_week(week), trend_weeks.data_horizon(con), now)
 
     summary = _summary(
         week, prev, n_events, headline, regressions, improvements, clusters, reruns, tested, batches
@@ -97,6 +105,7 @@ def build_report(
         ),
         level=level,
         batches=tuple(batches),
+        partial=cover.note,
     )
 
 
@@ -168,9 +177,15 @@ def _summary(
         better = sum(r.better for r in reruns)
         worse = sum(r.worse for r in reruns)
         lines.append(
-            f"{n_reruns} reruns this week; reviewers judged {better} better, {worse} worse."
+            f"{n_reruns} reruns of this week's events; reviewers judged {better} better, "
+            f"{worse} worse."
         )
     for b in batches:
+        unreadable = (
+            f" {b.unreadable} judgements could not be read and are left out of win / tie / loss."
+            if b.unreadable
+            else ""
+        )
         if b.judged:
             lines.append(
                 f"Batch rerun with {b.model} ({b.where or 'all'}): judge says {b.wins} wins, "
@@ -180,6 +195,12 @@ def _summary(
                     if b.win_rate is not None
                     else "."
                 )
+                + unreadable
+            )
+        elif b.unreadable:
+            lines.append(
+                f"Batch rerun with {b.model} ({b.where or 'all'}): no pair could be judged; "
+                f"{b.unreadable} judgements could not be read (0 wins, 0 ties, 0 losses)."
             )
     return lines
 

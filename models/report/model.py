@@ -62,12 +62,35 @@ def week_bounds(week: str) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=7)
 
 
-def app_url() -> str:
-    """Base URL of the running app, for links in reports (REVIEWDECK_APP_URL)."""
-    url = config.env_str("REVIEWDECK_APP_URL", DEFAULT_APP_URL) or DEFAULT_APP_URL
-    if not url.startswith(("http://", "https://")):
-        raise ReportError(f"REVIEWDECK_APP_URL={url!r} must start with http:// or https://")
-    return url.rstrip("/")
+def app_url(seen_at: str | None = None) -> str:
+    """Base URL of the running app, for links in reports.
+
+    REVIEWDECK_APP_URL wins (a proxy in front of the app knows better); else `seen_at`, the
+    address the app was opened at (the Weekly page passes its own, see `base_of_page_url`);
+    else http://localhost:8501, the default of `reviewdeck serve`.
+    """
+    configured = config.env_str("REVIEWDECK_APP_URL")
+    if configured is not None and not configured.startswith(("http://", "https://")):
+        raise ReportError(f"REVIEWDECK_APP_URL={configured!r} must start with http:// or https://")
+    url = configured
+    if url is None and seen_at and seen_at.startswith(("http://", "https://")):
+        url = seen_at
+    return (url or DEFAULT_APP_URL).rstrip("/")
+
+
+def base_of_page_url(page_url: str | None, page_path: str) -> str | None:
+    """The app's base URL from the URL of one of its pages (query string already dropped).
+
+    'http://host:8600/weekly' on the page 'weekly' gives 'http://host:8600'; a base path the
+    server is mounted under ('http://host/rd/weekly') is kept.
+    """
+    if not page_url:
+        return None
+    url = page_url.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    suffix = "/" + page_path.strip("/")
+    if page_path and url.endswith(suffix):
+        url = url[: -len(suffix)]
+    return url or None
 
 
 def event_url(base_url: str, event_id: str) -> str:
@@ -160,12 +183,16 @@ class RerunRow:
     better: int
     same: int
     worse: int
-    unjudged: int
+    no_verdict: int  # reruns no reviewer has given a verdict yet (shown as "no verdict")
 
 
 @dataclass(frozen=True)
 class RerunBatchItem:
-    """A batch rerun started this week, with the LLM judge's paired outcome."""
+    """A batch rerun of this week's events, with the LLM judge's paired outcome on them.
+
+    A batch belongs to the weeks of the events it reran; its numbers here count only the items
+    whose original event is in this week (`items` of the batch's `batch_items`).
+    """
 
     batch_id: str
     model: str
@@ -184,6 +211,8 @@ class RerunBatchItem:
     cost_original_usd: float | None
     cost_rerun_usd: float | None
     verdicts: str  # reviewer verdicts so far, e.g. 'better 3, worse 1'
+    unreadable: int = 0  # judgements that could not be read: left out of win/tie/loss
+    batch_items: int = 0  # items of the whole batch (over every week it touches)
 
 
 @dataclass(frozen=True)
@@ -223,6 +252,24 @@ class Report:
     level: float = 0.05
     format_version: str = FORMAT_VERSION
     batches: tuple[RerunBatchItem, ...] = ()
+    partial: str = ""  # '' for a complete week, else e.g. 'partial: Mon–Tue' (models.trends.weeks)
+
+    @property
+    def week_title(self) -> str:
+        """The week as every number of the report names it: '2026-W49 (partial: Mon–Tue)'."""
+        return f"{self.week} ({self.partial})" if self.partial else self.week
+
+    @property
+    def partial_notice(self) -> str:
+        """What a partial week's reader must know before any number ('' when complete)."""
+        if not self.partial:
+            return ""
+        return (
+            f"{self.week_title}: the log does not cover the whole week, so every number of "
+            f"{self.week} counts only those days, against the whole of {self.prev_week}. "
+            "Volumes are not comparable; rates are, with wider intervals. The last complete "
+            f"week is {self.prev_week}."
+        )
 
 
 @dataclass(frozen=True)
@@ -257,7 +304,7 @@ def report_numbers(report: Report) -> list[NumberRow]:
             NumberRow(f"cluster/{c.cluster_id}/{c.status}", f"{c.label} ({c.status})", c.share, c.n)
         )
     for b in report.batches:
-        for field in ("done", "wins", "ties", "losses"):
+        for field in ("done", "wins", "ties", "losses", "unreadable"):
             rows.append(
                 NumberRow(
                     f"batch/{b.batch_id}/{field}",
@@ -266,7 +313,7 @@ def report_numbers(report: Report) -> list[NumberRow]:
                 )
             )
     for r in report.reruns:
-        for field in ("reruns", "better", "same", "worse", "errors"):
+        for field in ("reruns", "better", "same", "worse", "errors", "no_verdict"):
             rows.append(
                 NumberRow(
                     f"reruns/{r.model}/{field}",
@@ -289,12 +336,18 @@ def from_dict(data: dict) -> Report:
     return _decode(Report, data)
 
 
+# Fields renamed since reports were first frozen: old snapshots still reopen with their value.
+_RENAMED = {"RerunRow": {"unjudged": "no_verdict"}}
+
+
 def _decode(tp: typing.Any, value: typing.Any) -> typing.Any:
     if value is None:
         return None
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         known = {f.name for f in dataclasses.fields(tp)}
+        renamed = _RENAMED.get(tp.__name__, {})
+        value = {renamed.get(k, k): v for k, v in value.items()}
         return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in known})
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):

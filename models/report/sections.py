@@ -498,6 +498,11 @@ def _clip(text: str | None) -> str:
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
 
 
+# A rerun belongs to its original event's week, on every page and in the pack: rerunning W44's
+# failures in W49 is evidence about W44. `o` is the original event of a rerun `r`.
+RERUN_OF_WEEK_SQL = "r.rerun_of IS NOT NULL AND o.ts >= ? AND o.ts < ?"
+
+
 def reruns(ctx: Context) -> tuple[list[RerunRow], str]:
     start, end = week_bounds(ctx.week)
     rows = ctx.con.execute(
@@ -509,19 +514,23 @@ def reruns(ctx: Context) -> tuple[list[RerunRow], str]:
                coalesce(count_if(v.verdict = 'same'), 0),
                coalesce(count_if(v.verdict = 'worse'), 0),
                coalesce(count_if(v.verdict IS NULL), 0)
-        FROM events r LEFT JOIN v USING (event_id)
-        WHERE r.rerun_of IS NOT NULL AND r.ts >= ? AND r.ts < ?
+        FROM events r JOIN events o ON o.event_id = r.rerun_of
+        LEFT JOIN v ON v.event_id = r.event_id
+        WHERE {RERUN_OF_WEEK_SQL}
         GROUP BY 1 ORDER BY 2 DESC, 1
         """,
         [start, end],
     ).fetchall()
     return [RerunRow(*(r[0],), *(int(x) for x in r[1:])) for r in rows], (
-        "rerun events (rerun_of set) of the week and their latest reviewer verdicts"
+        "reruns of this week's events (rerun_of set, whenever they ran) and their latest "
+        "reviewer verdicts"
     )
 
 
 def rerun_batches(ctx: Context) -> list[RerunBatchItem]:
-    """Batch reruns started this week (models.rerun.report), with the judge's outcome."""
+    """Batch reruns of this week's events (models.rerun.report), with the judge's outcome on
+    the items whose original event is in this week."""
+    from models.rerun.judge import UNREADABLE, pair_outcome, summarize
     from models.rerun.report import batch_report
 
     exists = ctx.con.execute(
@@ -530,28 +539,39 @@ def rerun_batches(ctx: Context) -> list[RerunBatchItem]:
     if not exists:
         return []
     start, end = week_bounds(ctx.week)
-    ids = [
-        r[0]
-        for r in ctx.con.execute(
-            "SELECT batch_id FROM rerun_batches WHERE created_at >= ? AND created_at < ? "
-            "ORDER BY created_at",
-            [start, end],
-        ).fetchall()
-    ]
+    rows = ctx.con.execute(
+        """
+        SELECT i.batch_id, list(i.event_id) FROM rerun_items i
+        JOIN events o ON o.event_id = i.event_id
+        JOIN rerun_batches b ON b.batch_id = i.batch_id
+        WHERE o.ts >= ? AND o.ts < ?
+        GROUP BY i.batch_id ORDER BY min(b.created_at), i.batch_id
+        """,
+        [start, end],
+    ).fetchall()
     out = []
-    for batch_id in ids:
+    for batch_id, event_ids in rows:
         rep = batch_report(ctx.con, batch_id)
         if rep is None:
             continue
-        j = rep.judge
+        # The judge's outcome on this week's items only, counted as models.rerun.report does.
+        pairs = rep.pairs.filter(rep.pairs["event_id"].is_in(list(event_ids)))
+        judged = [
+            (eid, list(prefs))
+            for eid, prefs in zip(pairs["event_id"], pairs["judge_preferred"], strict=True)
+            if prefs is not None and len(prefs)
+        ]
+        outcomes = [pair_outcome(eid, prefs) for eid, prefs in judged]
+        j = summarize(outcomes) if outcomes else None
+        done = int((pairs["status"] == "done").sum())
         out.append(
             RerunBatchItem(
                 batch_id=batch_id,
                 model=rep.batch.model,
                 where=rep.batch.where_text or "",
                 status=rep.batch.status,
-                items=int(rep.batch.n_items or 0),
-                done=int(rep.item_status.get("done", 0)),
+                items=len(event_ids),
+                done=done,
                 judged=j.n if j else 0,
                 wins=j.win.count if j else 0,
                 ties=j.tie.count if j else 0,
@@ -563,6 +583,8 @@ def rerun_batches(ctx: Context) -> list[RerunBatchItem]:
                 cost_original_usd=rep.cost_original_usd,
                 cost_rerun_usd=rep.cost_rerun_usd,
                 verdicts=", ".join(f"{k} {v}" for k, v in sorted(rep.verdicts.items())),
+                unreadable=sum(side == UNREADABLE for _, prefs in judged for side in prefs),
+                batch_items=int(rep.batch.n_items or 0),
             )
         )
     return out

@@ -136,3 +136,94 @@ def test_empty_warehouse_says_what_to_do(db_path, monkeypatch):
     at = _app(db_path, monkeypatch)
     assert not at.exception
     assert any("no LLM events" in i.value for i in at.info)
+
+
+def _rerun_rows(con, originals: list[str], ts: dt.datetime) -> tuple[list[dict], list[dict]]:
+    reruns = [
+        {
+            "event_id": f"rr-{i}",
+            "ts": ts,
+            "model": "gpt-5",
+            "tags": [],
+            "status": "ok",
+            "environment": "playground",
+            "rerun_of": orig,
+            "input_text": "q",
+            "output_text": "a",
+            "prompt_version": None,
+            "latency_ms": 1.0,
+            "cost_usd": 0.0,
+        }
+        for i, orig in enumerate(originals)
+    ]
+    verdict = {
+        "feedback_id": "v0",
+        "event_id": "rr-0",
+        "name": "verdict",
+        "kind": "label",
+        "label": "better",
+        "source": "reviewer",
+        "ts": ts,
+    }
+    return reruns, [verdict]
+
+
+def test_reruns_of_a_past_week_show_in_that_week_not_the_week_they_ran(planted, monkeypatch):
+    with connect(planted) as con:
+        originals = [
+            r[0]
+            for r in con.execute(
+                "SELECT event_id FROM events WHERE event_id LIKE '2026-W44-%' ORDER BY 1 LIMIT 3"
+            ).fetchall()
+        ]
+        # run "today", weeks after the events they reran (the newest week is 2026-W46)
+        insert(con, *_rerun_rows(con, originals, dt.datetime.now(dt.UTC)))
+    at = _app(planted, monkeypatch, week=REGRESSION_WEEK)
+    assert not at.exception and not at.error
+    (table,) = [d.value for d in at.dataframe if "reruns" in d.value.columns]
+    assert list(table["reruns"]) == [3] and list(table["better"]) == [1]
+    assert list(table["no verdict"]) == [2]
+    assert "No reruns" not in _texts(at)
+    at = _app(planted, monkeypatch, week="2026-W46")
+    assert not at.exception and not at.error
+    assert not [d for d in at.dataframe if "reruns" in d.value.columns]
+    assert "None of this week's events has been rerun." in _texts(at)
+    # a week holding only reruns is not offered as a week to review
+    assert at.selectbox(key="weekly_week").options[0] == "2026-W46"
+
+
+def test_opens_on_the_last_complete_week_and_labels_a_partial_one(planted, monkeypatch):
+    with connect(planted) as con:
+        monday = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)  # 2026-W47, long over
+        insert(
+            con,
+            [
+                {
+                    "event_id": f"w47-{i}",
+                    "ts": monday + dt.timedelta(hours=i),  # Monday and Tuesday only
+                    "model": "gpt-4o",
+                    "prompt_version": "v1",
+                    "input_text": "q",
+                    "output_text": "a",
+                    "tags": ["intent:account"],
+                    "status": "ok",
+                    "latency_ms": 100.0,
+                    "cost_usd": 0.001,
+                    "environment": "production",
+                }
+                for i in range(40)
+            ],
+            [],
+        )
+    at = _app(planted, monkeypatch)
+    assert not at.exception and not at.error
+    pick = at.selectbox(key="weekly_week")
+    assert pick.value == "2026-W46"  # not the partial 2026-W47
+    assert pick.options[0] == "2026-W47 (partial: Mon–Tue)"
+    assert not at.warning
+    at = _app(planted, monkeypatch, week="2026-W47")
+    assert not at.exception and not at.error
+    assert any("2026-W47 (partial: Mon–Tue)" in w.value for w in at.warning)
+    headline = next(d.value for d in at.dataframe if "metric" in d.value.columns)
+    assert "2026-W47 (partial: Mon–Tue)" in headline.columns
+    assert any(c.value.startswith("2026-W47 (partial: Mon–Tue): 2026-11-16") for c in at.caption)

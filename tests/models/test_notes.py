@@ -4,6 +4,7 @@ carry over to later weeks until closed; they show in the report, escaped."""
 from __future__ import annotations
 
 import pytest
+from markdown_it import MarkdownIt
 
 from dashboard.report_render import render_html, render_markdown
 from ingest.db import connect
@@ -83,4 +84,9 @@ def test_notes_appear_in_the_report_as_text(db_path):
     assert "&lt;script&gt;alert(&#x27;note&#x27;)&lt;/script&gt; &amp; &lt;b&gt;bold" in page
     assert "carried over from 2026-W44" in page
     text = render_markdown(report)
-    assert "- [ ] &lt;script&gt;alert('note')&lt;/script&gt; &amp; &lt;b&gt;bold" in text
+    # Backslash escapes, not HTML entities: inert in a renderer, and readable as raw text.
+    assert "- [ ] \\<script\\>alert('note')\\</script\\> \\& \\<b\\>bold" in text
+    assert "&lt;" not in text and "&amp;" not in text
+    rendered = MarkdownIt("commonmark").render(text)  # a CommonMark renderer that passes HTML
+    assert "<script" not in rendered and "<b>" not in rendered
+    assert "&lt;script&gt;alert('note')&lt;/script&gt; &amp; &lt;b&gt;bold" in rendered

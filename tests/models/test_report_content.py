@@ -155,7 +155,7 @@ def test_reruns_and_verdicts_are_counted(db_path):
         report = build_report(con, REGRESSION_WEEK, base_url="http://localhost:8501")
     (row,) = report.reruns
     assert (row.model, row.reruns, row.originals, row.errors) == ("gpt-5", 3, 3, 1)
-    assert (row.better, row.same, row.worse, row.unjudged) == (1, 0, 1, 1)
+    assert (row.better, row.same, row.worse, row.no_verdict) == (1, 0, 1, 1)
     # reruns are reported apart, never counted as production traffic
     assert report.n_events == 40 * 3
 

@@ -16,5 +16,5 @@ def test_reruns_without_verdicts_are_counted_as_unreviewed(tmp_path):
         report = build_report(con, week)
     rows = report.reruns
     assert sum(r.reruns for r in rows) >= 1
-    assert sum(r.unjudged for r in rows) == sum(r.reruns for r in rows)
+    assert sum(r.no_verdict for r in rows) == sum(r.reruns for r in rows)
     assert sum(r.better + r.same + r.worse for r in rows) == 0
