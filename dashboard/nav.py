@@ -19,6 +19,11 @@ PLAYGROUND = "playground"
 WEEKLY = "weekly"
 
 
+# Filter keys a page carries in its URL beyond the sidebar's shared ones (filters_ui.SHARED_KEYS):
+# the explorer's own filter, which a link to the playground carries along.
+PAGE_FILTER_KEYS = ("status", "feedback", "text", "cluster", "user", "kind", "rerun_of", "reruns")
+
+
 def page_file(url_path: str) -> str:
     return f"app_pages/{url_path}.py"
 
@@ -41,5 +46,18 @@ def open_explorer(flt: EventFilter, event_id: str | None = None) -> None:
     st.switch_page(page_file(EXPLORER), query_params=explorer_params(flt, event_id))
 
 
-def open_playground(event_id: str) -> None:
-    st.switch_page(page_file(PLAYGROUND), query_params={"event": event_id})
+def playground_params(event_id: str, flt: EventFilter | None = None) -> dict[str, list[str]]:
+    """The playground's address for one event, carrying the filter the reviewer came from, so
+    its batch section reruns that filter (the events like this one), not a default."""
+    params: dict[str, list[str]] = {}
+    if flt is not None:
+        params = flt.to_query()
+        # Always one page key, even for a filter of only sidebar keys: it says "a filter came
+        # with this link, take it as it is" (the playground otherwise offers negative feedback).
+        params.setdefault("reruns", [flt.reruns])
+    params["event"] = [event_id]
+    return params
+
+
+def open_playground(event_id: str, flt: EventFilter | None = None) -> None:
+    st.switch_page(page_file(PLAYGROUND), query_params=playground_params(event_id, flt))

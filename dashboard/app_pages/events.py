@@ -17,12 +17,13 @@ from models.filters import (
     FEEDBACK_CHOICES,
     RERUN_CHOICES,
     STATUS_CHOICES,
+    EventFilter,
     FilterError,
     from_query,
 )
 
 # Query-string keys this page owns (the sidebar owns the shared ones).
-KEYS = ("status", "feedback", "text", "cluster", "user", "kind", "rerun_of", "reruns", "page")
+KEYS = (*nav.PAGE_FILTER_KEYS, "page")
 _ANY = "(any)"
 _WIDGETS = (
     "events_status",
@@ -63,7 +64,7 @@ def _detail(event_id: str) -> None:
     if buttons.button(
         "Reopen in playground", icon=":material/science:", type="primary", key="events_playground"
     ):
-        nav.open_playground(event_id)
+        nav.open_playground(event_id, _link_filter())
     if f["rerun_of"] and buttons.button(
         "Open the original event", icon=":material/undo:", key="events_original"
     ):
@@ -145,6 +146,15 @@ def _detail(event_id: str) -> None:
 
     if f["raw"] and st.toggle("Show the raw record", key="events_raw"):
         st.json(_load(f["raw"]), expanded=False)
+
+
+def _link_filter() -> EventFilter:
+    """The list's filter this event was opened from (the sidebar's plus this page's URL keys)."""
+    url = url_part(nav.PAGE_FILTER_KEYS)
+    try:
+        return from_query({**current_filter().to_query(), **url})
+    except FilterError:
+        return current_filter()
 
 
 def _load(text: str | None) -> object:

@@ -14,11 +14,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from dashboard import cache
-from dashboard.filters_ui import current_filter
+from dashboard import cache, nav
+from dashboard.filters_ui import current_filter, should_seed, sync_url, url_part
 from dashboard.queries import playground as q
+from dashboard.safe_text import md_escape
 from ingest.errors import ReviewdeckError
-from models.filters import FEEDBACK_CHOICES
+from models.filters import FEEDBACK_CHOICES, EventFilter, FilterError, from_query
 from models.rerun import runner as rr
 from models.rerun import store
 from models.rerun.capabilities import adapt_request
@@ -54,6 +55,13 @@ def _money(x: float | None) -> str:
 
 def _ms(x: float | None) -> str:
     return "–" if x is None else f"{x:,.0f} ms"
+
+
+def _error_text(result: object) -> str:
+    """A failed call as the endpoint described it: `error_type: message`."""
+    etype = getattr(result, "error_type", None) or "error"
+    message = getattr(result, "error_message", None) or "(no message)"
+    return f"{etype}: {message}"
 
 
 def _diff(before: str, after: str) -> str:
@@ -263,10 +271,17 @@ def single_event() -> None:
         failed = [r for r in runs if r.result.status != "ok"]
         if failed:
             st.error(
-                f"{len(failed)} of {len(runs)} runs failed; the error is saved on the rerun event.",
+                f"{len(failed)} of {len(runs)} runs failed; the endpoint said (saved on the "
+                "rerun event):",
                 icon=":material/error:",
             )
+            # The endpoint's words as text: they may quote the request back.
+            for message in dict.fromkeys(_error_text(r.result) for r in failed):
+                st.code(message, language=None, wrap_lines=True)
         st.session_state[f"{k}_last"] = [r.rerun_event_id for r in runs]
+        # The comparison below shows this run, not whichever rerun was picked before: the
+        # picker's state is set before it is drawn in this script run.
+        st.session_state[f"{k}_pick"] = runs[0].rerun_event_id
 
     reruns = cache.query(q.reruns_of, event_id)
     if reruns.is_empty():
@@ -274,10 +289,11 @@ def single_event() -> None:
     st.subheader("Original vs reruns")
     latest = st.session_state.get(f"{k}_last") or []
     options = reruns["event_id"].to_list()
+    if st.session_state.get(f"{k}_pick") not in options:
+        st.session_state[f"{k}_pick"] = options[0]  # the newest
     pick = st.selectbox(
         "Rerun",
         options,
-        index=options.index(latest[0]) if latest and latest[0] in options else 0,
         key=f"{k}_pick",
         format_func=lambda rid: _label(_row(reruns, rid)),
     )
@@ -350,7 +366,7 @@ def compare(original: store.Original, row: dict, k: str) -> None:
     if row["status"] != "ok":
         st.error("The endpoint returned an error:", icon=":material/error:")
         st.code(
-            f"{row['error_type'] or ''}: {row['error_message'] or ''}",
+            f"{row['error_type'] or 'error'}: {row['error_message'] or '(no message)'}",
             language=None,
             wrap_lines=True,
         )
@@ -402,31 +418,53 @@ def compare(original: store.Original, row: dict, k: str) -> None:
             st.success(f"Saved: the rerun is {verdict}" + (" (blind A/B)" if blind else ""))
     with st.form(f"{k}_correction"):
         st.markdown(
-            "**Correction** — the answer the original should have given (saved as "
-            "correction feedback on the original event)"
+            "**Correction** — edit the original answer into the one it should have been (saved "
+            "as correction feedback on the original event; copy from the rerun above if it is "
+            "right)"
         )
-        corrected = st.text_area("Corrected answer", after, height=150)
+        # Starts from the original's answer, never the model's: a correction is a person's
+        # text, so saving it unchanged stores nothing.
+        corrected = st.text_area("Corrected answer", before, height=150, key=f"{k}_corrected")
         author = st.text_input("Your name (optional)", key=f"{k}_author_c")
-        if st.form_submit_button("Save correction") and corrected.strip():
-            cache.write(store.record_correction, original.event_id, corrected, author or None)
-            st.success("Correction saved on the original event.")
+        if st.form_submit_button("Save correction"):
+            if not corrected.strip() or corrected.strip() == before.strip():
+                st.warning("Nothing changed from the original answer: no correction saved.")
+            else:
+                cache.write(store.record_correction, original.event_id, corrected, author or None)
+                st.success("Correction saved on the original event.")
+
+
+def carried_filter() -> tuple[EventFilter, bool]:
+    """The sidebar's filter plus the page filter a link carried (nav.playground_params), and
+    whether a link carried one."""
+    url = url_part(nav.PAGE_FILTER_KEYS)
+    try:
+        carried = from_query({**current_filter().to_query(), **url})
+    except FilterError as exc:
+        st.warning(f"Ignored a filter in the link: {md_escape(exc)}")
+        return current_filter(), False
+    return carried, bool(url)
 
 
 def batch() -> None:
-    flt = current_filter()
+    flt, from_link = carried_filter()
     st.caption(
-        "Reruns the events matching the sidebar filters plus the feedback filter below "
+        "Reruns the events matching the filter you came from (the sidebar's, plus the Events "
+        "page's when you reopened an event from there) and the feedback filter below "
         "(only original events with logged messages). For very large batches use "
         "`reviewdeck rerun` (same filter fields, resumable)."
     )
-    feedback_keys = ["(any)", *FEEDBACK_CHOICES]
-    fb = st.selectbox(
-        "Feedback",
-        feedback_keys,
-        index=feedback_keys.index("negative"),
-        key="playground_batch_feedback",
-    )
+    feedback_keys = ["(any)", *FEEDBACK_CHOICES, "none"]
+    if should_seed("playground", nav.PAGE_FILTER_KEYS, ["playground_batch_feedback"]):
+        # A link's filter is taken as it is; opened bare, the page offers the failures.
+        st.session_state["playground_batch_feedback"] = flt.feedback or (
+            "(any)" if from_link else "negative"
+        )
+    fb = st.selectbox("Feedback", feedback_keys, key="playground_batch_feedback")
     flt = flt.with_(feedback=None if fb == "(any)" else fb)
+    # The URL follows, so a reload or a pasted link reruns the same set.
+    wanted = {k: v for k, v in flt.to_query().items() if k in nav.PAGE_FILTER_KEYS}
+    sync_url("playground", nav.PAGE_FILTER_KEYS, {"reruns": [flt.reruns], **wanted})
     st.code("--where '" + flt.to_query_string() + "'", language=None)
     ep_name, model = endpoint_and_model("playground_batch", None)
     c1, c2, c3 = st.columns(3)
@@ -547,34 +585,45 @@ def report_section() -> None:
         st.info("No judge verdicts in this batch (run it with a judge model).")
     else:
         pct = int(j.confidence * 100)
-        cols = st.columns(4)
+        cols = st.columns(5)
         for col, (name, s) in zip(
             cols, (("Win", j.win), ("Tie", j.tie), ("Loss", j.loss)), strict=False
         ):
+            if j.n == 0:  # no readable pair: a count, no share and no interval to show
+                col.metric(f"{name} (rerun)", "0", help="No pair was judged readably.")
+                col.caption("n = 0 readable pairs")
+                continue
             col.metric(
                 f"{name} (rerun)",
                 f"{s.count} · {s.share:.0%}",
-                help=f"{pct}% Wilson interval {s.low:.0%}–{s.high:.0%}",
+                help=f"{pct}% Wilson interval {s.low:.0%}–{s.high:.0%}, n = {j.n} pairs",
             )
             col.caption(f"{pct}% CI {s.low:.0%}–{s.high:.0%}")
+        cols[3].metric(
+            "Unreadable",
+            f"{rep.unreadable}",
+            help="Judgements whose reply had no 1 / 2 / tie, or whose judge call failed. Their "
+            "pairs are left out of win / tie / loss.",
+        )
+        cols[3].caption(f"judgements · {j.unreadable_pairs} pairs left out")
         if j.p_value is not None:
-            cols[3].metric(
+            cols[4].metric(
                 "Wins among decisive",
                 f"{j.win_rate_decisive:.0%}",
                 help="Exact sign test on wins vs losses; ties excluded.",
             )
-            cols[3].caption(
+            cols[4].caption(
                 f"{pct}% CI {j.win_rate_low:.0%}–{j.win_rate_high:.0%} · p={j.p_value:.3g}"
             )
         st.caption(
             f"Judge {rep.batch.judge_model}: each pair judged twice with the order "
-            f"swapped, ties allowed; {j.n} pairs."
+            f"swapped, ties allowed; n = {j.n} pairs judged readably in both orders."
         )
         if rep.unreadable:
             st.warning(
-                f"Unreadable: {rep.unreadable} judgements (unreadable reply or failed judge "
-                f"call); {j.unreadable_pairs} pairs are left out of win / tie / loss and "
-                "their intervals. Check the judge model and rubric."
+                f"{rep.unreadable} judgements were unreadable (a reply with no 1 / 2 / tie, or "
+                f"a failed judge call): {j.unreadable_pairs} pairs are left out of win / tie / "
+                "loss and their intervals. Check the judge model and rubric."
             )
     d1, d2, d3 = st.columns(3)
     d1.metric(
@@ -597,13 +646,14 @@ def report_section() -> None:
     d3.metric(
         "Reviewer verdicts",
         sum(rep.verdicts.values()),
-        help=", ".join(f"{k}: {v}" for k, v in rep.verdicts.items()) or None,
+        help="The latest verdict on each rerun of this batch.",
     )
-    if rep.verdicts:
-        st.caption(
-            "Reviewer verdicts so far: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(rep.verdicts.items()))
+    st.caption(
+        "Reviewer verdicts: "
+        + ", ".join(
+            [f"{k} {v}" for k, v in sorted(rep.verdicts.items())] + [f"no verdict {rep.no_verdict}"]
         )
+    )
     if not rep.pairs.is_empty():
         st.dataframe(
             rep.pairs.select(

@@ -144,6 +144,29 @@ def test_reopen_in_playground_passes_the_event(seeded, monkeypatch):
     assert not any(b.key == "events_playground" for b in at.button)
 
 
+def test_reopen_in_playground_carries_the_list_filter(seeded, monkeypatch):
+    at = _explorer(
+        seeded, monkeypatch, event=HOSTILE_ID, feedback="thumbs_down", model=MODELS[0], page="2"
+    )
+    at.button(key="events_playground").click().run()
+    assert not at.exception
+    got = {k: at.query_params.get(k) for k in ("event", "feedback", "model", "page")}
+    assert got == {"event": HOSTILE_ID, "feedback": "thumbs_down", "model": MODELS[0],
+                   "page": None}  # fmt: skip
+    # the playground opened at that address starts its batch section from that filter
+    # (AppTest stays on its first page after st.switch_page; the browser test follows the click)
+    link = dict(at.query_params)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page("app_pages/playground.py")
+    at.query_params.update(link)
+    at.run()
+    at.segmented_control(key="playground_section").set_value("Batch rerun").run()
+    assert at.selectbox(key="playground_batch_feedback").value == "thumbs_down"
+    assert any(c.value == f"--where 'model={MODELS[0]}&feedback=thumbs_down'" for c in at.code), [
+        c.value for c in at.code
+    ]
+
+
 def test_hostile_value_in_a_link_is_quoted_not_rendered(seeded, monkeypatch):
     hostile = "[click](javascript:alert(1)) ![x](https://example.invalid/x.png) :red[boo]"
     at = _explorer(seeded, monkeypatch, status=hostile)

@@ -52,8 +52,9 @@ def stub_endpoint(openai_server, monkeypatch, no_endpoints):  # noqa: F811
     return openai_server
 
 
-def test_without_endpoint_the_event_opens_editable_and_says_how(db_path, con, monkeypatch,
-                                                                no_endpoints):
+def test_without_endpoint_the_event_opens_editable_and_says_how(
+    db_path, con, monkeypatch, no_endpoints
+):
     insert_event(con, "e1", "Why was my card declined?", HOSTILE)
     con.close()
     at = open_page(db_path, monkeypatch, "e1")
@@ -73,14 +74,16 @@ def test_run_compare_verdict_and_no_key_on_page(db_path, con, monkeypatch, stub_
     con.close()
     at = open_page(db_path, monkeypatch, "e1")
     at.text_input(key=[t.key for t in at.text_input if t.key.endswith("_model")][0]).set_value(
-        "o3-mini").run()
+        "o3-mini"
+    ).run()
     assert any("developer" in i.value for i in at.info)  # the adaptation is announced
     at.button(key=[b.key for b in at.button if b.key.endswith("_run")][0]).click().run()
     assert not at.exception, at.exception
     assert stub_endpoint.count("chat") == 1
     with connect(db_path, read_only=True) as c:
-        rid, out = c.execute("SELECT event_id, output_text FROM events WHERE rerun_of = 'e1'"
-                             ).fetchone()
+        rid, out = c.execute(
+            "SELECT event_id, output_text FROM events WHERE rerun_of = 'e1'"
+        ).fetchone()
     codes = [c.value for c in at.code]
     assert out in codes and HOSTILE in codes  # side by side, as text
     assert any(c.startswith("--- original") for c in codes)  # the diff
@@ -93,8 +96,9 @@ def test_run_compare_verdict_and_no_key_on_page(db_path, con, monkeypatch, stub_
     at.radio[0].set_value("better")
     next(b for b in at.button if "verdict" in str(b.proto.form_id)).click().run()
     with connect(db_path, read_only=True) as c:
-        assert c.execute("SELECT event_id, label, source FROM feedback WHERE name = 'verdict'"
-                         ).fetchall() == [(rid, "better", "reviewer")]
+        assert c.execute(
+            "SELECT event_id, label, source FROM feedback WHERE name = 'verdict'"
+        ).fetchall() == [(rid, "better", "reviewer")]
     assert STUB_API_KEY not in page_text(at)
 
 
@@ -102,8 +106,9 @@ def test_samples_are_shown_side_by_side(db_path, con, monkeypatch, stub_endpoint
     insert_event(con, "e1", "Why?", "Because.")
     con.close()
     at = open_page(db_path, monkeypatch, "e1")
-    at.number_input(key=[n.key for n in at.number_input if n.key.endswith("_samples")][0]
-                    ).set_value(3).run()
+    at.number_input(
+        key=[n.key for n in at.number_input if n.key.endswith("_samples")][0]
+    ).set_value(3).run()
     at.button(key=[b.key for b in at.button if b.key.endswith("_run")][0]).click().run()
     assert not at.exception, at.exception
     assert stub_endpoint.count("chat") == 3
@@ -136,22 +141,31 @@ def test_batch_section_runs_and_reports(db_path, con, monkeypatch, stub_endpoint
     assert "Why was my card 3 declined?" in [t.value for t in at.text_area]
 
 
-def test_tool_calls_and_results_are_shown_and_replayed(db_path, con, monkeypatch,
-                                                       stub_endpoint):
+def test_tool_calls_and_results_are_shown_and_replayed(db_path, con, monkeypatch, stub_endpoint):
     import json
 
     messages = [
         {"role": "system", "content": "Use tools."},
         {"role": "user", "content": "What is my balance?"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_1", "type": "function",
-             "function": {"name": "get_balance", "arguments": "{\"account\": \"A1\"}"}}]},
-        {"role": "tool", "tool_call_id": "call_1", "content": "{\"balance\": 42}"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_balance", "arguments": '{"account": "A1"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": '{"balance": 42}'},
     ]
     con.execute(
         "INSERT INTO events (event_id, ts, kind, model, input_messages, output_text, status,"
         " source_format) VALUES ('t1', now(), 'llm', 'gpt-4o', ?, 'You have 42.', 'ok',"
-        " 'native')", [json.dumps(messages)])
+        " 'native')",
+        [json.dumps(messages)],
+    )
     con.close()
     at = open_page(db_path, monkeypatch, "t1")
     areas = {t.label: t.value for t in at.text_area}
@@ -162,3 +176,127 @@ def test_tool_calls_and_results_are_shown_and_replayed(db_path, con, monkeypatch
     sent = stub_endpoint.requests[-1]["body"]["messages"]
     assert sent[2]["tool_calls"][0]["function"]["name"] == "get_balance"
     assert sent[3] == {"role": "tool", "content": '{"balance": 42}', "tool_call_id": "call_1"}
+
+
+def _run_with(at: AppTest, model: str) -> AppTest:
+    at.text_input(
+        key=[t.key for t in at.text_input if (t.key or "").endswith("_model")][0]
+    ).set_value(model).run()
+    at.button(key=[b.key for b in at.button if (b.key or "").endswith("_run")][0]).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _newest_rerun(db: Path) -> tuple[str, str | None, str | None]:
+    with connect(db, read_only=True) as c:
+        return c.execute(
+            "SELECT event_id, output_text, error_message FROM events WHERE rerun_of = 'e1'"
+            " ORDER BY ts DESC LIMIT 1"
+        ).fetchone()
+
+
+def test_the_comparison_follows_each_new_run(db_path, con, monkeypatch, stub_endpoint):
+    insert_event(con, "e1", "Why was my card declined?", "Old answer.")
+    con.close()
+    at = open_page(db_path, monkeypatch, "e1")
+
+    def pick():
+        return at.selectbox(key=[s.key for s in at.selectbox if (s.key or "").endswith("_pick")][0])
+
+    for model in ("missing-model", "stub-a", "stub-b", "stub-b", "stub-a"):
+        _run_with(at, model)
+        rid, out, err = _newest_rerun(db_path)
+        assert pick().value == rid, model
+        codes = [c.value for c in at.code]
+        if model == "missing-model":
+            # the endpoint's own message at once, not only "1 of 1 runs failed"
+            assert any("1 of 1 runs failed" in e.value for e in at.error)
+            assert any(err in c and c.startswith("model_not_found: ") for c in codes)
+        else:
+            assert out in codes and out.startswith(f"[{model}]")
+    # the verdict goes on the run on screen, the last one
+    at.radio[0].set_value("worse")
+    next(b for b in at.button if "verdict" in str(b.proto.form_id)).click().run()
+    with connect(db_path, read_only=True) as c:
+        assert c.execute("SELECT event_id FROM feedback WHERE name = 'verdict'").fetchall() == [
+            (rid,)
+        ]
+
+
+def test_correction_starts_from_the_original_and_saves_only_a_change(
+    db_path, con, monkeypatch, stub_endpoint
+):
+    insert_event(con, "e1", "Why was my card declined?", "Old answer.")
+    con.close()
+    at = _run_with(open_page(db_path, monkeypatch, "e1"), "stub-a")
+    area = at.text_area(
+        key=[t.key for t in at.text_area if (t.key or "").endswith("_corrected")][0]
+    )
+    assert area.value == "Old answer."  # not the model's text
+
+    def save():
+        return next(b for b in at.button if "correction" in str(b.proto.form_id))
+
+    save().click().run()
+    assert any("no correction saved" in w.value for w in at.warning)
+    with connect(db_path, read_only=True) as c:
+        assert c.execute("SELECT count(*) FROM feedback").fetchone()[0] == 0
+    area = at.text_area(key=area.key)
+    area.set_value("Your card was declined because it expired.")
+    save().click().run()
+    with connect(db_path, read_only=True) as c:
+        rows = c.execute(
+            "SELECT event_id, correction, source FROM feedback WHERE name = 'correction'"
+        ).fetchall()
+    assert rows == [("e1", "Your card was declined because it expired.", "reviewer")]
+
+
+def _batch_tab(at: AppTest) -> AppTest:
+    at.segmented_control(key="playground_section").set_value("Batch rerun").run()
+    at.text_input(key="playground_batch_model").set_value("gpt-4o").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_batch_tab_reruns_the_filter_the_link_carried(db_path, con, monkeypatch, stub_endpoint):
+    insert_many(con, 5, thumbs=0, prefix="down")
+    insert_many(con, 3, thumbs=1, prefix="up")
+    con.close()
+    monkeypatch.setenv("REVIEWDECK_DB", str(db_path))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page(PAGE)
+    at.query_params.update({"event": "up0001", "feedback": "thumbs_up", "text": "card 1"})
+    _batch_tab(at.run())
+    assert at.selectbox(key="playground_batch_feedback").value == "thumbs_up"
+    assert any("feedback=thumbs_up&text=card+1" in c.value for c in at.code)
+    assert next(m for m in at.metric if m.label == "Events to rerun").value == "1"
+    # a link carrying only the sidebar's filter: taken as it is, no feedback filter added
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page(PAGE)
+    at.query_params.update({"event": "up0001", "reruns": "exclude"})
+    _batch_tab(at.run())
+    assert at.selectbox(key="playground_batch_feedback").value == "(any)"
+    assert next(m for m in at.metric if m.label == "Events to rerun").value == "8"
+    # opened bare, the page offers the failures
+    at = _batch_tab(open_page(db_path, monkeypatch))
+    assert at.selectbox(key="playground_batch_feedback").value == "negative"
+    assert next(m for m in at.metric if m.label == "Events to rerun").value == "5"
+
+
+def test_batch_report_shows_unreadable_judgements_apart(db_path, con, monkeypatch, stub_endpoint):
+    insert_many(con, 3, thumbs=0)
+    con.close()
+    stub_endpoint.set_reply("gpt-4o-mini", "I would rather not say.")
+    at = _batch_tab(open_page(db_path, monkeypatch))
+    at.text_input(key="playground_batch_judge").set_value("gpt-4o-mini").run()
+    at.button(key="playground_batch_start").click().run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Win (rerun)"], metrics["Tie (rerun)"], metrics["Loss (rerun)"]) == (
+        "0",
+        "0",
+        "0",
+    )
+    assert metrics["Unreadable"] == "6"
+    assert any("6 judgements were unreadable" in w.value for w in at.warning)
+    assert any(c.value == "Reviewer verdicts: no verdict 3" for c in at.caption)
