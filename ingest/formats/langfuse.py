@@ -67,7 +67,22 @@ def _inputs(value: Any, output: Any) -> list[dict[str, Any]] | None:
     return msgs
 
 
-def observation_row(obs: dict[str, Any], trace: dict[str, Any] | None) -> dict[str, Any]:
+def _json_text(value: Any) -> Any:
+    """The web app's download writes `input`/`output` as JSON text: a plain answer arrives as
+    '"It is rainy."'. Decode such a string literal; any other value is left as it is."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def observation_row(
+    obs: dict[str, Any], trace: dict[str, Any] | None, *, json_text: bool = False
+) -> dict[str, Any]:
+    """One observation → an events row. `json_text`: the observation comes from the web app's
+    download, whose `input`/`output` are JSON text (objects and string literals alike)."""
     meta = maybe_json(obs.get("metadata"))
     meta = meta if isinstance(meta, dict) else {}
     attrs = meta.get("attributes") if isinstance(meta.get("attributes"), dict) else {}
@@ -77,8 +92,11 @@ def observation_row(obs: dict[str, Any], trace: dict[str, Any] | None) -> dict[s
         raise ValueError("observation has no startTime")
     end = from_iso(obs.get("endTime"))
     kind = decoded.get("kind") or _TYPE_KIND.get(str(obs.get("type")).upper(), "other")
-    inputs = _inputs(obs.get("input"), obs.get("output")) if obs.get("input") is not None else None
-    outputs = _outputs(obs.get("output"))
+    given_in, given_out = obs.get("input"), obs.get("output")
+    if json_text:
+        given_in, given_out = _json_text(given_in), _json_text(given_out)
+    inputs = _inputs(given_in, given_out) if given_in is not None else None
+    outputs = _outputs(given_out)
     if kind == "tool":  # a tool's input/output are arguments and results, not chat turns
         inputs = outputs = None
     usage = obs.get("usageDetails") or {}
@@ -225,8 +243,8 @@ def read(path: Path, data: bytes) -> ParsedFile:
     out = ParsedFile(source_format="langfuse")
     docs = json_documents(path, data, out)
     for line_no, doc in docs:
-        if isinstance(doc, dict) and isinstance(doc.get("trace"), dict):
-            _read_trace_export(doc["trace"], doc.get("observations"), line_no, out)
+        if isinstance(doc, dict) and isinstance(doc.get("trace"), dict):  # the web app's download
+            _read_trace_export(doc["trace"], doc.get("observations"), line_no, out, json_text=True)
         elif isinstance(doc, dict) and isinstance(doc.get("observations"), list) and "id" in doc:
             _read_trace_export(doc, doc["observations"], line_no, out)  # public API trace
         elif isinstance(doc, list):
@@ -253,7 +271,7 @@ def _read_record(item: Any, line_no: int | None, out: ParsedFile) -> None:
         out.rejects.append(Reject(line_no, str(exc), compact_json(item)[:2000]))
 
 
-def _read_trace_export(trace, observations, line_no, out: ParsedFile) -> None:
+def _read_trace_export(trace, observations, line_no, out: ParsedFile, json_text=False) -> None:
     full = {o.get("id"): o for o in observations or [] if isinstance(o, dict)}
     for summary in trace.get("observations") or []:  # summaries: used only if the full is absent
         if isinstance(summary, dict) and summary.get("id") not in full:
@@ -263,7 +281,7 @@ def _read_trace_export(trace, observations, line_no, out: ParsedFile) -> None:
     for index, obs in enumerate(full.values(), start=1):
         out.records_read += 1
         try:
-            row = observation_row(obs, trace_ctx)
+            row = observation_row(obs, trace_ctx, json_text=json_text)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             out.rejects.append(
                 Reject(line_no or index, f"observation: {exc}", compact_json(obs)[:2000])

@@ -131,6 +131,8 @@ def kind_of(attrs: Attrs, name: str | None = None) -> str | None:
         return _LANGFUSE_KIND.get(lf.lower(), "other")
     if op is not None:
         return "other"
+    if attrs.get("gen_ai.tool.name"):  # an execute_tool span that names no operation (Pydantic AI)
+        return "tool"
     if attrs.get("llm.request.type") or any(
         k in attrs
         for k in (

@@ -7,9 +7,9 @@ ephemeral port; nothing here reaches the network.
 
 - ``OpenAIServer`` serves ``/v1/chat/completions`` (JSON or SSE, with ``stream_options``),
   ``/v1/responses``, ``/v1/embeddings``, and 404 ``model_not_found`` (OpenAI's real body) for a
-  model named ``this-model-does-not-exist`` or ``missing-*``. A request that offers tools and
-  whose last message is the user's is answered with one call per tool (arguments from
-  ``TOOL_ARGS``); otherwise the reply is ``REPLIES[last user text]`` or an echo.
+  model named ``this-model-does-not-exist`` or ``missing-*``. A request (Chat or Responses) that
+  offers tools and whose last message is the user's is answered with one call per tool
+  (arguments from ``TOOL_ARGS``); otherwise the reply is ``REPLIES[last user text]`` or an echo.
 - ``CaptureServer`` records every request (method, path, headers, body bytes) and answers
   what the Langfuse / LangSmith SDKs expect (``/info``, 200/207 JSON), so their real export
   traffic can be written out as files.
@@ -122,14 +122,33 @@ class OpenAIServer:
         message = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
         return message, "stop", count_tokens(text)
 
+    def responses_output(self, body: dict, messages: list[dict]) -> tuple[list[dict], int]:
+        """A request that offers function tools and whose last input item is the user's gets
+        one function_call per tool (the Agents SDK's first turn); otherwise a text message."""
+        tools = [t for t in body.get("tools") or [] if t.get("type") == "function"]
+        if tools and messages and messages[-1].get("role") == "user":
+            calls = []
+            for tool in tools:
+                args = json.dumps(TOOL_ARGS.get(tool["name"], {}))
+                calls.append({"id": self.next_id("fc_"), "type": "function_call",
+                              "status": "completed", "call_id": self.next_id("call_"),
+                              "name": tool["name"], "arguments": args})  # fmt: skip
+            return calls, sum(count_tokens(c["arguments"]) + 3 for c in calls)
+        text = reply_for(str(body.get("model")), messages)
+        content = [{"type": "output_text", "text": text, "annotations": []}]
+        message = {"id": self.next_id("msg_"), "type": "message", "status": "completed",
+                   "role": "assistant", "content": content}  # fmt: skip
+        return [message], count_tokens(text)
+
     def responses_body(self, body: dict) -> dict[str, Any]:
         items = body.get("input")
         messages = [{"role": "user", "content": items}] if isinstance(items, str) else items or []
-        text = reply_for(str(body.get("model")), messages)
+        output, out = self.responses_output(body, messages)
         prompt = count_tokens(str(body.get("instructions") or "")) + sum(
-            count_tokens(_text_of(m.get("content"))) for m in messages if isinstance(m, dict)
+            count_tokens(_text_of(m.get("content")) or str(m.get("output") or ""))
+            for m in messages
+            if isinstance(m, dict)
         )
-        out = count_tokens(text)
         model = str(body.get("model"))
         return {
             "id": self.next_id("resp_"), "object": "response", "created_at": CREATED,
@@ -137,10 +156,8 @@ class OpenAIServer:
             "incomplete_details": None, "instructions": body.get("instructions"),
             "max_output_tokens": body.get("max_output_tokens"), "metadata": body.get("metadata")
             or {}, "parallel_tool_calls": True, "temperature": body.get("temperature", 1.0),
-            "tool_choice": "auto", "tools": [], "top_p": 1.0, "text": {"format": {"type": "text"}},
-            "output": [{"id": self.next_id("msg_"), "type": "message", "status": "completed",
-                        "role": "assistant", "content": [{"type": "output_text", "text": text,
-                                                          "annotations": []}]}],
+            "tool_choice": "auto", "tools": body.get("tools") or [], "top_p": 1.0,
+            "text": {"format": {"type": "text"}}, "output": output,
             "usage": {"input_tokens": prompt, "output_tokens": out,
                       "total_tokens": prompt + out,
                       "input_tokens_details": {"cached_tokens": 0},

@@ -18,7 +18,8 @@ What the SDK sends, and what is written from it (tests/data/langfuse/):
   ``langfuse.*`` attributes and the captured score bodies, each observation validated and
   serialised by the SDK's own API models (``langfuse.api.ObservationV2``, ``langfuse.api.Score``
   with their camelCase aliases). The span → observation mapping (``_observation``) is this
-  script's, following Langfuse's documented OTel attribute mapping.
+  script's, following Langfuse's documented OTel attribute mapping. ``webapp_trace.json`` holds
+  the same records in the web app's download shape (``_webapp``).
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def main() -> None:
     (OUT / "otel.traces.jsonl").write_text("".join(line + "\n" for line in otlp_lines))
     _exports([json.loads(line) for line in otlp_lines], posted, trace_id)
     record_versions(["langfuse/otel.traces.jsonl", "langfuse/trace_export.json",
-                     "langfuse/records.jsonl"],
+                     "langfuse/records.jsonl", "langfuse/webapp_trace.json"],
                     versions("langfuse", "openai", "opentelemetry-proto", "protobuf"))  # fmt: skip
 
 
@@ -264,8 +265,36 @@ def _exports(docs: list[dict], posted: list[dict], trace_id: str) -> None:
         "observations": checked, "scores": scores,
     }  # fmt: skip
     (OUT / "trace_export.json").write_text(json.dumps(trace, indent=1, ensure_ascii=False) + "\n")
+    (OUT / "webapp_trace.json").write_text(
+        json.dumps(_webapp(trace, checked, scores), indent=1, ensure_ascii=False) + "\n"
+    )
     lines = [json.dumps(r, ensure_ascii=False) for r in [*checked, *scores]]
     (OUT / "records.jsonl").write_text("".join(line + "\n" for line in lines))
+
+
+def _as_text(value):
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _webapp(trace: dict, observations: list[dict], scores: list[dict]) -> dict:
+    """The web app's download of a trace (its tRPC trace-by-id shape, as in Langfuse's own test
+    data): `{"trace": {…, "scores", "corrections", "observations": summaries}, "observations":
+    […]}`, where `input`, `output` and `metadata` are JSON text rather than JSON, and a
+    CORRECTION score sits in `corrections`. The same records as trace_export.json, re-enveloped;
+    no library writes this either."""
+    full = [{**o, "input": _as_text(o.get("input")), "output": _as_text(o.get("output")),
+             "metadata": _as_text(o.get("metadata"))} for o in observations]  # fmt: skip
+    summary_keys = ("id", "traceId", "parentObservationId", "type", "name", "startTime",
+                    "endTime", "level", "model")  # fmt: skip
+    head = {k: v for k, v in trace.items() if k not in ("observations", "scores", "htmlPath")}
+    head.update(projectId="fixtures", bookmarked=False, input=_as_text(trace.get("input")),
+                output=_as_text(trace.get("output")), metadata=_as_text(trace.get("metadata")),
+                createdAt=trace["timestamp"], updatedAt=trace["timestamp"],
+                scores=[s for s in scores if s.get("dataType") != "CORRECTION"],
+                corrections=[s for s in scores if s.get("dataType") == "CORRECTION"],
+                observations=[{k: o.get(k) for k in summary_keys}
+                              for o in observations])  # fmt: skip
+    return {"trace": head, "observations": full}
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The project's own Langfuse fixtures (tests/data/langfuse, made by tests/data/make_langfuse.py
-from what the Langfuse SDK sent): the public API trace export with observations and scores, and
-the same records as JSON Lines."""
+from what the Langfuse SDK sent): the public API trace export with observations and scores, the
+same records in the web app's download shape, and as JSON Lines."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ def parse(rel: str) -> ParsedFile:
     return parsed
 
 
-@pytest.mark.parametrize("rel", ["langfuse/trace_export.json", "langfuse/records.jsonl"])
+EXPORTS = ["langfuse/trace_export.json", "langfuse/webapp_trace.json", "langfuse/records.jsonl"]
+
+
+@pytest.mark.parametrize("rel", EXPORTS)
 def test_trace_with_observations_and_scores(rel):
     parsed = parse(rel)
     assert parsed.records_read == 11 and len(parsed.events) == 7 and len(parsed.feedback) == 4
@@ -92,3 +95,21 @@ def test_export_and_json_lines_give_the_same_rows():
                    for e in a.events)  # fmt: skip
     assert strip == sorted((e["event_id"], e["name"]) for e in b.events)
     assert [f["feedback_id"] for f in a.feedback] == [f["feedback_id"] for f in b.feedback]
+
+
+def test_web_app_download_reads_as_the_public_api_export():
+    # {"trace": {…, "scores", "corrections"}, "observations": […]} with input/output/metadata as
+    # JSON text (a plain answer is a JSON string literal) and the correction in "corrections"
+    webapp = json.loads((DATA / "langfuse/webapp_trace.json").read_text())
+    assert [c["dataType"] for c in webapp["trace"]["corrections"]] == ["CORRECTION"]
+    assert len(webapp["trace"]["scores"]) == 3
+    answers = [o["output"] for o in webapp["observations"] if o["output"]
+               and o["output"].startswith('"')]  # fmt: skip
+    assert json.dumps(ANSWER, ensure_ascii=False) in answers
+    a, b = parse("langfuse/webapp_trace.json"), parse("langfuse/trace_export.json")
+    rows = sorted(({k: v for k, v in e.items() if k != "raw"} for e in a.events),
+                  key=lambda e: e["event_id"])  # fmt: skip
+    assert rows == sorted(({k: v for k, v in e.items() if k != "raw"} for e in b.events),
+                          key=lambda e: e["event_id"])  # fmt: skip
+    by_id = {f["feedback_id"]: f for f in b.feedback}
+    assert [f == by_id[f["feedback_id"]] for f in a.feedback] == [True] * 4

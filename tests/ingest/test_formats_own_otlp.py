@@ -236,3 +236,76 @@ def test_langfuse_sdk_otlp_export_base64_ids_and_enum_names():
         assert (row["user_id"], row["session_id"], row["environment"]) == (
             "user-5", "session-5", "fixtures")  # fmt: skip
         assert row["tags"] == ["fixtures", "weather"]
+
+
+def test_pydantic_ai_with_messages_in_an_events_attribute():
+    # pydantic-ai 0.2.16 (event_mode='attributes'): ≤1.36 conventions, gen_ai.system, and the
+    # per-message events as a JSON array in the span's `events` attribute
+    parsed = parse("otlp/pydantic_ai_events.traces.json")
+    rows = by_id(parsed)
+    assert sorted(rows) == [f"{0x1002 + i:016x}" for i in range(5)]
+    run, tools_span, tool, ask, answer = (rows[f"{0x1002 + i:016x}"] for i in (0, 2, 3, 1, 4))
+    assert (run["name"], run["kind"], run["parent_id"]) == ("agent run", "other", None)
+    # the run repeats its calls' usage; it is no LLM call, so the tokens count once
+    assert (run["tokens_in"], run["tokens_out"], run["cost_usd"]) == (102, 22, None)
+    assert (tool["name"], tool["kind"], tool["parent_id"]) == (
+        "running tool", "tool", tools_span["event_id"])  # fmt: skip
+    assert tools_span["kind"] == "other" and tools_span["parent_id"] == run["event_id"]
+    for call in (ask, answer):
+        assert (call["name"], call["kind"], call["provider"]) == ("chat gpt-4o", "llm", "openai")
+        assert (call["model"], call["model_requested"]) == ("gpt-4o-2024-08-06", "gpt-4o")
+        assert call["params"] == {"temperature": 0.2, "max_tokens": 100}
+        assert (call["parent_id"], call["status"]) == (run["event_id"], "ok")
+    assert (ask["tokens_in"], ask["tokens_out"], answer["tokens_in"], answer["tokens_out"]) == (
+        18, 12, 84, 10)  # fmt: skip
+    # gpt-4o: $2.50 in / $10 out per 1M
+    assert ask["cost_usd"] == pytest.approx((18 * 2.5 + 12 * 10) / 1e6)
+    assert answer["cost_usd"] == pytest.approx((84 * 2.5 + 10 * 10) / 1e6)
+    assert ask["output_messages"] == [{"role": "assistant", "content": None, "tool_calls": [
+        {"id": "call_0001", "type": "function",
+         "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]}]  # fmt: skip
+    assert answer["input_messages"] == [
+        {"role": "system", "content": "You answer in one sentence."},
+        {"role": "user", "content": "Weather in Paris?"},
+        *ask["output_messages"],
+        {"role": "tool", "content": "rainy, 14°C", "tool_call_id": "call_0001"},
+    ]
+    assert (answer["input_text"], answer["output_text"]) == ("Weather in Paris?", ANSWER)
+    assert {r["trace_id"] for r in rows.values()} == {f"{0xABC0001:032x}"}
+
+
+def test_openai_agents_sdk_under_openinference():
+    # openai-agents + openinference-instrumentation-openai-agents: Responses API, one tool call
+    rows = by_id(parse("otlp/openai_agents_openinference.traces.json"))
+    kinds = {r["name"]: r["kind"] for r in rows.values()}
+    assert sorted((r["name"], r["kind"]) for r in rows.values()) == [
+        ("Agent workflow", "agent"), ("Agent workflow", "chain"), ("Weather agent", "agent"),
+        ("get_weather", "tool"), ("response", "llm"), ("response", "llm"), ("turn", "chain"),
+        ("turn", "chain")]  # fmt: skip
+    assert kinds["get_weather"] == "tool"
+    ask, answer = rows["0000000000001006"], rows["0000000000001009"]
+    tool = rows["0000000000001007"]
+    assert tool["parent_id"] == ask["parent_id"]  # the tool runs in the turn that asked for it
+    for call in (ask, answer):
+        assert (call["provider"], call["status"]) == ("openai", "ok")
+        # OpenInference's invocation parameters are the response's: the snapshot as requested
+        assert call["model"] == call["model_requested"] == "gpt-4.1-2025-04-14"
+        assert call["params"] == {"temperature": 0.2, "top_p": 1.0, "tool_choice": "auto",
+                                  "parallel_tool_calls": True}  # fmt: skip
+        assert (call["tokens_cache_read"], call["tokens_reasoning"]) == (0, 0)
+    assert (ask["tokens_in"], ask["tokens_out"], answer["tokens_in"], answer["tokens_out"]) == (
+        10, 12, 15, 10)  # fmt: skip
+    # gpt-4.1: $2 in / $8 out per 1M
+    assert ask["cost_usd"] == pytest.approx((10 * 2 + 12 * 8) / 1e6)
+    assert answer["cost_usd"] == pytest.approx((15 * 2 + 10 * 8) / 1e6)
+    calls = ask["output_messages"][0]["tool_calls"]
+    assert [(c["id"], c["function"]) for c in calls] == [
+        ("call_0002", {"name": "get_weather", "arguments": '{"city": "Paris"}'})]  # fmt: skip
+    assert answer["input_messages"] == [
+        {"role": "system", "content": "You answer in one sentence."},
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {"role": "tool", "content": "rainy, 14°C", "tool_call_id": "call_0002"},
+    ]
+    assert (answer["input_text"], answer["output_text"]) == ("Weather in Paris?", ANSWER)
+    assert rows["0000000000001002"]["parent_id"] is None
