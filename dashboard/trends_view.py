@@ -17,6 +17,7 @@ from models import stats
 from models.filters import EventFilter
 from models.trends import core as trends
 from models.trends.core import HeadlineRow, Period
+from models.trends.moved import segment_label
 
 ALPHAS = (0.01, 0.05, 0.10)
 MAX_LINES = 10  # a chart with more split values than this is unreadable
@@ -83,15 +84,41 @@ def fmt_verdict(row: HeadlineRow, which: str, min_n: int = stats.MIN_N) -> str:
     return f"{verdict} (p = {cmp.p_value:.3g}, {cmp.test})"
 
 
-def headline_table(rows: list[HeadlineRow]) -> pl.DataFrame:
-    """The full headline as a table the page shows (one row per metric)."""
+NO_FEEDBACK = "no feedback logged"
+NO_FEEDBACK_HELP = (
+    "These events carry no feedback at all (no votes, regenerates, edits, corrections or "
+    "scores), so this number is unmeasured, not 0%. To measure it, log your users' feedback "
+    "with the events (see docs/formats.md), or score a random sample of traffic with "
+    "evaluators (`reviewdeck evaluate` and a review queue are coming; not in this version yet)."
+)
+
+
+def headline_table(
+    rows: list[HeadlineRow],
+    this_week: str = "this week",
+    unmeasured: frozenset[str] = frozenset(),
+) -> pl.DataFrame:
+    """The full headline as a table the page shows (one row per metric); metrics in
+    `unmeasured` (made of feedback, on weeks without any) say so instead of a number."""
     out = []
     for r in rows:
         is_rate = r.kind == "rate"
+        if r.key in unmeasured:
+            out.append(
+                {
+                    "metric": r.label,
+                    this_week: NO_FEEDBACK,
+                    "previous week": fmt_estimate(r.previous, is_rate, r.key),
+                    "vs previous": "–",
+                    "baseline": fmt_estimate(r.baseline, is_rate, r.key),
+                    "vs baseline": "–",
+                }
+            )
+            continue
         out.append(
             {
                 "metric": r.label,
-                "this week": fmt_estimate(r.current, is_rate, r.key),
+                this_week: fmt_estimate(r.current, is_rate, r.key),
                 "previous week": fmt_estimate(r.previous, is_rate, r.key),
                 "vs previous": f"{fmt_delta(r.vs_previous, is_rate, r.key) or '–'} · "
                 f"{fmt_verdict(r, 'previous')}",
@@ -142,23 +169,20 @@ def split_filter(
     return flt  # user segment: the explorer has no such filter; the bucket is still applied
 
 
-def moved_table(table: pl.DataFrame) -> pl.DataFrame:
+def moved_table(table: pl.DataFrame, this_week: str = "this week") -> pl.DataFrame:
     """The 'what moved' result as the page shows it."""
-
-    def segment(r: dict) -> str:
-        if r["dims"] == "cluster":
-            return f"cluster: {r['cluster_label']}"
-        parts = [r[k] for k in ("model", "prompt_version", "tag") if r[k] is not None]
-        return " × ".join(parts)
 
     rows = []
     for r in table.iter_rows(named=True):
         rows.append(
             {
                 "verdict": r["verdict"],
-                "segment": segment(r),
+                "segment": segment_label(r),
+                # Which smaller flagged segment accounts for this one's move (and vice versa).
+                "explained by": r.get("explained_by") or "",
+                "accounts for": r.get("accounts_for") or "",
                 "kind": r["dims"],
-                "this week": None if r["rate"] is None else r["rate"],
+                this_week: None if r["rate"] is None else r["rate"],
                 "n": r["n"],
                 "reference": r["rate_ref"],
                 "n ref": r["n_ref"],

@@ -14,6 +14,7 @@ from dashboard import cache, charts_trends, nav
 from dashboard import trends_view as view
 from dashboard.filters_ui import current_filter, should_seed, sync_url
 from dashboard.queries import trends as q
+from dashboard.safe_text import md_escape
 from ingest.errors import ReviewdeckError
 from ingest.load import derived
 from models import stats
@@ -59,9 +60,12 @@ metric_keys = list(trends.METRICS) + scores
 rate_keys = list(trends.RATES)
 splits = cache.query(q.split_options)
 week_names = [w.isoformat() for w in weeks]
+# The page opens on the last complete week: on a Tuesday the newest week holds a day and a half.
+partial = {w.isoformat(): note for w, note in cache.query(q.partial_weeks).items()}
+default_week = next((w for w in week_names if w not in partial), week_names[0])
 
 if should_seed("trends", KEYS, WIDGETS):
-    st.session_state["trends_week_w"] = view.url_choice("trends_week", week_names, week_names[0])
+    st.session_state["trends_week_w"] = view.url_choice("trends_week", week_names, default_week)
     st.session_state["trends_compare_w"] = view.url_choice(
         "trends_compare", list(view.COMPARES), "previous"
     )
@@ -75,7 +79,7 @@ if should_seed("trends", KEYS, WIDGETS):
 
 # Options shrink when the shared filter changes; a remembered choice outside them resets.
 for widget, options, default in (
-    ("trends_week_w", week_names, week_names[0]),
+    ("trends_week_w", week_names, default_week),
     ("trends_metric_w", metric_keys, "negative"),
     ("trends_split_w", splits, "none"),
 ):
@@ -87,7 +91,10 @@ week_name = c1.selectbox(
     "Week (Monday, UTC)",
     week_names,
     key="trends_week_w",
-    format_func=lambda w: f"Week of {w} ({dt.date.fromisoformat(w).isocalendar()[1]:02d})",
+    format_func=lambda w: (
+        f"Week of {w} ({dt.date.fromisoformat(w).isocalendar()[1]:02d})"
+        + (f" — {partial[w]}" if w in partial else "")
+    ),
 )
 compare = c2.radio(
     "Compare with",
@@ -123,17 +130,28 @@ reference = previous if compare == "previous" else base_period
 rows, raw = cache.query(q.headline, flt, week, baseline, alpha)
 by_key = {r.key: r for r in rows}
 cur_raw = raw.get("current", {})
+note = partial.get(week_name, "")
+# Every number of a partial week says so: the tiles, the tables' "this week" columns, the caption.
+this_week = f"this week ({note})" if note else "this week"
+fb_rows = sum(int(cur_raw.get(f"fb_{s}") or 0) for s in ("user", "reviewer", "judge", "code"))
+# Without any feedback on the week's events, the rates made of feedback are unmeasured, not 0%.
+unmeasured = trends.FEEDBACK_KEYS if fb_rows == 0 else frozenset()
 
 
 def _tile(col, key: str, short: str) -> None:
     row = by_key[key]
+    label = f"{short} (partial)" if note else short
+    if key in unmeasured:
+        col.metric(label, view.NO_FEEDBACK, help=view.NO_FEEDBACK_HELP)
+        col.caption("not measurable: no feedback on these events")
+        return
     is_rate = row.kind == "rate"
     cmp = row.vs_previous if compare == "previous" else row.vs_baseline
     colour = "off"
     if cmp.significant and row.better is not None:
         colour = "normal" if row.better == trends.BETTER_UP else "inverse"
     col.metric(
-        short,
+        label,
         view.fmt_value(row.current.value, is_rate, key),
         delta=view.fmt_delta(cmp, is_rate, key),
         delta_color=colour,
@@ -148,7 +166,19 @@ def _tile(col, key: str, short: str) -> None:
         nav.link_to_explorer(flt_cur, f"{count:,} events", key=f"trends_link_{key}")
 
 
-st.subheader(f"Week of {week:%b %d, %Y} vs {view.COMPARES[compare]}")
+st.subheader(f"Week of {week:%b %d, %Y}{f' ({note})' if note else ''} vs {view.COMPARES[compare]}")
+if note:
+    st.warning(
+        f"This week is {note}: every number below counts only those days, against a whole "
+        f"week. Volumes are not comparable; rates are, with wider intervals. The last complete "
+        f"week is {default_week}.",
+        icon=":material/date_range:",
+    )
+if unmeasured:
+    st.info(
+        f"No feedback logged on this week's events. {view.NO_FEEDBACK_HELP}",
+        icon=":material/feedback:",
+    )
 tiles = st.columns(5)
 _tile(tiles[0], "thumbs_up", "Thumbs-up rate")
 _tile(tiles[1], "negative", "Negative-signal rate")
@@ -160,7 +190,7 @@ with tiles[4]:
     # A baseline of several weeks is compared per week.
     ref_events = round(ref_events * 7 / max((reference.end - reference.start).days, 1))
     st.metric(
-        "Events",
+        "Events (partial)" if note else "Events",
         f"{events:,}",
         delta=f"{events - ref_events:+,}",
         delta_color="off",
@@ -192,7 +222,7 @@ with st.expander("Every metric, with intervals and tests", expanded=False):
         "row to open its events."
     )
     picked = st.dataframe(
-        view.headline_table(rows),
+        view.headline_table(rows, this_week, unmeasured),
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
@@ -215,7 +245,14 @@ m = trends.metric(metric_key)
 series = cache.query(q.series, flt, metric_key, gran, split, alpha)
 markers = cache.query(q.markers, flt)
 shown_series, n_splits = view.top_splits(series, view.MAX_LINES)
-if series.is_empty():
+no_feedback_at_all = metric_key in trends.FEEDBACK_KEYS and not cache.query(q.feedback_rows, flt)
+if no_feedback_at_all:
+    # A flat line at 0% would read as a perfect record.
+    st.info(
+        f"{m.label}: no feedback logged on any event under these filters. {view.NO_FEEDBACK_HELP}",
+        icon=":material/feedback:",
+    )
+elif series.is_empty():
     st.info("No data for this metric under the filters.")
 else:
     if n_splits > view.MAX_LINES:
@@ -263,29 +300,45 @@ moved_key = st.selectbox(
     "Rate", rate_keys, key="trends_moved_w", format_func=lambda k: trends.metric(k).label
 )
 res = cache.query(q.moved, flt, moved_key, week, baseline, compare, alpha)
-st.caption(
-    f"{res.n_tested} segments tested (model, prompt version, tag, cluster, and model × prompt "
-    f"version × tag), {res.n_too_small} too small to test (under {stats.MIN_N} events on a "
-    f"side), {res.n_duplicates} combinations left out as they hold exactly the events of "
-    f"their model, prompt version or tag; {res.n_flagged} flagged with Benjamini–Hochberg at "
-    f"q = {alpha:g} across all tests. Ranked by impact = change × this week's events. Select a "
-    "row to open its events."
-)
+if moved_key not in unmeasured:
+    st.caption(
+        f"{res.n_tested} segments tested (model, prompt version, tag, cluster, and model × "
+        f"prompt version × tag), {res.n_too_small} too small to test (under {stats.MIN_N} "
+        f"events on a side), {res.n_duplicates} combinations left out as they hold exactly the "
+        f"events of their model, prompt version or tag; {res.n_flagged} flagged with "
+        f"Benjamini–Hochberg at q = {alpha:g} across all tests. Ranked by impact = change × "
+        "this week's events; a segment another accounts for comes after the others. Select a "
+        "row to open its events."
+    )
 shown = res.table.filter(pl.col("flagged"))
 show_all = st.toggle("Show every segment tested", key="trends_moved_all")
 if show_all:
     shown = res.table
-if shown.is_empty():
+explained = shown.filter(pl.col("explained_by").is_not_null())
+if moved_key in unmeasured:
+    st.info(
+        f"{trends.metric(moved_key).label}: no feedback logged on this week's events, so no "
+        "segment can be compared.",
+        icon=":material/feedback:",
+    )
+elif shown.is_empty():
     st.success("No segment changed significantly.", icon=":material/check_circle:")
 else:
+    for r in explained.iter_rows(named=True):
+        st.caption(
+            md_escape(
+                f"{r['explained_by']} accounts for the change in {trends_moved.segment_label(r)}: "
+                "without it, the rest shows no significant change (listed after the others)."
+            )
+        )
     moved_pick = st.dataframe(
-        view.moved_table(shown),
+        view.moved_table(shown, this_week),
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
         key="trends_moved_table",
         column_config={
-            "this week": st.column_config.NumberColumn(format="percent"),
+            this_week: st.column_config.NumberColumn(format="percent"),
             "reference": st.column_config.NumberColumn(format="percent"),
             "change (pp)": st.column_config.NumberColumn(format="%+.1f"),
             "impact (events)": st.column_config.NumberColumn(format="%+.0f"),
@@ -314,7 +367,7 @@ with left:
             "correction_size",
         )
     ]
-    st.dataframe(view.headline_table(implicit), hide_index=True)
+    st.dataframe(view.headline_table(implicit, this_week, unmeasured), hide_index=True)
 with right:
     sources = pl.DataFrame(
         {
@@ -361,12 +414,13 @@ else:
     st.markdown(
         f"**{totals['reruns']:,} reruns** — verdicts: "
         f"better {totals['better']:,}, same {totals['same']:,}, worse {totals['worse']:,}, "
-        f"none yet {totals['no_verdict']:,}"
+        f"no verdict {totals['no_verdict']:,}"
     )
     st.dataframe(verdicts, hide_index=True, key="trends_verdicts")
     st.caption(
-        "Reruns are saved as events linked to their original and left out of the rates above; "
-        "verdicts are the reviewers' latest better / same / worse on each rerun."
+        "A rerun counts in the week of the event it reran, whenever it ran (as on the Weekly "
+        "review page and in its pack); reruns are left out of the rates above. Verdicts are the "
+        "reviewers' latest better / same / worse on each rerun."
     )
     nav.link_to_explorer(
         flt.with_(reruns="only", start=None, end=None),
@@ -378,7 +432,7 @@ sync_url(
     "trends",
     KEYS,
     {
-        "trends_week": [week_name] if week_name != week_names[0] else [],
+        "trends_week": [week_name] if week_name != default_week else [],
         "trends_compare": [compare] if compare != "previous" else [],
         "trends_alpha": [str(alpha)] if alpha != 0.05 else [],
         "trends_metric": [metric_key] if metric_key != "negative" else [],

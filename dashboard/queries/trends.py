@@ -14,6 +14,7 @@ from models.filters import EventFilter
 from models.trends import core as trends
 from models.trends import moved as trends_moved
 from models.trends import series as trends_series
+from models.trends import weeks as trend_weeks
 from models.trends.core import Period
 
 
@@ -37,6 +38,26 @@ def score_metrics(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def weeks(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> list[dt.date]:
     return trends.weeks_available(con, flt)
+
+
+def partial_weeks(con: duckdb.DuckDBPyConnection) -> dict[dt.date, str]:
+    """{monday: 'partial: Mon–Tue'} for the week the log does not cover fully (if any)."""
+    horizon = trend_weeks.data_horizon(con)
+    if horizon is None:
+        return {}
+    cov = trend_weeks.coverage(horizon.date(), horizon)
+    return {cov.monday: cov.note} if cov.partial else {}
+
+
+def feedback_rows(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> int:
+    """Events under the filter that carry any feedback at all (votes, actions, scores, …)."""
+    where, params = trends.facts_where(flt)
+    return int(
+        con.execute(
+            f"SELECT count(*) FILTER (WHERE t.any_feedback) FROM trend_facts t WHERE {where}",
+            params,
+        ).fetchall()[0][0]
+    )
 
 
 def periods(week: dt.date, baseline: tuple[dt.date, dt.date] | None) -> list[Period]:
@@ -87,7 +108,9 @@ def moved(
     current, previous, base = periods(week, baseline)
     reference = previous if compare == "previous" else base
     counts = trends_moved.segment_counts(con, flt, metric, current, reference)
-    return trends_moved.what_moved(counts, better=trends.metric(metric).better, alpha=alpha)
+    result = trends_moved.what_moved(counts, better=trends.metric(metric).better, alpha=alpha)
+    # Which flagged segment a smaller one accounts for (the weekly report's rule, same test).
+    return trends_moved.explain(con, flt, metric, result, current, reference)
 
 
 def corrections(

@@ -312,63 +312,20 @@ def segment_moves(ctx: Context) -> tuple[list[SegmentMove], list[SegmentMove], i
 
 
 def _explained(ctx: Context, m, rows: list[dict], current, reference) -> list[tuple[dict, str]]:
-    """Drop a flagged segment whose change a smaller flagged segment inside it explains.
-
-    "prompt version v4 got worse" is no news when topic:billing (served by v4) got worse and
-    v4 without billing did not change: segment A is dropped when A minus B, tested the same
-    way, shows no significant change; B then says it explains A.
-    """
-    from models.filters import where_sql
+    """Drop a flagged segment whose change a smaller flagged segment inside it explains
+    (models.trends.moved.explained_pairs, the same rule as the trends page): "prompt version v4
+    got worse" is no news when topic:billing (served by v4) got worse and v4 without billing did
+    not change; billing then says it accounts for v4."""
     from models.trends import moved
-    from models.trends.core import day_start
 
-    bounds = [
-        day_start(current.start),
-        day_start(current.end),
-        day_start(reference.start),
-        day_start(reference.end),
-    ]
-
-    def where(row: dict) -> tuple[str, list]:
-        flt = moved.segment_filter(row, ctx.flt, current).with_(start=None, end=None)
-        return where_sql(flt, "t")
-
-    order = sorted(range(len(rows)), key=lambda i: -rows[i]["n"])
-    dropped: set[int] = set()
-    for i in order:
-        a = rows[i]
-        if a.get("reference") not in (None, moved.SAME):
-            continue
-        wa, pa = where(a)
-        for j in order:
-            b = rows[j]
-            if j == i or j in dropped or b["n"] >= a["n"] or b["verdict"] != a["verdict"]:
-                continue
-            wb, pb = where(b)
-            got = dict(
-                (r[0], r[1:])
-                for r in ctx.con.execute(
-                    f"""
-                SELECT t.ts >= ? AS cur, count(*) FILTER (WHERE {m.den}),
-                       count(*) FILTER (WHERE ({m.num}) AND ({m.den}))
-                FROM trend_facts t
-                WHERE ({wa}) AND NOT ({wb})
-                  AND ((t.ts >= ? AND t.ts < ?) OR (t.ts >= ? AND t.ts < ?))
-                GROUP BY 1
-                """,
-                    [bounds[0], *pa, *pb, *bounds],
-                ).fetchall()
-            )
-            (n1, x1), (n0, x0) = got.get(True, (0, 0)), got.get(False, (0, 0))
-            rest = stats.compare_proportions(
-                int(x1), int(n1), int(x0), int(n0), alpha=ctx.level, min_n=MIN_N
-            )
-            if not rest.significant:
-                dropped.add(i)
-                _, label = _segment_key(a)
-                b["_explains"] = ", ".join(x for x in (b.get("_explains", ""), label) if x)
-                break
-    return [(r, m.key) for k, r in enumerate(rows) if k not in dropped]
+    pairs = moved.explained_pairs(
+        ctx.con, ctx.flt, m.key, rows, current, reference, alpha=ctx.level, min_n=MIN_N
+    )
+    for broad, small in pairs.items():
+        b = rows[small]
+        _, label = _segment_key(rows[broad])
+        b["_explains"] = ", ".join(x for x in (b.get("_explains", ""), label) if x)
+    return [(r, m.key) for k, r in enumerate(rows) if k not in pairs]
 
 
 def _dedupe(rows: list[dict], metric_key: str, totals: tuple[int, int]) -> list[tuple[dict, str]]:

@@ -63,6 +63,9 @@ MEANS = {
     )
 }
 METRICS = {**RATES, **MEANS}
+# Metrics made of feedback (votes, actions, corrections): on events that carry no feedback at
+# all they are not 0%, they are unmeasured. Errors, latency and cost come with the event itself.
+FEEDBACK_KEYS = frozenset(k for k in METRICS if k not in ("error", "latency", "cost"))
 SCORE_PREFIX = "score:"  # metric key of a judge/code score: "score:<source>:<name>"
 
 GRANULARITIES = {"week": "t.week", "day": "t.day"}

@@ -206,8 +206,59 @@ def test_page_refreshes_a_trend_table_left_behind(tmp_path, monkeypatch) -> None
             " FROM range(40) r(i)",
             [dt.datetime(2026, 10, 13, tzinfo=dt.UTC)],
         )
+    # The newest week holds only a Tuesday: the page opens on the week before, the last complete.
     at = _app(path, monkeypatch)
     _ok(at)
-    assert _metric(at, "Events").value == "40"
+    assert at.selectbox(key="trends_week_w").value == W1.isoformat()
+    at = _app(path, monkeypatch, trends_week=W2.isoformat())
+    _ok(at)
+    assert _metric(at, "Events (partial)").value == "40"
+    assert any("This week is partial: Mon–Tue" in w.value for w in at.warning)
     with connect(path, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM trend_facts").fetchall()[0][0] == 140
+
+
+def test_logs_without_feedback_say_so_instead_of_a_perfect_week(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:  # plain OpenAI-style logs: events, no votes, no actions
+        add_events(con, start=W1, n=300, negative=0.0, votes=0.0, error=0.02)
+        add_events(con, start=W2, n=300, negative=0.0, votes=0.0, error=0.02)
+    at = _app(path, monkeypatch)
+    _ok(at)
+    for label in ("Negative-signal rate", "Feedback coverage", "Thumbs-up rate"):
+        assert _metric(at, label).value == "no feedback logged"
+    assert _metric(at, "Error rate").value.endswith("%")  # errors come with the event itself
+    assert [c.value for c in at.caption].count("not measurable: no feedback on these events") == 3
+    hint = "`reviewdeck evaluate` and a review queue are coming; not in this version yet"
+    assert any("No feedback logged on this week's events" in i.value for i in at.info)
+    assert any(hint in i.value for i in at.info)
+    # no flat line at 0% for the default metric (negative signals): a message instead
+    assert any(i.value.startswith("Negative-signal rate: no feedback logged") for i in at.info)
+    assert not at.get("arrow_vega_lite_chart")
+    table = next(d.value for d in at.dataframe if "metric" in d.value.columns)
+    row = table[table["metric"] == "Negative-signal rate"]
+    assert list(row["this week"]) == ["no feedback logged"]
+
+
+def test_what_moved_says_which_segment_accounts_for_a_broad_move(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        # billing gets worse; lang:en, the prompt version and the model carry its traffic
+        add_events(con, start=W1, n=600, tags=("topic:billing", "lang:en"), negative=0.10)
+        add_events(con, start=W2, n=600, tags=("topic:billing", "lang:en"), negative=0.30)
+        for start in (W1, W2):
+            add_events(con, start=start, n=1200, tags=("topic:cards", "lang:en"), negative=0.10)
+            add_events(con, start=start, n=600, tags=("topic:cards", "lang:de"), negative=0.10)
+    at = _app(path, monkeypatch)
+    _ok(at)
+    table = _moved(at)
+    by = dict(zip(table["segment"], table["explained by"], strict=True))
+    assert by["topic:billing"] == ""
+    assert by["lang:en"] == "topic:billing"
+    assert by["v1"] == "topic:billing" and by["model-a"] == "topic:billing"
+    accounts = table[table["segment"] == "topic:billing"]["accounts for"].iloc[0]
+    assert set(accounts.split(", ")) == {"lang:en", "v1", "model-a"}
+    # the segment that says where the change comes from is listed first
+    assert list(table["segment"])[0] == "topic:billing"
+    said = [c.value.replace("\\", "") for c in at.caption]  # captions are Markdown-escaped
+    assert any(c.startswith("topic:billing accounts for the change in lang:en") for c in said)
