@@ -51,20 +51,42 @@ def app_script() -> Path:
     return Path(dashboard.__file__).resolve().parent / "app.py"
 
 
+# The app's Streamlit settings, defined once. Streamlit reads .streamlit/config.toml only from
+# the working directory, so `reviewdeck serve` started anywhere else would run with Streamlit's
+# defaults (a "Deploy" button, usage statistics): serve passes every one of them as a flag.
+# .streamlit/config.toml mirrors them (with the default address and port) for `streamlit run`
+# from a clone; tests/dashboard/test_serve_settings.py checks that the two agree.
+APP_SETTINGS: dict[str, bool | str] = {
+    "server.headless": True,
+    "server.runOnSave": False,
+    # A served app, not a dev session: no source watching. The watcher walks the path of every
+    # loaded module (thousands, with scipy and statsmodels) after each script run, which made a
+    # first visit of the trends page ~0.5 s slower.
+    "server.fileWatcherType": "none",
+    # Local-first: the browser sends no usage statistics anywhere.
+    "browser.gatherUsageStats": False,
+    "theme.base": "light",
+    # A tool for reviewers: no "Deploy" button or developer menu.
+    "client.toolbarMode": "minimal",
+}
+
+
+def setting_flags(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
+    """APP_SETTINGS, the address and the port as Streamlit command-line flags."""
+    settings = {"server.address": host, "server.port": port, **APP_SETTINGS}
+    flags: list[str] = []
+    for name, value in settings.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        flags += [f"--{name}", text]
+    return flags
+
+
 def serve_command(db: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> ServeCommand:
     """The child process that serves the app on `host:port` over the warehouse `db`."""
     argv = [
         # Streamlit's own CLI, after preloading the statistics libraries (streamlit_main.py).
         sys.executable, "-m", "dashboard.streamlit_main", "run", str(app_script()),
-        "--server.address", host,
-        "--server.port", str(port),
-        "--server.headless", "true",
-        # Local-first: the browser sends no usage statistics anywhere.
-        "--browser.gatherUsageStats", "false",
-        # A served app, not a dev session: no source watching. The watcher walks the path of
-        # every loaded module (thousands, with scipy and statsmodels) after each script run,
-        # which made a first visit of the trends page ~0.5 s slower.
-        "--server.fileWatcherType", "none",
+        *setting_flags(host, port),
     ]  # fmt: skip
     # An absolute path, so the app finds the warehouse whatever its working directory.
     env = {**os.environ, "REVIEWDECK_DB": str(db.resolve())}
