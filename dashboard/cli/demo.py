@@ -12,13 +12,27 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli.demo_data import demo_data
 from dashboard.cli.ingest import ingest
 from dashboard.cli.serve import DEFAULT_HOST, DEFAULT_PORT, HostOption, PortOption, start
+from ingest.demo.generate import generate, truths_path
 from models.drift.analyze import run_analysis
 
 DEMO_DIR = Path("demo")
 DEMO_FILE = "demo-events.jsonl"
+
+
+def planted_summary(truths: dict) -> str:
+    """What the demo log hides, by week (see docs/demo-data.md)."""
+    planted = truths["planted"]
+    return (
+        f"  week {planted['prompt_change']['week']}: prompt "
+        f"{planted['prompt_change']['to_version']} improves "
+        f"{planted['prompt_change']['affected_tag']}\n"
+        f"  week {planted['model_switch']['week']}: {planted['model_switch']['to_model']} lowers "
+        f"{planted['model_switch']['affected_tag']}\n"
+        f"  week {planted['new_topic']['week']}: new topic {planted['new_topic']['tag']}\n"
+        f"  week {planted['error_spike']['week']}: error spike"
+    )
 
 
 def demo(
@@ -59,10 +73,17 @@ def demo(
         side = data_dir / ".generating"
         shutil.rmtree(side, ignore_errors=True)
         side.mkdir()
-        demo_data(out=side / DEMO_FILE, events=events)
+        result = generate(side / DEMO_FILE, events=events)
         for made in sorted(side.iterdir(), key=lambda p: p.name == DEMO_FILE):
             made.replace(data_dir / made.name)
         side.rmdir()
+        # Printed once the files are where they stay (the side folder is gone by now).
+        typer.echo(
+            f"reviewdeck: wrote {result.events:,} events and "
+            f"{result.feedback_embedded + result.feedback_late:,} feedback rows to {data}"
+        )
+        typer.echo(f"truths: {truths_path(data)}")
+        typer.echo(planted_summary(result.truths))
     ingest(paths=[str(data)], db=str(db))
     run_analysis(db, log=lambda msg: typer.echo(f"  {msg}"))
     typer.echo("reviewdeck: analysis done")
