@@ -25,8 +25,9 @@ def analyze(
     embedder: Annotated[
         str,
         typer.Option("--embedder", envvar="REVIEWDECK_EMBEDDER",
-                     help="tfidf (offline default) or openai (any OpenAI-compatible server)."),
-    ] = "tfidf",
+                     help="wordllama (offline semantic default), tfidf (offline, fitted on "
+                          "your data) or openai (any OpenAI-compatible server)."),
+    ] = "wordllama",
     embed_model: Annotated[
         str | None,
         typer.Option("--embed-model", envvar="REVIEWDECK_EMBED_MODEL",
@@ -122,12 +123,13 @@ def drift(
     alpha: Annotated[float, typer.Option("--alpha", min=0.0001, max=0.5)] = 0.05,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
-    """Compare two windows: overall embedding drift test and per-cluster share changes.
+    """Compare two windows: new topics, overall embedding drift and per-cluster share changes.
 
     Default windows: the latest week against the four weeks before it. Drift is found when the
-    overall test rejects or any cluster is new, growing, shrinking or vanished (Benjamini-
-    Hochberg adjusted); each part runs at --alpha / 2, so the verdict's false-alarm rate is at
-    most --alpha.
+    novelty test (kNN neighbourhoods, at --alpha / 2) finds current events in new territory, the
+    overall MMD test rejects (--alpha / 4), or any cluster is new, growing, shrinking or
+    vanished (Benjamini-Hochberg, --alpha / 4); so the verdict's false-alarm rate is at most
+    --alpha. New topics are listed first.
     """
     from ingest.db import connect
     from models.drift import statistics as drf
@@ -145,6 +147,16 @@ def drift(
         typer.echo(f"{verdict}: {report.current} against {report.reference}")
         typer.echo(f"overall ({o.method}, {o.n_reference} vs {o.n_current} sampled events): "
                    f"statistic {o.statistic:.4g}, p = {o.p_value:.3g}")
+        nov = report.novelty
+        if nov is not None:
+            typer.echo(f"novelty ({nov.method}, k={nov.k}): {nov.statistic:.0f} current events "
+                       f"in new territory (chance: {nov.expected:.1f}), p = {nov.p_value:.3g}")
+        for t in report.new_topics:
+            typer.echo(f"  NEW TOPIC {t.topic_id}: {t.label[:50]} — {t.n_events} events "
+                       f"({t.share:.1%} of the sampled week, ~{t.estimated_events:,} events), "
+                       f"mostly in cluster #{t.cluster_id}")
+            for ex in t.examples:
+                typer.echo(f"      {ex[:100]!r}")
         for c in report.clusters:
             s = c.shift
             typer.echo(

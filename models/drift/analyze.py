@@ -37,7 +37,7 @@ class AnalysisError(ReviewdeckError):
 @dataclass(frozen=True)
 class AnalyzeOptions:
     field: str = "input"
-    embedder: str = "tfidf"  # "tfidf" (offline default) or "openai"
+    embedder: str = "wordllama"  # "wordllama" (offline default), "tfidf" or "openai"
     embed_model: str | None = None
     embed_base_url: str | None = None
     embed_batch: int = 256
@@ -106,8 +106,8 @@ def run_analysis(
     say = log or (lambda _msg: None)
     if opts.field not in store.FIELDS:
         raise ConfigError(f"--field {opts.field!r}; use one of {', '.join(store.FIELDS)}")
-    if opts.embedder not in ("tfidf", "openai"):
-        raise ConfigError(f"--embedder {opts.embedder!r}; use tfidf or openai")
+    if opts.embedder not in emb.EMBEDDERS:
+        raise ConfigError(f"--embedder {opts.embedder!r}; use one of {', '.join(emb.EMBEDDERS)}")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)
@@ -119,11 +119,14 @@ def run_analysis(
 
     # 1. Read inputs (short, under the lock).
     openai_emb = _openai_embedder(opts) if opts.embedder == "openai" else None
+    static_emb = emb.WordLlamaEmbedder() if opts.embedder == "wordllama" else None
     with connect(db_path) as con:
         prev_run = store.last_run(con)
         row = None
         if openai_emb is not None:
             embedder_id = openai_emb.embedder_id
+        elif static_emb is not None:
+            embedder_id = static_emb.embedder_id
         elif not opts.refit_embedder:
             row = store.load_embedder_row(con, emb.TFIDF_KIND)
             embedder_id = row[0] if row else ""
@@ -169,6 +172,8 @@ def run_analysis(
     new_model_blob: bytes | None = None
     if openai_emb is not None:
         embedder = openai_emb
+    elif static_emb is not None:
+        embedder = static_emb
     elif row is not None:
         embedder = emb.TfidfEmbedder.from_bytes(row[0], row[3], row[1], row[2])
     else:
@@ -214,6 +219,9 @@ def run_analysis(
             elif openai_emb is not None:
                 store.save_embedder(con, embedder_id, emb.OPENAI_KIND, int(new_vectors.shape[1]),
                                     {"model": openai_emb.model}, None)
+            elif static_emb is not None:
+                store.save_embedder(con, embedder_id, static_emb.kind, static_emb.dim,
+                                    static_emb.params, None)
             store.save_vectors(con, embedder_id, [all_hashes[i] for i in todo], new_vectors)
     t = lap("write_vectors", t)
 
@@ -290,7 +298,7 @@ def run_analysis(
     if fresh:
         sample = _label_sample(labels_u, fresh, seed=opts.seed)
         kw = clu.ctfidf_keywords([all_texts[i] for i in sample], labels_u[sample])
-        ex = clu.representative_examples(all_texts, cl.similarity, labels_u)
+        ex = clu.representative_examples(all_texts, cl.similarity, labels_u, keywords=kw)
         for j in fresh:
             keywords[j] = kw.get(j, [])
             examples[j] = ex.get(j, [])

@@ -207,13 +207,56 @@ def match_by_overlap(
     return _fill_new_ids(ids, next_id)
 
 
+# Words that say nothing about a topic, beyond sklearn's English stop list: conversational
+# filler and generic verbs of support requests ("need / account / flight", "tried / worked /
+# great" were labels before this list).
+FILLER_WORDS = frozenset("""
+    able actually already also anyone anything appreciate ask asked asking assist awesome bad
+    better bit come coming could did does doing don done dont else ever exactly feel fine going
+    good got great guess guys happen happened have having hello help helped hey hi hmm how i'd
+    i'll i'm i've im isn it's just keep kind know let like likely lot make maybe mean might mine
+    much need needed needs new nice oh ok okay one please possible pretty probably question quick
+    quickly really right said say see seems seem set should someone something soon sorry still
+    sure tell thank thanks thing things think tried try trying use used using ve very wait want
+    wanted wants way week well went why will wondering work worked working works would yeah yes
+    yet you're you've
+""".split())
+
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | FILLER_WORDS
+
+
+_TOKEN = r"(?u)\b[^\W\d_][\w'-]+\b"
+
+
+def keyword_terms(text: str, stop: frozenset[str]) -> list[str]:
+    """Unigrams and *adjacent* bigrams of a text, none starting or ending with a stop word.
+
+    Removing stop words before forming bigrams (CountVectorizer's way) joins words that were
+    never next to each other ("work wifi" out of "work with wifi"); here a bigram is two words
+    that stand side by side in the text, neither of them filler.
+    """
+    import re
+
+    toks = [t.strip("'-") for t in re.findall(_TOKEN, text.lower())]
+    out = [t for t in toks if len(t) > 1 and t not in stop]
+    for a, b in zip(toks, toks[1:], strict=False):
+        if a not in stop and b not in stop and len(a) > 1 and len(b) > 1:
+            out.append(f"{a} {b}")
+    return out
+
+
 def ctfidf_keywords(
     texts: Sequence[str], labels: np.ndarray, n_keywords: int = 8
 ) -> dict[int, list[str]]:
     """Class-based TF-IDF: the terms most specific to each cluster's texts (BERTopic's c-TF-IDF).
 
     Each cluster is one document; weight(t, c) = tf(t, c) / |c| * log(1 + A / f(t)), where A is
-    the mean number of words per cluster and f(t) the term's frequency over all clusters.
+    the mean number of words per cluster and f(t) the term's frequency over all clusters. Terms
+    are unigrams and adjacent bigrams without stop words or filler (`keyword_terms`).
     """
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
@@ -221,12 +264,12 @@ def ctfidf_keywords(
     classes = np.unique(labels)
     if len(texts) == 0:
         return {}
+    stop = _stop_words()
     try:
         vec = CountVectorizer(
-            stop_words="english", ngram_range=(1, 2), min_df=1, max_features=50_000,
-            token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b",
+            analyzer=lambda t: keyword_terms(t, stop), min_df=1, max_features=50_000,
         )
-        counts = vec.fit_transform(texts)
+        counts = vec.fit_transform(list(texts))
     except ValueError:  # only stop words / empty texts
         return {int(c): [] for c in classes}
     onehot = sparse.csr_matrix(
@@ -240,6 +283,9 @@ def ctfidf_keywords(
     avg = tf.sum() / len(classes)
     idf = np.log1p(avg / np.maximum(freq, 1))
     weight = tf / sizes * idf
+    # A term used by a single text of the cluster says nothing about the cluster.
+    docfreq = np.asarray((onehot @ (counts > 0).astype(np.float64)).todense())
+    weight[docfreq < 2] *= 0.01
     terms = vec.get_feature_names_out()
     out: dict[int, list[str]] = {}
     for row, c in enumerate(classes):
@@ -263,18 +309,31 @@ def representative_examples(
     labels: np.ndarray,
     n_examples: int = 3,
     max_chars: int = 300,
+    keywords: dict[int, list[str]] | None = None,
 ) -> dict[int, list[str]]:
-    """The distinct texts nearest each centroid (highest similarity first)."""
+    """The distinct texts nearest each centroid (highest similarity first).
+
+    With `keywords`, texts that contain one of the cluster's top three keywords come first: a
+    text near the centroid that shares none of the cluster's words (a catch-all's odd member)
+    would not show a reviewer what the cluster is about.
+    """
     order = np.lexsort((np.arange(len(sims)), -sims))
     out: dict[int, list[str]] = {}
     seen: dict[int, set[str]] = {}
-    for i in order:
-        c = int(labels[i])
-        got = out.setdefault(c, [])
-        if len(got) >= n_examples:
-            continue
-        t = (texts[i] or "").strip()[:max_chars]
-        if t and t not in seen.setdefault(c, set()):
+    passes = (True, False) if keywords else (False,)
+    for need_kw in passes:
+        for i in order:
+            c = int(labels[i])
+            got = out.setdefault(c, [])
+            if len(got) >= n_examples:
+                continue
+            t = (texts[i] or "").strip()[:max_chars]
+            if not t or t in seen.setdefault(c, set()):
+                continue
+            if need_kw:
+                low = t.lower()
+                if not any(k in low for k in (keywords or {}).get(c, [])[:3]):
+                    continue
             seen[c].add(t)
             got.append(t)
     return out

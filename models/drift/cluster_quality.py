@@ -168,3 +168,32 @@ def quality_change(
                 q[i] = qv
         out = out.with_columns(pl.Series(col.replace("_p", "_q"), q, dtype=pl.Float64))
     return out
+
+
+def events_quality(con: duckdb.DuckDBPyConnection, event_ids: list[str]) -> dict[str, object]:
+    """Quality of a set of events (a new topic): events, votes, thumbs-up and negative-signal
+    rates with Wilson intervals, LLM-judge mean with its t interval, error rate."""
+    df = con.sql(
+        f"""
+        WITH ev AS (SELECT e.event_id, e.status, e.cost_usd, e.latency_ms
+                    FROM events e WHERE e.event_id IN (SELECT unnest(?::VARCHAR[]))),
+        fb AS (
+            SELECT f.event_id,
+                   arg_max(f.value, f.ts) FILTER (WHERE f.name = 'thumbs') AS thumb,
+                   bool_or({NEGATIVE_SQL}) AS negative,
+                   avg(f.value) FILTER (WHERE f.kind = 'score' AND f.source = 'llm_judge') AS judge
+            FROM feedback f WHERE f.event_id IN (SELECT event_id FROM ev) GROUP BY f.event_id
+        )
+        SELECT count(*) AS n, count(fb.thumb) AS n_votes,
+               count(*) FILTER (WHERE fb.thumb >= 0.5) AS n_up,
+               count(*) FILTER (WHERE fb.negative) AS n_negative,
+               count(fb.judge) AS n_judged, avg(fb.judge) AS judge_mean,
+               stddev_samp(fb.judge) AS judge_sd,
+               count(*) FILTER (WHERE ev.status = 'error') AS n_error,
+               avg(ev.cost_usd) AS cost_mean, avg(ev.latency_ms) AS latency_mean,
+               stddev_samp(ev.latency_ms) AS latency_sd
+        FROM ev LEFT JOIN fb USING (event_id)
+        """,
+        params=[list(event_ids)],
+    ).pl()
+    return _with_intervals(df).row(0, named=True)

@@ -1,15 +1,18 @@
 """Embedders: turn texts into unit vectors, offline by default or through an OpenAI-compatible API.
 
-The default embedder needs no download and no key: TF-IDF over word and character n-grams,
-reduced with truncated SVD. It is fitted once, pickled into the warehouse and reused, so every
-run embeds into the same space; its id names that fitted model, and a refit gets a new id (the
-vectors of different ids are never compared). The OpenAI-compatible embedder works with OpenAI,
+The default embedder needs no download and no key: WordLlama (a static, semantic embedder whose
+256-dimensional token table ships inside its PyPI wheel; loaded from the installed package with
+downloads disabled, ~0.1 s). Its id names the weights file by hash. The alternative offline
+embedder is TF-IDF over word and character n-grams reduced with truncated SVD, fitted once,
+pickled into the warehouse and reused; its id names that fitted model, and a refit gets a new id
+(the vectors of different ids are never compared). The OpenAI-compatible embedder works with OpenAI,
 Azure OpenAI or any local server through `base_url`, in batches, with retries and rate-limit
 backoff, and says what it will spend before it starts and what it spent after.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -28,6 +31,11 @@ from ingest.errors import ConfigError, ReviewdeckError
 TFIDF_KIND = "tfidf-svd"
 TFIDF_VERSION = 1
 OPENAI_KIND = "openai"
+WORDLLAMA_KIND = "wordllama"
+WORDLLAMA_CONFIG = "l2_supercat"  # the one model whose weights are in the wheel
+WORDLLAMA_DIM = 256
+# The embedder choices of `reviewdeck analyze --embedder`, default first.
+EMBEDDERS = ("wordllama", "tfidf", "openai")
 # USD per million input tokens; a model not listed costs what --embed-price says (default 0).
 EMBED_PRICES = {
     "text-embedding-3-small": 0.02,
@@ -149,6 +157,76 @@ class TfidfEmbedder:
         # The blob was written by this code into the user's own warehouse; it is trusted like
         # the rest of the file.
         return cls(pipeline=pickle.loads(data), dim=dim, params=params, embedder_id=embedder_id)
+
+
+@functools.cache
+def _wordllama_weights() -> tuple[str, str]:
+    """(package folder, short hash of the shipped weights file); fails with what to install."""
+    try:
+        import wordllama
+    except ImportError as exc:
+        raise ConfigError(
+            "the wordllama embedder needs the wordllama package: pip install 'wordllama>=0.4'"
+            " (or choose --embedder tfidf)"
+        ) from exc
+    folder = os.path.dirname(wordllama.__file__)
+    weights = os.path.join(folder, "weights", f"{WORDLLAMA_CONFIG}_{WORDLLAMA_DIM}.safetensors")
+    if not os.path.exists(weights):
+        raise ConfigError(
+            f"the wordllama package at {folder} has no {os.path.basename(weights)}: reinstall "
+            "it (pip install --force-reinstall 'wordllama>=0.4') or choose --embedder tfidf"
+        )
+    digest = hashlib.sha256()
+    with open(weights, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return folder, digest.hexdigest()[:12]
+
+
+def wordllama_id() -> str:
+    """The WordLlama embedder's id, without loading it (the 'nothing new' path stays instant)."""
+    return f"{WORDLLAMA_KIND}-{WORDLLAMA_CONFIG}-{WORDLLAMA_DIM}d-{_wordllama_weights()[1]}"
+
+
+@dataclass
+class WordLlamaEmbedder:
+    """WordLlama's static token embeddings, mean-pooled and L2-normalised; no fitting, no network.
+
+    The weights come from the installed wheel (`disable_download=True`), so the same package
+    version always gives the same vectors; nothing is stored in the warehouse but the vectors.
+    """
+
+    batch_size: int = 512
+    kind: str = WORDLLAMA_KIND
+    dim: int = WORDLLAMA_DIM
+    _model: Any = field(default=None, repr=False)
+
+    @property
+    def embedder_id(self) -> str:
+        return wordllama_id()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"config": WORDLLAMA_CONFIG, "dim": WORDLLAMA_DIM}
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from wordllama import WordLlama
+
+            folder, _ = _wordllama_weights()
+            self._model = WordLlama.load(
+                config=WORDLLAMA_CONFIG, cache_dir=folder, dim=WORDLLAMA_DIM,
+                disable_download=True,
+            )
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [(t or " ")[:MAX_INPUT_CHARS] for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.asarray(self._load().embed(texts, norm=False, batch_size=self.batch_size),
+                         dtype=np.float32)
+        return _normalise(out)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Pure functions over arrays. The overall test is a kernel two-sample test (MMD with a Gaussian
 kernel, bandwidth by the median heuristic) whose p-value comes from label permutations, so it is
 exact under the null: on two samples of one distribution it flags drift in at most alpha of
-trials. Per cluster, the share of each window's events in the cluster is compared with Fisher's
-exact test, and Benjamini-Hochberg controls the false discovery rate across clusters.
+trials. The novelty test (`novelty.py`, kNN neighbourhoods) finds a small new topic the global
+test dilutes; `drift_verdict` combines the three at one level. Per cluster, the share of each
+window's events in the cluster is compared with Fisher's exact test, and Benjamini-Hochberg controls the false discovery rate across clusters.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.errors import ReviewdeckError
+from models.drift.novelty import MAX_PER_SIDE, NoveltyResult, neighbourhood_test
 
 ALPHA = 0.05
 # A cluster's share must also change by at least this ratio to be called growing/shrinking:
@@ -185,10 +187,21 @@ def cluster_share_tests(
 class Verdict:
     overall: OverallDrift
     clusters: list[ClusterShift]
+    novelty: NoveltyResult | None = None
 
     @property
     def drifted(self) -> bool:
-        return self.overall.drifted or any(c.status != "stable" for c in self.clusters)
+        return (
+            self.overall.drifted
+            or any(c.status != "stable" for c in self.clusters)
+            or (self.novelty is not None and self.novelty.drifted)
+        )
+
+
+# How the verdict's alpha is split (weighted Bonferroni: the shares sum to 1, so "any part
+# rejects" is a level-alpha verdict). The novelty test gets half: it is the one that finds a
+# small new topic; the global MMD and the per-cluster share tests a quarter each.
+ALPHA_SHARES = {"novelty": 0.5, "overall": 0.25, "clusters": 0.25}
 
 
 def drift_verdict(
@@ -202,15 +215,25 @@ def drift_verdict(
     seed: int = 0,
     n_permutations: int = 200,
     max_per_side: int = 1000,
+    novelty: bool = True,
+    novelty_per_side: int = MAX_PER_SIDE,
 ) -> Verdict:
-    """Both tests with alpha split between them (Bonferroni), so that "drift found" (the overall
-    test rejects or any cluster is flagged) is itself a level-alpha verdict: each test runs at
-    alpha / 2, and the chance that either fires on unchanged traffic is at most alpha."""
-    level = alpha / 2
+    """The three tests with alpha split between them (ALPHA_SHARES, weighted Bonferroni), so
+    that "drift found" (any of them rejects) is itself a level-alpha verdict: the chance that any
+    part fires on unchanged traffic is at most alpha. `novelty=False` leaves the neighbourhood
+    test out (then the MMD and the share tests get alpha/2 each, as before it existed)."""
+    shares = ALPHA_SHARES if novelty else {"overall": 0.5, "clusters": 0.5}
     overall = mmd_permutation_test(x_reference, x_current, n_permutations=n_permutations,
-                                   max_per_side=max_per_side, alpha=level, seed=seed)
-    shifts = cluster_share_tests(cluster_ids, n_reference, n_current, alpha=level)
-    return Verdict(overall, shifts)
+                                   max_per_side=max_per_side, alpha=alpha * shares["overall"],
+                                   seed=seed)
+    shifts = cluster_share_tests(cluster_ids, n_reference, n_current,
+                                 alpha=alpha * shares["clusters"])
+    nov = None
+    if novelty:
+        nov = neighbourhood_test(x_reference, x_current, alpha=alpha * shares["novelty"],
+                                 n_permutations=n_permutations, max_per_side=novelty_per_side,
+                                 seed=seed)
+    return Verdict(overall, shifts, nov)
 
 
 def share_status(

@@ -340,6 +340,25 @@ def window_vectors(
     return _to_matrix(table, "vector")
 
 
+def window_sample(
+    con: duckdb.DuckDBPyConnection, embedder_id: str, field: str, start: Any, end: Any,
+    limit: int, seed: int,
+) -> tuple[list[str], list[str], np.ndarray]:
+    """(event ids, texts, vectors) of a seeded random sample (at most `limit`) of the window's
+    analysed events: the rows the novelty test sees, so a flagged row names its event."""
+    text = _text_sql(field)
+    table = con.sql(
+        f"WITH s AS (SELECT e.event_id, md5({text}) AS h, {text} AS t FROM events e "
+        f"JOIN cluster_members m USING (event_id) WHERE e.ts >= ? AND e.ts < ? "
+        f"ORDER BY hash(e.event_id || ?::VARCHAR), e.event_id LIMIT ?) "
+        f"SELECT s.event_id, s.t, v.vector FROM s JOIN embeddings v ON v.content_hash = s.h "
+        f"AND v.embedder_id = ? ORDER BY s.event_id",
+        params=[start, end, seed, limit, embedder_id],
+    ).to_arrow_table()
+    return (table.column("event_id").to_pylist(), table.column("t").to_pylist(),
+            _to_matrix(table, "vector"))
+
+
 def active_cluster_info(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql(
         "SELECT cluster_id, coalesce(llm_name, label) AS label, keywords, examples, size "

@@ -16,6 +16,10 @@ from tests.models.analyze_data import START, insert_events, make_events
 
 CLUSTER_KEYS = {"cluster_id", "label", "keywords", "share_reference", "share_current",
                 "n_reference", "n_current", "p_value", "status", "examples"}
+NOVELTY_KEYS = {"method", "statistic", "expected", "p_value", "drifted", "k", "threshold",
+                "n_reference", "n_current"}
+TOPIC_KEYS = {"topic_id", "label", "keywords", "n_events", "share", "estimated_events",
+              "cluster_id", "cluster_share", "examples", "event_ids", "quality"}
 REF = "2026-09-07..2026-10-04"  # weeks 1-4 of make_events
 CUR = "2026-10-05..2026-10-11"  # week 5
 
@@ -45,8 +49,20 @@ def test_json_has_exactly_the_documented_shape(warehouse) -> None:
     out = _run("drift", "--db", str(warehouse), "--reference", REF, "--current", CUR, "--json")
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
-    assert set(doc) == {"overall", "clusters"}
+    assert set(doc) == {"verdict", "overall", "novelty", "new_topics", "clusters"}
     assert set(doc["overall"]) == {"statistic", "p_value", "drifted"}
+    assert set(doc["novelty"]) == NOVELTY_KEYS
+    assert doc["verdict"]["drifted"] is True and doc["novelty"]["drifted"] is True
+    # The planted crypto questions are the first new topic, and its events are crypto ones.
+    assert doc["new_topics"] and all(set(t) == TOPIC_KEYS for t in doc["new_topics"])
+    first = doc["new_topics"][0]
+    assert "crypto" in first["keywords"]
+    with connect(warehouse, read_only=True) as con:
+        texts = [r[0] for r in con.execute(
+            "SELECT input_text FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[]))",
+            [first["event_ids"]]).fetchall()]
+    assert len(texts) == first["n_events"] >= 10
+    assert sum("crypto" in t for t in texts) / len(texts) >= 0.9
     assert doc["clusters"] and all(set(c) == CLUSTER_KEYS for c in doc["clusters"])
     assert sum(c["share_current"] for c in doc["clusters"]) == pytest.approx(1.0)
     assert sum(c["n_reference"] for c in doc["clusters"]) == 1600
@@ -64,7 +80,8 @@ def test_fail_on_drift_exits_1_only_when_drift_is_found(warehouse) -> None:
     quiet = _run("drift", "--db", str(warehouse), "--reference", "2026-09-07..2026-09-27",
                  "--current", "2026-09-28..2026-10-04", "--fail-on-drift", "--json")
     assert quiet.exit_code == 0, quiet.output
-    assert json.loads(quiet.stdout)["overall"]["drifted"] is False
+    doc = json.loads(quiet.stdout)
+    assert doc["verdict"]["drifted"] is False and doc["new_topics"] == []
 
 
 def test_bad_window_and_missing_analysis_are_actionable_errors(

@@ -1,0 +1,142 @@
+"""The novelty test: which current events sit in territory the reference window did not cover?
+
+A global two-sample test (MMD on <= 1,000 events a side) dilutes a small, tight new topic across
+the whole week. This test looks locally instead. Pool a sample of both windows, find each event's
+k nearest neighbours (cosine, exact) in the pool, and count how many of them are current. Under
+"no drift" the window labels are exchangeable, so a current event's count is roughly
+Binomial(k, n_current / (N - 1)); an event whose count reaches the threshold `t` (the smallest
+count that chance alone gives with probability <= `tail`) is in *new territory*. The statistic is
+the number of such current events; its p-value comes from permuting the window labels over the
+same neighbour graph, `p = (1 + #{perm >= observed}) / (1 + B)`, so the test is exact: on
+unchanged traffic it rejects at most alpha of the time, whatever the embedding.
+
+The flagged events are then grouped into *new topics*: connected components of the neighbour
+graph restricted to flagged events, of at least `min_topic_size` events (isolated chance flags
+are dropped, which is what keeps the named events precise). Everything here is pure arrays;
+`report.py` names the topics and attaches their events and quality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.drift import projection
+
+K_NEIGHBOURS = 20
+TAIL = 0.01
+N_PERMUTATIONS = 200
+MAX_PER_SIDE = 4000
+MIN_TOPIC_SIZE = 3
+
+
+@dataclass(frozen=True)
+class NoveltyResult:
+    method: str
+    statistic: float  # current events in new territory (NaN when a window is too small)
+    expected: float  # the mean of the permutation null
+    p_value: float
+    drifted: bool
+    k: int
+    threshold: int  # a current event is in new territory with >= threshold current neighbours
+    n_reference: int  # sampled
+    n_current: int  # sampled
+    current_rows: np.ndarray = field(repr=False)  # rows of x_current that were sampled
+    flagged: np.ndarray = field(repr=False)  # indices into current_rows, in new territory
+    topics: list[np.ndarray] = field(repr=False)  # groups of indices into current_rows
+
+
+def _empty(n_ref: int, n_cur: int, rows: np.ndarray) -> NoveltyResult:
+    none = np.zeros(0, dtype=np.int64)
+    return NoveltyResult("knn-neighbourhood", float("nan"), float("nan"), float("nan"), False,
+                         0, 0, n_ref, n_cur, rows, none, [])
+
+
+def threshold_count(k: int, p_current: float, tail: float = TAIL) -> int:
+    """The smallest count t with P(Binomial(k, p_current) >= t) <= tail."""
+    from scipy.stats import binom
+
+    return int(binom.isf(tail, k, p_current)) + 1
+
+
+def neighbourhood_test(
+    x_reference: np.ndarray,
+    x_current: np.ndarray,
+    *,
+    k: int = K_NEIGHBOURS,
+    tail: float = TAIL,
+    n_permutations: int = N_PERMUTATIONS,
+    max_per_side: int = MAX_PER_SIDE,
+    min_topic_size: int = MIN_TOPIC_SIZE,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> NoveltyResult:
+    """The kNN neighbourhood test of the current window against the reference (rows: unit
+    vectors). Each side is subsampled (seeded) to at most `max_per_side` rows; the permutation
+    null holds for any subsample. Topics are only formed when the test rejects at `alpha`."""
+    rng = np.random.default_rng(seed)
+    ref_rows = np.arange(len(x_reference))
+    cur_rows = np.arange(len(x_current))
+    if len(ref_rows) > max_per_side:
+        ref_rows = np.sort(rng.choice(len(ref_rows), max_per_side, replace=False))
+    if len(cur_rows) > max_per_side:
+        cur_rows = np.sort(rng.choice(len(cur_rows), max_per_side, replace=False))
+    m, n = len(ref_rows), len(cur_rows)
+    if m < 2 or n < 2:
+        return _empty(m, n, cur_rows)
+    k = int(min(k, m + n - 1))
+    z = np.vstack([x_reference[ref_rows], x_current[cur_rows]]).astype(np.float32)
+    # Shuffle the pool so that ties among equal similarities are not broken by window.
+    order = rng.permutation(m + n)
+    idx, _ = projection.exact_knn(np.ascontiguousarray(z[order]), k + 1)
+    inv = np.empty(m + n, dtype=np.int64)
+    inv[order] = np.arange(m + n)
+    knn = order[idx[:, 1:]][inv]  # neighbours of pooled row i (pooled numbering), self left out
+    t = threshold_count(k, n / (m + n - 1), tail)
+    labels = np.zeros(m + n, dtype=bool)
+    labels[m:] = True
+    counts = labels[knn].sum(axis=1)
+    in_new = labels & (counts >= t)
+    observed = int(in_new.sum())
+    null = np.empty(n_permutations, dtype=np.int64)
+    for lo in range(0, n_permutations, 25):
+        hi = min(lo + 25, n_permutations)
+        perm = np.stack([rng.permutation(labels) for _ in range(hi - lo)])
+        c = perm[:, knn].sum(axis=2)
+        null[lo:hi] = ((c >= t) & perm).sum(axis=1)
+    p = (1.0 + float(np.sum(null >= observed))) / (1.0 + n_permutations)
+    drifted = p <= alpha
+    flagged = np.flatnonzero(in_new[m:])
+    topics = group_topics(knn[m:] - m, flagged, min_size=min_topic_size) if drifted else []
+    return NoveltyResult("knn-neighbourhood", float(observed), float(null.mean()), p, drifted,
+                         k, t, m, n, cur_rows, flagged, topics)
+
+
+def group_topics(
+    knn_current: np.ndarray, flagged: np.ndarray, *, min_size: int = MIN_TOPIC_SIZE
+) -> list[np.ndarray]:
+    """Connected components of the neighbour graph among flagged current rows, largest first.
+
+    `knn_current[i]` are the neighbours of current row i, numbered so that current rows are
+    0..n-1 (reference neighbours are negative and ignored). Components under `min_size` rows
+    are left out.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if len(flagged) == 0:
+        return []
+    pos = np.full(len(knn_current), -1, dtype=np.int64)
+    pos[flagged] = np.arange(len(flagged))
+    nb = knn_current[flagged]
+    ok = (nb >= 0) & (nb < len(knn_current))
+    nb_pos = np.where(ok, pos[np.clip(nb, 0, len(knn_current) - 1)], -1)
+    rows, cols = np.nonzero(nb_pos >= 0)
+    graph = coo_matrix(
+        (np.ones(len(rows)), (rows, nb_pos[rows, cols])), shape=(len(flagged), len(flagged))
+    )
+    n_comp, comp = connected_components(graph, directed=True, connection="weak")
+    sizes = np.bincount(comp, minlength=n_comp)
+    keep = [c for c in np.lexsort((np.arange(n_comp), -sizes)) if sizes[c] >= min_size]
+    return [np.sort(flagged[comp == c]) for c in keep]
