@@ -1,5 +1,6 @@
 """`reviewdeck serve` and `reviewdeck demo`: in-process where they return, as a process where
-they serve (the real Streamlit server, checked over HTTP)."""
+they serve (the real Streamlit server, checked over HTTP, and its listening socket read from the
+kernel's /proc/net tables)."""
 
 from __future__ import annotations
 
@@ -68,11 +69,38 @@ def _outside_address() -> str | None:
     return found[0] if found else None
 
 
+def _listening(port: int) -> set[str]:
+    """Local addresses of the sockets listening on `port`, from the kernel's tables."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            local, _, state = line.split()[1:4]
+            host, port_hex = local.split(":")
+            if state == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(host)
+                # The kernel writes each 32-bit word in host (little-endian) order.
+                words = [raw[i : i + 4][::-1] for i in range(0, width // 2, 4)]
+                packed = b"".join(words)
+                family = socket.AF_INET if width == 8 else socket.AF_INET6
+                found.add(socket.inet_ntop(family, packed))
+    return found
+
+
 def test_real_serve_answers_on_localhost_only_and_stops_on_sigterm(tmp_path):
     db = seed(tmp_path / "w.duckdb", n=50)
     with start_server(db) as server:
         with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as resp:
             assert resp.read() == b"ok"
+        # What the kernel says is listening: 127.0.0.1 only, no 0.0.0.0 or :: beside it.
+        assert _listening(server.port) == {"127.0.0.1"}
+        # And from another address: all of 127.0.0.0/8 reaches this machine, so a server bound
+        # to every interface would answer on 127.0.0.2; one bound to 127.0.0.1 refuses it.
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", server.port), 2).close()
         outside = _outside_address()
         if outside:
             with pytest.raises(OSError), socket.create_connection((outside, server.port), 2):
