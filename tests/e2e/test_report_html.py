@@ -5,9 +5,11 @@ text shows as text without running."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from dashboard.cli import app
@@ -128,9 +130,12 @@ def test_html_renders_offline_without_errors(playwright_instance, report_files, 
         assert "<b>bold?</b> where is my refund" in body
         assert page.locator("h1").inner_text() == f"Weekly review {REGRESSION_WEEK}"
         assert body.index("Regression in tag intent:billing") < body.index("Headline metrics")
-        # charts are inline images that decoded (an image that failed has naturalWidth 0)
+        # charts are inline images that decoded (an image that failed has naturalWidth 0), PNG
+        # so their labels are drawn as measured, whatever fonts this browser has
         widths = page.eval_on_selector_all("img.chart", "els => els.map(e => e.naturalWidth)")
         assert len(widths) == 2 and all(w > 0 for w in widths)
+        srcs = page.eval_on_selector_all("img.chart", "els => els.map(e => e.src.slice(0, 22))")
+        assert srcs == ["data:image/png;base64,"] * 2
         # links lead to the app's event view
         href = page.locator("a", has_text="event evil-1").first.get_attribute("href")
         assert href == "http://localhost:8501/events?event=evil-1"
@@ -142,6 +147,10 @@ def test_html_renders_offline_without_errors(playwright_instance, report_files, 
 def test_markdown_variant_keeps_logged_html_inert(report_files):
     text = report_files["md"].read_text()
     assert text.startswith(f"# Weekly review {REGRESSION_WEEK}")
-    assert "<script>" not in text and "<img" not in text and "<b>" not in text
-    assert "&lt;script&gt;window" in text
+    assert re.search(r"(?<!\\)<", text) is None  # every "<" of logged text is escaped
+    # backslash escapes, not entities: a reader of the raw file sees no "&lt;" or "&gt;"
+    assert "\\<script\\>window" in text and "&lt;" not in text and "&gt;" not in text
+    rendered = MarkdownIt("commonmark").render(text)  # renders raw HTML when it finds any
+    assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
+    assert "&lt;script&gt;window.__pwned = 1;" in rendered  # shown as the text it was
     assert "(http://localhost:8501/events?event=evil-1)" in text
