@@ -171,7 +171,8 @@ def test_what_moved_false_flags_beside_the_planted_changes(demo) -> None:
 
     Benjamini–Hochberg bounds the expected share of false flags among an analysis's flags by q;
     asserted here on the pooled counts, with the allowance binom.ppf(0.999, flags, q), and on
-    the analyses that have one at all. This is a check that the demo's nulls stay null on every
+    the analyses that have one at all. Measured at this commit: 4 false flags among 612, in 2 of
+    105 analyses. This is a check that the demo's nulls stay null on every
     seed, not a null-rate simulation: at these counts it cannot tell q from 2q (that is
     tests/models/test_stats_simulation.py's job, on the same functions).
     """
@@ -193,6 +194,7 @@ def test_what_moved_false_flags_beside_the_planted_changes(demo) -> None:
                     flags += sum(r["flagged"] for r, _ in rows)
                     false += len(here)
                     examples += [(seed, week, metric, r["dims"], r["tag"]) for r in here]
+    print(f"false flags {false} of {flags} flags; analyses with one {with_false} of {analyses}")
     assert analyses == len(SEEDS) * (WEEKS - 1) * len(REPORT_METRICS)
     assert flags >= 4 * len(SEEDS)  # the planted changes are found (tests above, per change)
     assert false <= _allowed(flags), (false, flags, examples)
@@ -212,10 +214,11 @@ def test_quiet_weeks_stay_quiet_within_the_stated_rate(demo) -> None:
 
     In an analysis where every segment is null, Benjamini–Hochberg at q flags anything at most
     q of the time, so analyses with a flag are at most Binomial(n, q): allowed
-    binom.ppf(0.999, n, q). A report is quiet unless one of four analyses flags (three segment
-    rates and the headline, each at q; tag topics are tested at q too): allowed
-    binom.ppf(0.999, n, 4q), the union bound. As above, this bounds chance flags on the demo; it
-    is not sized to tell q from 2q.
+    binom.ppf(0.999, n, q). A report is quiet unless one of five analyses flags (three segment
+    rates, the headline and the tag topics, each at q, with no correction across them): allowed
+    binom.ppf(0.999, n, 5q), the union bound. Measured at this commit: 3 of 90 analyses flag,
+    7 of 30 reports are not quiet (tag topics growing by chance 3, segments 3, headline 2). As
+    above, this bounds chance flags on the demo; it is not sized to tell q from 2q.
     """
     analyses = flagged = reports = loud = 0
     seen = []
@@ -237,6 +240,9 @@ def test_quiet_weeks_stay_quiet_within_the_stated_rate(demo) -> None:
                 if not report.quiet:
                     loud += 1
                     seen.append((seed, week, report.summary[0]))
+    print(
+        f"quiet weeks: {flagged} of {analyses} analyses flag, {loud} of {reports} reports not quiet"
+    )
     assert analyses == 3 * len(REPORT_METRICS) * len(QUIET_SEEDS)
     assert flagged <= _allowed(analyses), seen
-    assert loud <= _allowed(reports, 4 * Q), seen
+    assert loud <= _allowed(reports, 5 * Q), seen
