@@ -35,7 +35,7 @@ from dashboard.queries import trends as q  # noqa: E402
 from ingest.db import connect  # noqa: E402
 from models.filters import EventFilter  # noqa: E402
 from models.trends import core as trends  # noqa: E402
-from models.trends import moved as trends_moved  # noqa: E402
+from tests.models.demo_flags import classify, touched_segments  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 END = dt.date(2026, 11, 15)
@@ -63,61 +63,6 @@ def build(events: int, seed: int) -> tuple[Path, dict]:
     log.unlink()
     truths_path(log).unlink(missing_ok=True)
     return db, res.truths
-
-
-def _ts(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def affected_sql(truths: dict, week: int, weeks_back: int = 1) -> tuple[str, list[object]]:
-    """SQL over trend_facts t: does this event carry a planted difference between `week` and
-    the `weeks_back` weeks before it?"""
-    p = truths["planted"]
-    parts: list[str] = []
-    params: list[object] = []
-    for key in ("model_switch", "prompt_change"):
-        if p[key]["week"] <= week <= p[key]["week"] + weeks_back:
-            parts.append("list_contains(t.tags, ?)")
-            params.append(p[key]["affected_tag"])
-    if week >= p["new_topic"]["week"]:
-        parts.append("list_contains(t.tags, ?)")
-        params.append(p["new_topic"]["tag"])
-    spike = p["error_spike"]
-    if spike["week"] <= week <= spike["week"] + weeks_back:
-        parts.append("(t.ts >= ? AND t.ts < ?)")
-        params += [_ts(spike["start"]), _ts(spike["end"])]
-    return (" OR ".join(parts) or "FALSE"), params
-
-
-def touched_segments(
-    con, truths: dict, week: int, start: dt.date, end: dt.date, weeks_back: int = 1
-) -> set:
-    """Keys (dims, model, prompt_version, tag) of segments holding any affected event."""
-    aff, params = affected_sql(truths, week, weeks_back)
-    rows = con.execute(
-        f"""
-        WITH base AS (
-            SELECT coalesce(t.model, '(none)') AS model,
-                coalesce(t.prompt_version, '(none)') AS pv, t.tags, ({aff}) AS aff
-            FROM trend_facts t
-            WHERE t.kind = 'llm' AND t.ts >= ? AND t.ts < ?
-        ),
-        tagged AS (
-            SELECT model, pv, aff,
-                unnest(CASE WHEN len(tags) > 0 THEN tags ELSE ['(no tag)'] END) AS tag
-            FROM base
-        )
-        SELECT 'model', model, NULL, NULL FROM base GROUP BY model HAVING bool_or(aff)
-        UNION ALL
-        SELECT 'prompt version', NULL, pv, NULL FROM base GROUP BY pv HAVING bool_or(aff)
-        UNION ALL
-        SELECT 'tag', NULL, NULL, tag FROM tagged GROUP BY tag HAVING bool_or(aff)
-        UNION ALL
-        SELECT ?, model, pv, tag FROM tagged GROUP BY model, pv, tag HAVING bool_or(aff)
-        """,
-        [*params, trends.day_start(start), trends.day_start(end), trends_moved.COMBO],
-    ).fetchall()
-    return {tuple(r) for r in rows}
 
 
 def main() -> None:
@@ -159,15 +104,9 @@ def main() -> None:
                     monday + dt.timedelta(days=7),
                     back // 7,
                 )
-                tags_hit = {k[3] for k in hit if k[0] == "tag"}
                 false_here = 0
-                for r in res.table.filter("tested").iter_rows(named=True):
+                for r, touched in classify(res, hit):
                     key = (r["dims"], r["model"], r["prompt_version"], r["tag"])
-                    touched = key in hit or (
-                        r["dims"] == trends_moved.COMBO
-                        and r["reference"] != trends_moved.SAME
-                        and r["tag"] in tags_hit
-                    )
                     total["tested"] += 1
                     total["touched" if touched else "null"] += 1
                     if r["flagged"]:
