@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+# The feedback colouring, in legend order: negatives stand out, no vote recedes.
+FEEDBACK_COLOURS = {"negative": "#d62728", "thumbs up": "#1f77b4", "no vote / signal": "#c7c7c7"}
 COLOR_TITLES = {"cluster": "Cluster", "window": "Window", "model": "Model",
                 "feedback": "Feedback"}
 
@@ -13,12 +15,26 @@ def map_chart(points: pl.DataFrame, color_by: str, height: int = 560) -> alt.Cha
     """The UMAP point cloud; hover shows the event's text (as data, rendered by Vega as text)."""
     n_colors = points["colour"].n_unique() if points.height else 0
     scale = alt.Scale(scheme="category20") if n_colors > 10 else alt.Scale(scheme="tableau10")
+    if color_by == "feedback":
+        # Negatives are what a reviewer looks for: strong red, drawn last (on top) and larger;
+        # events without a vote recede in light grey.
+        scale = alt.Scale(domain=list(FEEDBACK_COLOURS), range=list(FEEDBACK_COLOURS.values()))
+        rank = {v: i for i, v in enumerate(reversed(list(FEEDBACK_COLOURS)))}
+        points = points.with_columns(
+            pl.col("colour").replace_strict(rank, default=0, return_dtype=pl.Int32).alias("_z")
+        ).sort("_z")
     legend = alt.Legend(title=COLOR_TITLES.get(color_by, color_by), symbolLimit=40,
                         labelLimit=220) if n_colors <= 40 else None
+    size = (
+        alt.Size("colour:N", scale=alt.Scale(domain=list(FEEDBACK_COLOURS), range=[30, 14, 7]),
+                 legend=None)
+        if color_by == "feedback" else alt.value(9)
+    )
     return (
         alt.Chart(points)
-        .mark_circle(size=9, opacity=0.55)
+        .mark_circle(opacity=0.6)
         .encode(
+            size=size,
             x=alt.X("x:Q", axis=None),
             y=alt.Y("y:Q", axis=None),
             color=alt.Color("colour:N", scale=scale, legend=legend),

@@ -12,9 +12,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard import cache, charts_drift, nav
-from dashboard.filters_ui import current_filter
+from dashboard.filters_ui import current_filter, should_seed, sync_url
 from dashboard.queries import drift as q
-from models.drift.statistics import Window, default_windows
+from dashboard.safe_text import md_escape
+from models.drift.statistics import Window, WindowError, default_windows, parse_window
 
 st.title("Drift & clusters")
 
@@ -34,13 +35,22 @@ if run["current_start"] is not None:
 else:
     ref_default, cur_default = default_windows(dt.datetime.now(dt.UTC).date())
 
+# The windows live in the URL (?ref=A..B&cur=C..D) so a view can be shared and survives a
+# reload; the widgets are seeded from it when it changes (a followed link) or on a new session.
+URL_KEYS = ("ref", "cur")
+WIDGETS = {"ref": ("drift_reference", ref_default), "cur": ("drift_current", cur_default)}
+if should_seed("drift", URL_KEYS, [w for w, _ in WIDGETS.values()]):
+    for url_key, (widget, fallback) in WIDGETS.items():
+        try:
+            w = parse_window(st.query_params.get(url_key) or str(fallback))
+        except WindowError:
+            st.warning(f"Ignored the {url_key} window in the link; showing the default.")
+            w = fallback
+        st.session_state[widget] = (w.start, w.end)
+
 c1, c2, c3 = st.columns([2, 2, 1])
-ref_pick = c1.date_input(
-    "Reference window", value=(ref_default.start, ref_default.end), key="drift_reference"
-)
-cur_pick = c2.date_input(
-    "Current window", value=(cur_default.start, cur_default.end), key="drift_current"
-)
+ref_pick = c1.date_input("Reference window", key="drift_reference")
+cur_pick = c2.date_input("Current window", key="drift_current")
 alpha = float(c3.selectbox("Significance", ["0.05", "0.01", "0.1"], key="drift_alpha"))
 
 
@@ -54,29 +64,112 @@ def _window(pick: object, fallback: Window) -> Window:
 
 reference = _window(ref_pick, ref_default)
 current = _window(cur_pick, cur_default)
+sync_url("drift", URL_KEYS, {"ref": [str(reference)], "cur": [str(current)]})
 
 report = cache.query(q.drift_report, reference, current, alpha)
 o = report.overall
+nov = report.novelty
 statuses = [c.shift.status for c in report.clusters]
-m1, m2, m3, m4 = st.columns(4)
+m0, m1, m2, m3, m4 = st.columns(5)
+m0.metric(
+    "Drift found",
+    "yes" if report.drifted else "no",
+    help="Any of the three tests rejects: the novelty test at half the significance level, "
+    "the overall MMD test and the per-cluster share tests at a quarter each, so the verdict "
+    "as a whole keeps the level (at most that share of false alarms on unchanged traffic).",
+)
 m1.metric(
-    "Overall drift",
-    "drift" if o.drifted else "no drift",
-    help=f"Kernel two-sample test (MMD, {o.method}) on up to 1,000 sampled events per "
-    "window, p-value from 200 label permutations. It and the per-cluster tests "
-    "each run at half the significance level, so the verdict as a whole keeps it.",
+    "New topics",
+    len(report.new_topics),
+    help="Groups of current events whose nearest neighbours (among both windows) are mostly "
+    "current: territory the reference did not cover. Calibrated by permuting window labels."
+    + (
+        ""
+        if nov is None or nov.p_value != nov.p_value
+        else f" Novelty test: {nov.statistic:.0f} events in new territory against "
+        f"{nov.expected:.1f} by chance, p = {nov.p_value:.3g} ({nov.n_reference:,} reference"
+        f" vs {nov.n_current:,} current events sampled, k = {nov.k})."
+    ),
 )
 m2.metric(
-    "p-value (overall)",
-    "n/a" if o.p_value != o.p_value else f"{o.p_value:.3g}",
-    help=f"{o.n_reference:,} reference vs {o.n_current:,} current events sampled",
+    "Overall drift (MMD)",
+    "drift" if o.drifted else "no drift",
+    help=f"Kernel two-sample test (MMD, {o.method}) on up to 1,000 sampled events per "
+    "window, p-value from 200 label permutations. "
+    + ("" if o.p_value != o.p_value else f"p = {o.p_value:.3g}; ")
+    + f"{o.n_reference:,} reference vs {o.n_current:,} current events sampled.",
 )
 m3.metric("New / growing clusters", statuses.count("new") + statuses.count("growing"))
 m4.metric("Shrinking / vanished", statuses.count("shrinking") + statuses.count("vanished"))
+text_kind = {"input": "inputs", "output": "outputs", "input+output": "inputs and outputs"}
 st.caption(
-    f"Analysis run #{run['run_id']} ({run['mode']}, {run['n_events']:,} events, "
-    f"{run['n_clusters']} clusters, embedder `{run['embedder_id']}`, text: {run['field']}). "
+    f"Comparing the {text_kind.get(run['field'], run['field'])} of {current} against "
+    f"{reference}. Analysis run #{run['run_id']} ({run['mode']}, {run['n_events']:,} events, "
+    f"{run['n_clusters']} clusters, embedder `{run['embedder_id']}`). "
     "Per-cluster share changes: Fisher's exact test, Benjamini-Hochberg across clusters."
+)
+
+st.subheader("New topics in the current window")
+if not report.new_topics:
+    st.info(
+        "No new topics: no group of current events sits where the reference window had "
+        "nothing"
+        + ("" if nov is None or nov.p_value != nov.p_value else f" (novelty p = {nov.p_value:.3g})")
+        + ". Growing or shrinking clusters, if any, are in the Clusters tab.",
+        icon=":material/check_circle:",
+    )
+for topic in report.new_topics:
+    with st.container(border=True):
+        qual = topic.quality
+        st.markdown(
+            f"**New topic {topic.topic_id}: {md_escape(topic.label)}** · "
+            f"{topic.n_events:,} sampled events ({topic.share:.1%} of the sampled window, "
+            f"~{topic.estimated_events:,} events) · mostly in cluster #{topic.cluster_id} "
+            f"({topic.cluster_share:.0%} of its events)"
+        )
+        st.text("Keywords: " + ", ".join(topic.keywords))
+        t1, t2 = st.columns([3, 2])
+        with t1:
+            for example in topic.examples:
+                st.text(example)
+        with t2:
+            up = qual.get("up_rate")
+            neg = qual.get("negative_rate")
+            judge = qual.get("judge_mean")
+            st.text(
+                f"Thumbs-up: {'n/a' if up is None else f'{up:.0%}'} of {qual['n_votes']} votes"
+                + ("" if up is None else f" (95% {qual['up_lo']:.0%}–{qual['up_hi']:.0%})")
+                + f"\nNegative signals: {'n/a' if neg is None else f'{neg:.0%}'} of "
+                f"{qual['n']} events\nJudge score: "
+                + ("no judge scores" if judge is None else f"{judge:.2f} ({qual['n_judged']})")
+            )
+        l1, l2 = st.columns(2)
+        with l1:
+            if topic.cluster_id is not None:
+                nav.link_to_explorer(
+                    flt.with_(cluster_id=topic.cluster_id, start=current.start, end=current.end),
+                    f"Explorer: cluster #{topic.cluster_id} in the current window",
+                )
+        with l2:
+            st.page_link(
+                nav.page_file(nav.PLAYGROUND),
+                label="Reopen its most typical event in the playground",
+                icon=":material/science:",
+                query_params=nav.playground_params(
+                    topic.event_ids[0],  # ordered most typical first
+                    flt.with_(cluster_id=topic.cluster_id)
+                    if topic.cluster_id is not None
+                    else flt,
+                ),
+            )
+        with st.expander(f"All {topic.n_events:,} events named new"):
+            st.dataframe(
+                cache.query(q.events_by_id, tuple(topic.event_ids)),
+                hide_index=True,
+                width="stretch",
+            )
+st.caption(
+    "A review queue for a new topic's events is not in this version; use the explorer link."
 )
 
 tab_map, tab_table, tab_time = st.tabs(["Map", "Clusters", "Share over time"])
@@ -221,10 +314,19 @@ with d2:
         width="stretch",
     )
 
+in_window = flt.with_(
+    cluster_id=cluster_id,
+    start=max(current.start, flt.start) if flt.start else current.start,
+    end=min(current.end, flt.end) if flt.end else current.end,
+)
+nav.link_to_explorer(
+    in_window, f"Open the events of cluster #{cluster_id} in the current window in the explorer"
+)
 nav.link_to_explorer(
     flt.with_(cluster_id=cluster_id), f"Open all events of cluster #{cluster_id} in the explorer"
 )
-events = cache.query(q.cluster_events, cluster_id, flt)
+st.caption(f"Latest events of cluster #{cluster_id} in the current window ({current}).")
+events = cache.query(q.cluster_events, cluster_id, in_window)
 picked_events = st.dataframe(
     events,
     hide_index=True,

@@ -209,3 +209,13 @@ def cluster_events(
         f"FROM events e WHERE {where} ORDER BY e.ts DESC, e.event_id LIMIT ?",
         params=params + [limit],
     ).pl()
+
+
+def events_by_id(con: duckdb.DuckDBPyConnection, event_ids: tuple[str, ...]) -> pl.DataFrame:
+    """These events (a new topic's), in the given order, for the page's list."""
+    return con.sql(
+        "SELECT e.event_id, e.ts, e.model, e.status, left(e.input_text, 300) AS input_text "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS event_id, generate_subscripts(?::VARCHAR[], 1) "
+        "AS pos) i JOIN events e USING (event_id) ORDER BY i.pos",
+        params=[list(event_ids), list(event_ids)],
+    ).pl()

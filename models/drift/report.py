@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from ingest.errors import ReviewdeckError
 from models.drift import statistics as drf
@@ -42,7 +43,7 @@ class NewTopic:
     label: str
     keywords: list[str]
     examples: list[str]
-    event_ids: list[str]  # the flagged events of the sample: exactly these questions are new
+    event_ids: list[str]  # the flagged events of the sample, most typical first
     n_events: int  # flagged events in the sample
     share: float  # of the sampled current events
     estimated_events: int  # share x events in the current window
@@ -152,7 +153,8 @@ def _new_topics(
     sketches = topics.sketch_topics(novelty.topics, x, texts, ref_texts, seed=seed)
     out = []
     for sk in sketches:
-        event_ids = [cur_ids[rows[i]] for i in sk.rows]
+        typical = sk.rows[np.argsort(-(x[sk.rows] @ sk.centroid), kind="stable")]
+        event_ids = [cur_ids[rows[i]] for i in typical]  # most typical first
         members = con.execute(
             "SELECT cluster_id, count(*) FROM cluster_members WHERE event_id IN "
             "(SELECT unnest(?::VARCHAR[])) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1", [event_ids],

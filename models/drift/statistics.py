@@ -5,7 +5,8 @@ kernel, bandwidth by the median heuristic) whose p-value comes from label permut
 exact under the null: on two samples of one distribution it flags drift in at most alpha of
 trials. The novelty test (`novelty.py`, kNN neighbourhoods) finds a small new topic the global
 test dilutes; `drift_verdict` combines the three at one level. Per cluster, the share of each
-window's events in the cluster is compared with Fisher's exact test, and Benjamini-Hochberg controls the false discovery rate across clusters.
+window's events in the cluster is compared with Fisher's exact test, and Benjamini-Hochberg
+controls the false discovery rate across clusters.
 """
 
 from __future__ import annotations

@@ -85,8 +85,14 @@ def test_page_shows_verdict_table_and_drilldown(analysed, monkeypatch) -> None:
     at = _app(analysed, monkeypatch)
     _ok(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Overall drift"] == "drift"  # the stored default windows: week 5 vs 1-4
-    table = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    assert metrics["Drift found"] == "yes"  # the stored default windows: week 5 vs 1-4
+    assert metrics["Overall drift (MMD)"] == "drift"
+    # New topics come first: the planted crypto questions, named, with their examples as text.
+    assert int(metrics["New topics"]) >= 1
+    heads = [m.value for m in at.markdown if m.value.startswith("**New topic 1:")]
+    assert heads and "crypto" in heads[0], [m.value for m in at.markdown][:5]
+    assert any("crypto" in t.value for t in at.text)
+    table = next(d.value for d in at.dataframe if "share_reference" in d.value.columns)
     with connect(analysed, read_only=True) as con:
         n_active = con.execute("SELECT count(*) FROM clusters WHERE active").fetchall()[0][0]
     assert len(table) == n_active
@@ -100,7 +106,7 @@ def test_sorting_by_quality_drop_puts_the_regression_first(analysed, monkeypatch
     at = _app(analysed, monkeypatch)
     at.radio(key="drift_sort").set_value("quality drop").run()
     _ok(at)
-    table = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "share_reference" in d.value.columns)
     drops = table["quality_drop"].dropna().tolist()
     assert drops and drops == sorted(drops, reverse=True)
     assert "refund" in table["label"].iloc[0]
@@ -130,7 +136,59 @@ def test_logged_text_is_shown_as_text_never_markup(analysed, monkeypatch) -> Non
     at = _app(analysed, monkeypatch)
     at.selectbox(key="drift_cluster").set_value(cluster).run()
     _ok(at)
-    events = next(d.value for d in at.dataframe if "input_text" in d.value.columns)
+    events = [d.value for d in at.dataframe if "input_text" in d.value.columns][-1]
     assert HOSTILE in set(events["input_text"])  # shown verbatim, as data
     for md in at.markdown:
         assert "<script" not in md.value and "onerror" not in md.value
+
+
+def test_windows_come_from_the_url_and_go_back_into_it(analysed, monkeypatch) -> None:
+    monkeypatch.setenv("REVIEWDECK_DB", str(analysed))
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.query_params["ref"] = "2026-09-07..2026-09-27"
+    at.query_params["cur"] = "2026-09-28..2026-10-04"
+    at.switch_page("app_pages/drift.py")
+    at.run()
+    _ok(at)
+    assert at.date_input(key="drift_reference").value == (
+        dt.date(2026, 9, 7), dt.date(2026, 9, 27))
+    assert at.date_input(key="drift_current").value == (dt.date(2026, 9, 28), dt.date(2026, 10, 4))
+    # weeks 1-3 against week 4: nothing planted, so nothing new
+    assert {m.label: m.value for m in at.metric}["New topics"] == "0"
+    at.date_input(key="drift_current").set_value((dt.date(2026, 10, 5), dt.date(2026, 10, 11)))
+    at.run()
+    _ok(at)
+    assert at.query_params["cur"] in ("2026-10-05..2026-10-11", ["2026-10-05..2026-10-11"])
+    assert at.query_params["ref"] in ("2026-09-07..2026-09-27", ["2026-09-07..2026-09-27"])
+    assert int({m.label: m.value for m in at.metric}["New topics"]) >= 1  # week 5: crypto
+
+
+def test_the_cluster_event_list_holds_only_the_current_window(analysed, monkeypatch) -> None:
+    monkeypatch.setenv("REVIEWDECK_DB", str(analysed))
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.query_params["ref"] = "2026-09-07..2026-09-20"
+    at.query_params["cur"] = "2026-09-21..2026-09-27"
+    at.switch_page("app_pages/drift.py")
+    at.run()
+    _ok(at)
+    events = [d.value for d in at.dataframe if "input_text" in d.value.columns][-1]
+    days = {t.date() for t in events["ts"]}
+    assert days and all(dt.date(2026, 9, 21) <= d <= dt.date(2026, 9, 27) for d in days), days
+
+
+def test_feedback_colouring_paints_negatives_in_the_colour_that_stands_out() -> None:
+    from dashboard.charts_drift import FEEDBACK_COLOURS, map_chart
+
+    points = pl.DataFrame({
+        "x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 2.0], "colour": ["negative", "no vote / signal",
+                                                               "thumbs up"],
+        "text": ["a", "b", "c"], "cluster": ["c"] * 3, "model": ["m"] * 3, "day": ["d"] * 3,
+    })
+    spec = map_chart(points, "feedback").to_dict()
+    scale = spec["encoding"]["color"]["scale"]
+    colours = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colours == FEEDBACK_COLOURS
+    assert colours["negative"] == "#d62728" and colours["no vote / signal"] == "#c7c7c7"
+    # negatives drawn last, on top of the grey crowd
+    data = next(iter(spec["datasets"].values()))
+    assert data[-1]["colour"] == "negative"
