@@ -87,47 +87,61 @@ def fmt_verdict(row: HeadlineRow, which: str, min_n: int = stats.MIN_N) -> str:
 NO_FEEDBACK = "no feedback logged"
 NO_FEEDBACK_HELP = (
     "These events carry no feedback at all (no votes, regenerates, edits, corrections or "
-    "scores), so this number is unmeasured, not 0%. To measure it, log your users' feedback "
-    "with the events (see docs/formats.md), or score a random sample of traffic with "
-    "evaluators (`reviewdeck evaluate` and a review queue are coming; not in this version yet)."
+    "scores), so the rates made of feedback are unmeasured, not 0%. To measure them, log your "
+    "users' feedback with the events (see docs/formats.md), or score a random sample of traffic "
+    "with evaluators (`reviewdeck evaluate` and a review queue are coming; not in this version "
+    "yet)."
 )
+
+
+def periods_without_feedback(raw: dict[str, dict]) -> frozenset[str]:
+    """The periods of the headline's raw aggregates whose events carry no feedback row."""
+    sources = ("fb_user", "fb_reviewer", "fb_judge", "fb_code")
+    return frozenset(
+        p
+        for p in ("current", "previous", "baseline")
+        if not sum(int(raw.get(p, {}).get(s) or 0) for s in sources)
+    )
 
 
 def headline_table(
     rows: list[HeadlineRow],
     this_week: str = "this week",
-    unmeasured: frozenset[str] = frozenset(),
+    no_feedback: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
-    """The full headline as a table the page shows (one row per metric); metrics in
-    `unmeasured` (made of feedback, on weeks without any) say so instead of a number."""
+    """The full headline as a table the page shows (one row per metric).
+
+    `no_feedback` names the periods ('current', 'previous', 'baseline') whose events carry no
+    feedback at all: there, the metrics made of feedback say so instead of a number, and no
+    comparison involving such a period is made.
+    """
     out = []
     for r in rows:
-        is_rate = r.kind == "rate"
-        if r.key in unmeasured:
-            out.append(
-                {
-                    "metric": r.label,
-                    this_week: NO_FEEDBACK,
-                    "previous week": fmt_estimate(r.previous, is_rate, r.key),
-                    "vs previous": "–",
-                    "baseline": fmt_estimate(r.baseline, is_rate, r.key),
-                    "vs baseline": "–",
-                }
-            )
-            continue
+        blank = no_feedback if r.key in trends.FEEDBACK_KEYS else frozenset()
         out.append(
             {
                 "metric": r.label,
-                this_week: fmt_estimate(r.current, is_rate, r.key),
-                "previous week": fmt_estimate(r.previous, is_rate, r.key),
-                "vs previous": f"{fmt_delta(r.vs_previous, is_rate, r.key) or '–'} · "
-                f"{fmt_verdict(r, 'previous')}",
-                "baseline": fmt_estimate(r.baseline, is_rate, r.key),
-                "vs baseline": f"{fmt_delta(r.vs_baseline, is_rate, r.key) or '–'} · "
-                f"{fmt_verdict(r, 'baseline')}",
+                this_week: _cell(r, "current", blank),
+                "previous week": _cell(r, "previous", blank),
+                "vs previous": _versus(r, "previous", blank),
+                "baseline": _cell(r, "baseline", blank),
+                "vs baseline": _versus(r, "baseline", blank),
             }
         )
     return pl.DataFrame(out)
+
+
+def _cell(r: HeadlineRow, period: str, blank: frozenset[str]) -> str:
+    if period in blank:
+        return NO_FEEDBACK
+    return fmt_estimate(getattr(r, period), r.kind == "rate", r.key)
+
+
+def _versus(r: HeadlineRow, period: str, blank: frozenset[str]) -> str:
+    if blank & {"current", period}:
+        return "–"
+    cmp = r.vs_previous if period == "previous" else r.vs_baseline
+    return f"{fmt_delta(cmp, r.kind == 'rate', r.key) or '–'} · {fmt_verdict(r, period)}"
 
 
 def drill_filter(base: EventFilter, key: str, period: Period) -> EventFilter:

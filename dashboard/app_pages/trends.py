@@ -133,17 +133,22 @@ cur_raw = raw.get("current", {})
 note = partial.get(week_name, "")
 # Every number of a partial week says so: the tiles, the tables' "this week" columns, the caption.
 this_week = f"this week ({note})" if note else "this week"
-fb_rows = sum(int(cur_raw.get(f"fb_{s}") or 0) for s in ("user", "reviewer", "judge", "code"))
-# Without any feedback on the week's events, the rates made of feedback are unmeasured, not 0%.
-unmeasured = trends.FEEDBACK_KEYS if fb_rows == 0 else frozenset()
+# Without any feedback on a period's events, the rates made of feedback are unmeasured, not 0%.
+no_feedback = view.periods_without_feedback(raw)
+unmeasured = trends.FEEDBACK_KEYS if "current" in no_feedback else frozenset()
 
 
 def _tile(col, key: str, short: str) -> None:
     row = by_key[key]
     label = f"{short} (partial)" if note else short
     if key in unmeasured:
-        col.metric(label, view.NO_FEEDBACK, help=view.NO_FEEDBACK_HELP)
-        col.caption("not measurable: no feedback on these events")
+        col.metric(label, "–", help=view.NO_FEEDBACK_HELP)
+        col.caption(f"{view.NO_FEEDBACK}: not measurable")
+        return
+    if key in trends.FEEDBACK_KEYS and reference.name in no_feedback:
+        # Feedback started (or stopped) between the periods: a change would be an artefact.
+        col.metric(label, view.fmt_value(row.current.value, row.kind == "rate", key))
+        col.caption(f"{view.NO_FEEDBACK} in {view.COMPARES[compare]}: no comparison")
         return
     is_rate = row.kind == "rate"
     cmp = row.vs_previous if compare == "previous" else row.vs_baseline
@@ -222,7 +227,7 @@ with st.expander("Every metric, with intervals and tests", expanded=False):
         "row to open its events."
     )
     picked = st.dataframe(
-        view.headline_table(rows, this_week, unmeasured),
+        view.headline_table(rows, this_week, no_feedback),
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
@@ -314,7 +319,7 @@ shown = res.table.filter(pl.col("flagged"))
 show_all = st.toggle("Show every segment tested", key="trends_moved_all")
 if show_all:
     shown = res.table
-explained = shown.filter(pl.col("explained_by").is_not_null())
+explaining = shown.filter(pl.col("accounts_for").is_not_null())
 if moved_key in unmeasured:
     st.info(
         f"{trends.metric(moved_key).label}: no feedback logged on this week's events, so no "
@@ -324,11 +329,12 @@ if moved_key in unmeasured:
 elif shown.is_empty():
     st.success("No segment changed significantly.", icon=":material/check_circle:")
 else:
-    for r in explained.iter_rows(named=True):
+    for r in explaining.iter_rows(named=True):
         st.caption(
             md_escape(
-                f"{r['explained_by']} accounts for the change in {trends_moved.segment_label(r)}: "
-                "without it, the rest shows no significant change (listed after the others)."
+                f"{trends_moved.segment_label(r)} accounts for the change in "
+                f"{r['accounts_for']}: without it, the rest of each shows no significant change "
+                "(listed after the others)."
             )
         )
     moved_pick = st.dataframe(
@@ -367,7 +373,7 @@ with left:
             "correction_size",
         )
     ]
-    st.dataframe(view.headline_table(implicit, this_week, unmeasured), hide_index=True)
+    st.dataframe(view.headline_table(implicit, this_week, no_feedback), hide_index=True)
 with right:
     sources = pl.DataFrame(
         {

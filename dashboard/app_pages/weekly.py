@@ -125,7 +125,7 @@ def _show(report: Report, key: str) -> None:
                 "n": m.n,
                 report.prev_week: format_value(m, m.prev_value),
                 "verdict": m.verdict,
-                "p": m.p_value,
+                "p": "" if m.p_value is None else f"{m.p_value:.3g}",
             }
             for m in report.headline
         ],

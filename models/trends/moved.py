@@ -272,8 +272,11 @@ def explained_pairs(
     """Which flagged rows a smaller flagged row inside them accounts for: {broad: smaller}.
 
     Row A is explained by row B (fewer events, same verdict) when A's events without B's,
-    tested the same way (Fisher, at `alpha`), show no significant change. Broadest first; a
-    row already explained does not explain others. One query per pair tried.
+    tested the same way (Fisher, at `alpha`), show no significant change. The smallest B that
+    does is taken: removing a big part of A leaves a rest too small to show anything, so a
+    large B "explains" A by lack of power, while a small B only does when A's move really is
+    B's. A model × prompt × tag combination whose tag is flagged explains nothing (its tag
+    says it). A row already explained does not explain others. One query per pair tried.
     """
     m = metric(metric_key)
     bounds = [
@@ -287,13 +290,17 @@ def explained_pairs(
         return where_sql(segment_filter(row, flt, current).with_(start=None, end=None), "t")
 
     order = sorted(range(len(rows)), key=lambda i: -rows[i]["n"])
+    tags = {r["tag"] for r in rows if r["dims"] == "tag"}
+    explainers = [
+        j for j in reversed(order) if not (rows[j]["dims"] == COMBO and rows[j]["tag"] in tags)
+    ]
     explained: dict[int, int] = {}
     for i in order:
         a = rows[i]
         if a.get("reference") not in (None, SAME):
             continue  # compared with a predecessor: its "rest" has no like-for-like reference
         wa, pa = where(a)
-        for j in order:
+        for j in explainers:
             b = rows[j]
             if j == i or j in explained or b["n"] >= a["n"] or b["verdict"] != a["verdict"]:
                 continue

@@ -226,9 +226,9 @@ def test_logs_without_feedback_say_so_instead_of_a_perfect_week(tmp_path, monkey
     at = _app(path, monkeypatch)
     _ok(at)
     for label in ("Negative-signal rate", "Feedback coverage", "Thumbs-up rate"):
-        assert _metric(at, label).value == "no feedback logged"
+        assert _metric(at, label).value == "–"
     assert _metric(at, "Error rate").value.endswith("%")  # errors come with the event itself
-    assert [c.value for c in at.caption].count("not measurable: no feedback on these events") == 3
+    assert [c.value for c in at.caption].count("no feedback logged: not measurable") == 3
     hint = "`reviewdeck evaluate` and a review queue are coming; not in this version yet"
     assert any("No feedback logged on this week's events" in i.value for i in at.info)
     assert any(hint in i.value for i in at.info)
@@ -238,6 +238,8 @@ def test_logs_without_feedback_say_so_instead_of_a_perfect_week(tmp_path, monkey
     table = next(d.value for d in at.dataframe if "metric" in d.value.columns)
     row = table[table["metric"] == "Negative-signal rate"]
     assert list(row["this week"]) == ["no feedback logged"]
+    assert list(row["previous week"]) == ["no feedback logged"]
+    assert list(row["vs previous"]) == ["–"]
 
 
 def test_what_moved_says_which_segment_accounts_for_a_broad_move(tmp_path, monkeypatch) -> None:
@@ -261,4 +263,19 @@ def test_what_moved_says_which_segment_accounts_for_a_broad_move(tmp_path, monke
     # the segment that says where the change comes from is listed first
     assert list(table["segment"])[0] == "topic:billing"
     said = [c.value.replace("\\", "") for c in at.caption]  # captions are Markdown-escaped
-    assert any(c.startswith("topic:billing accounts for the change in lang:en") for c in said)
+    assert any(c.startswith("topic:billing accounts for the change in ") for c in said)
+    assert any("lang:en" in c and "model-a" in c for c in said)
+
+
+def test_feedback_that_starts_this_week_is_not_compared_with_none(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        add_events(con, start=W1, n=300, negative=0.0, votes=0.0)  # before feedback was logged
+        add_events(con, start=W2, n=300, negative=0.2, votes=0.3)
+    at = _app(path, monkeypatch)
+    _ok(at)
+    tile = _metric(at, "Negative-signal rate")
+    assert tile.value.endswith("%") and not tile.delta  # not "worse than 0%"
+    said = "no feedback logged in the previous week: no comparison"
+    assert [c.value for c in at.caption].count(said) >= 2
+    assert not any(c.value.startswith("worse") for c in at.caption)
