@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from dashboard.cli.demo_data import planted_summary
 from dashboard.cli.ingest import ingest
 from dashboard.cli.serve import DEFAULT_HOST, DEFAULT_PORT, HostOption, PortOption, start
 from ingest.demo.generate import generate, truths_path
@@ -19,20 +20,6 @@ from models.drift.analyze import run_analysis
 
 DEMO_DIR = Path("demo")
 DEMO_FILE = "demo-events.jsonl"
-
-
-def planted_summary(truths: dict) -> str:
-    """What the demo log hides, by week (see docs/demo-data.md)."""
-    planted = truths["planted"]
-    return (
-        f"  week {planted['prompt_change']['week']}: prompt "
-        f"{planted['prompt_change']['to_version']} improves "
-        f"{planted['prompt_change']['affected_tag']}\n"
-        f"  week {planted['model_switch']['week']}: {planted['model_switch']['to_model']} lowers "
-        f"{planted['model_switch']['affected_tag']}\n"
-        f"  week {planted['new_topic']['week']}: new topic {planted['new_topic']['tag']}\n"
-        f"  week {planted['error_spike']['week']}: error spike"
-    )
 
 
 def demo(

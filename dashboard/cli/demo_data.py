@@ -45,13 +45,18 @@ def demo_data(
     started = time.perf_counter()
     result = generate(out, events=events, weeks=weeks, seed=seed, end_date=end)
     took = time.perf_counter() - started
-    planted = result.truths["planted"]
     typer.echo(
         f"wrote {result.events:,} events, {result.feedback_embedded:,} embedded and "
         f"{result.feedback_late:,} late feedback rows to {result.path} in {took:.1f}s"
     )
     typer.echo(f"truths: {result.truths_path}")
-    typer.echo(
+    typer.echo(planted_summary(result.truths))
+
+
+def planted_summary(truths: dict) -> str:
+    """What the demo log hides, by week (see docs/demo-data.md)."""
+    planted = truths["planted"]
+    return (
         f"  week {planted['prompt_change']['week']}: prompt "
         f"{planted['prompt_change']['to_version']} improves "
         f"{planted['prompt_change']['affected_tag']}\n"
