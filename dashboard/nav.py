@@ -49,13 +49,12 @@ def open_explorer(flt: EventFilter, event_id: str | None = None) -> None:
 def playground_params(event_id: str, flt: EventFilter | None = None) -> dict[str, list[str]]:
     """The playground's address for one event, carrying the filter the reviewer came from, so
     its batch section reruns that filter (the events like this one), not a default."""
-    params: dict[str, list[str]] = {}
+    params: dict[str, list[str]] = {"event": [event_id]}  # first: the address reads ?event=…
     if flt is not None:
-        params = flt.to_query()
+        params.update(flt.to_query())
         # Always one page key, even for a filter of only sidebar keys: it says "a filter came
         # with this link, take it as it is" (the playground otherwise offers negative feedback).
         params.setdefault("reruns", [flt.reruns])
-    params["event"] = [event_id]
     return params
 
 
