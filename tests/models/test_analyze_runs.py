@@ -119,23 +119,40 @@ def test_same_data_and_seed_give_the_same_result(analysed, tmp_path) -> None:
 
 def test_refitting_the_embedder_never_mixes_spaces(analysed, tmp_path) -> None:
     path = _copy(analysed, tmp_path)
+    with connect(path, read_only=True) as con:
+        n_texts = con.execute("SELECT count(DISTINCT input_text) FROM events").fetchall()[0][0]
+    tfidf = AnalyzeOptions(k=4, make_map=False, embed_dim=24, embedder="tfidf", seed=0, full=True)
+    first = run_analysis(path, tfidf)
     before = _members(path)
+    # A TF-IDF embedder refitted (16 dimensions) is another space: everything re-embedded.
+    # (A refit on the same data, seed and size gives the very same model and id.)
     result = run_analysis(
         path,
-        AnalyzeOptions(k=4, make_map=False, embed_dim=24, refit_embedder=True, seed=0, full=True),
+        AnalyzeOptions(k=4, make_map=False, embed_dim=16, embedder="tfidf", refit_embedder=True,
+                       seed=0, full=True),
     )
     with connect(path, read_only=True) as con:
         runs = con.execute("SELECT embedder_id FROM analysis_runs ORDER BY run_id").fetchall()
         cluster_spaces = con.execute(
             "SELECT DISTINCT embedder_id FROM clusters WHERE active"
         ).fetchall()
-    assert result.n_embedded == result.n_events - 0 or result.n_embedded > 0
+        spaces = con.execute(
+            "SELECT embedder_id, count(*) FROM embeddings GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    assert result.n_embedded == n_texts  # every distinct text, none taken from the old space
+    assert first.n_embedded == n_texts and first.embedder_id.startswith("tfidf-svd")
+    assert len({runs[0][0], first.embedder_id, result.embedder_id}) == 3
+    assert sorted(n for _, n in spaces) == [n_texts] * 3  # three spaces, side by side
     assert cluster_spaces == [(result.embedder_id,)]
     assert [r[0] for r in runs][-1] == result.embedder_id
     # Ids carried over by shared events even though the space changed.
     after = _members(path)
     both = before.join(after, on="event_id", suffix="_after")
-    assert (both["cluster_id"] == both["cluster_id_after"]).mean() > 0.95
+    # Each cluster of the new space carries the id of the old cluster most of its events were in
+    # (the two spaces split the 4 topics a little differently, so not every event keeps its id).
+    modal = both.group_by("cluster_id_after").agg(pl.col("cluster_id").mode().first())
+    assert (modal["cluster_id"] == modal["cluster_id_after"]).all(), modal
+    assert (both["cluster_id"] == both["cluster_id_after"]).mean() > 0.75
 
 
 def test_a_failed_write_leaves_the_previous_analysis_whole(analysed, tmp_path) -> None:

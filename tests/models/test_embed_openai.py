@@ -38,13 +38,28 @@ def test_vectors_come_back_in_order_in_batches(stub) -> None:
     assert emb.embedder_id == f"openai:{MODEL}@{stub.base_url}"
 
 
-def test_rate_limits_are_retried_and_counted(stub) -> None:
-    stub.fail_next(429, times=2, retry_after=0.01)
-    emb = _embedder(stub, batch_size=50)
+def test_rate_limits_are_retried_honouring_retry_after(stub) -> None:
+    """The server's Retry-After (7 s here) is what the embedder waits, with its +-25% jitter,
+    not its own 1 s / 2 s backoff; the waits are recorded instead of slept."""
+    stub.fail_next(429, times=2, retry_after=7)
+    slept: list[float] = []
+    emb = OpenAIEmbedder(model=MODEL, base_url=stub.base_url, api_key="test-key",
+                         sleep=slept.append, batch_size=50)
     x = emb.embed(["a", "b", "c"])
     assert x.shape[0] == 3
     assert emb.retries_done == 2
     assert stub.count("embeddings") == 3
+    assert len(slept) == 2 and all(7 * 0.75 <= s <= 7 * 1.25 for s in slept), slept
+
+
+def test_without_retry_after_the_backoff_doubles(stub) -> None:
+    stub.fail_next(500, times=3)
+    slept: list[float] = []
+    emb = OpenAIEmbedder(model=MODEL, base_url=stub.base_url, api_key="test-key",
+                         sleep=slept.append)
+    emb.embed(["a"])
+    assert [round(s / d, 2) <= 1.25 and s / d >= 0.75 for s, d in zip(slept, (1, 2, 4),
+                                                                         strict=True)] == [True] * 3
 
 
 def test_a_refusal_is_an_actionable_error_not_a_retry_loop(stub) -> None:

@@ -1,0 +1,74 @@
+"""The kNN neighbourhood novelty test and the new topics it names: tiny inputs with known answers,
+and its false-alarm rate by simulation (sized so a test at twice its nominal rate fails)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as sps
+
+from models.drift.novelty import group_topics, neighbourhood_test, threshold_count
+from models.drift.topics import sketch_topics
+from tests.models.test_drift_stats import MAX_ALARMS, NOMINAL, NULL_TRIALS
+
+
+def _blob(rng, centre: np.ndarray, n: int, spread: float = 0.05) -> np.ndarray:
+    x = centre + spread * rng.normal(size=(n, len(centre)))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_threshold_is_the_smallest_count_chance_rarely_reaches() -> None:
+    t = threshold_count(20, 0.3, 0.01)
+    assert sps.binom.sf(t - 1, 20, 0.3) <= 0.01 < sps.binom.sf(t - 2, 20, 0.3)
+
+
+def test_a_new_blob_is_found_and_is_exactly_the_new_topic() -> None:
+    rng = np.random.default_rng(0)
+    a, b, c = np.eye(8)[0], np.eye(8)[1], np.eye(8)[2]
+    ref = np.vstack([_blob(rng, a, 150), _blob(rng, b, 150)])
+    cur = np.vstack([_blob(rng, a, 60), _blob(rng, b, 60), _blob(rng, c, 30)])  # c is new
+    res = neighbourhood_test(ref, cur, k=10, alpha=0.05, seed=1)
+    assert res.drifted and res.p_value <= 1 / 201 + 1e-12
+    assert len(res.topics) == 1
+    topic = res.current_rows[res.topics[0]]
+    assert set(topic.tolist()) == set(range(120, 150))  # every new event, and only them
+    texts = ["hello old"] * 120 + ["pay with crypto bitcoin"] * 15 + ["crypto wallet pay"] * 15
+    (sk,) = sketch_topics(res.topics, cur[res.current_rows], [texts[i] for i in res.current_rows],
+                          ["hello old", "old question here"])
+    assert sk.keywords[0] in ("crypto", "pay") and "old" not in sk.keywords
+    assert sk.examples and all("crypto" in e for e in sk.examples)
+
+
+def test_topics_are_connected_flagged_neighbours_and_tiny_groups_are_dropped() -> None:
+    # current rows 0-3 are mutual neighbours, 4-5 are a pair, 6 is alone; -1 = a reference row
+    knn = np.array([[1, 2], [0, 3], [3, 1], [2, 0], [5, -1], [4, -1], [-1, -2]])
+    topics = group_topics(knn, np.array([0, 1, 2, 3, 4, 5, 6]), min_size=3)
+    assert [t.tolist() for t in topics] == [[0, 1, 2, 3]]
+    assert [t.tolist() for t in group_topics(knn, np.array([0, 1, 4, 5]), min_size=2)] == [
+        [0, 1], [4, 5]]
+
+
+def test_novelty_false_alarms_stay_at_the_nominal_rate() -> None:
+    """NULL_TRIALS trials on one distribution (sizes: see test_drift_stats): at most 33 alarms,
+    which a 5% test passes with probability 0.991 and a 10% test with 0.043. Clustered data
+    (a few tight blobs) is the hard case for a neighbour test; labels are exchangeable anyway."""
+    rng = np.random.default_rng(3)
+    centres = np.eye(6)[:3]
+    alarms = 0
+    for t in range(NULL_TRIALS):
+        pool = np.vstack([_blob(rng, c, 40, 0.3) for c in centres])[rng.permutation(120)]
+        res = neighbourhood_test(pool[:80], pool[80:], k=10, n_permutations=39, alpha=NOMINAL,
+                                 seed=t)
+        alarms += res.drifted
+    assert alarms <= MAX_ALARMS, alarms
+
+
+def test_a_small_new_topic_is_detected_most_of_the_time() -> None:
+    rng = np.random.default_rng(5)
+    centres = np.eye(6)[:3]
+    hits = 0
+    for t in range(20):
+        ref = np.vstack([_blob(rng, c, 100, 0.3) for c in centres])
+        cur = np.vstack([_blob(rng, c, 30, 0.3) for c in centres]
+                        + [_blob(rng, np.eye(6)[4], 10, 0.3)])  # 10% of the window is new
+        hits += neighbourhood_test(ref, cur, k=10, n_permutations=99, seed=t).drifted
+    assert hits >= 18, hits
