@@ -59,6 +59,24 @@ def make_client(endpoint: Endpoint, *, http_client: Any = None, timeout_s: float
     return openai.OpenAI(base_url=endpoint.base_url, **common)
 
 
+def warm_up(client: Any) -> Any:
+    """Load what the SDK builds lazily on first use — the chat resource and the validators of
+    its response models — so a batch's first calls do not all pay for it at once (about 0.2 s
+    of the GIL in a fresh process). Calls nothing over the network; returns the client."""
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    client.chat.completions  # noqa: B018 - a lazy attribute: touching it imports the resource
+    usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    ChatCompletion.model_validate({
+        "id": "warm-up", "object": "chat.completion", "created": 0, "model": "",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": ""}}], "usage": usage})
+    ChatCompletionChunk.model_validate({
+        "id": "warm-up", "object": "chat.completion.chunk", "created": 0, "model": "",
+        "choices": [{"index": 0, "delta": {"content": ""}}], "usage": usage})
+    return client
+
+
 def _retry_after(headers: Any) -> float | None:
     if headers is None:
         return None

@@ -3,7 +3,8 @@
 The warehouse is never open while a model is being called: the originals are read in a short
 read, the calls run with no connection, and results are written in short transactions by one
 writer thread (group commit: at most once per WRITE_INTERVAL_S it opens the file and writes every
-finished item, one transaction per item), so a dashboard or an ingest can take the file between.
+item finished since, in one transaction with one trend_facts refresh), so a dashboard or an
+ingest can take the file between.
 
 A batch is planned first (models.filters selects the events, a seeded sample is fixed, one
 pending item per event is stored, the cost is estimated), then run with bounded concurrency,
@@ -305,18 +306,6 @@ def plan_batch(db_path: str, flt: EventFilter, endpoint_name: str, opts: BatchOp
     return Plan(batch_id, n_items, len(pending), total, per_item, existing is not None)
 
 
-@dataclass(frozen=True)
-class _ItemResult:
-    event_id: str
-    status: str  # 'done' | 'error' | 'failed'
-    attempts: int
-    row: store.RerunRow | None
-    judgements: tuple[store.Judgement, ...]
-    cost_usd: float
-    judge_cost_usd: float
-    error_type: str | None
-
-
 def _judge_pair(client: Any, judge_model: str, rubric: str, original: store.Original,
                 rerun_event_id: str, rerun_text: str, max_attempts: int, stop: threading.Event
                 ) -> tuple[tuple[store.Judgement, ...], float]:
@@ -346,8 +335,13 @@ def run_batch(
     db_path: str, plan: Plan, opts: BatchOptions, *, endpoint: Endpoint,
     judge_endpoint: Endpoint | None = None, http_client: Any = None,
     on_progress: Callable[[Progress], None] | None = None, stop: threading.Event | None = None,
+    client: Any = None,
 ) -> BatchResult:
-    """Run a planned batch's pending items; safe to interrupt and to call again."""
+    """Run a planned batch's pending items; safe to interrupt and to call again.
+
+    `client` is an SDK client for `endpoint` made beforehand (make_client), e.g. while the plan
+    was read: the SDK's import and its HTTP transport take about a second in a fresh process.
+    """
     started = time.perf_counter()
     stop = stop or threading.Event()
     with connect(db_path, read_only=True) as con:
@@ -356,11 +350,14 @@ def run_batch(
         originals = store.load_events(con, pending + list(unjudged))
         spent_before = con.execute("SELECT spent_usd FROM rerun_batches WHERE batch_id = ?",
                                    [plan.batch_id]).fetchone()[0]
-    client = make_client(endpoint, http_client=http_client)
-    judge_client = (make_client(judge_endpoint or endpoint, http_client=http_client)
-                    if opts.judge_model else None)
+    client = client or make_client(endpoint, http_client=http_client)
+    # A judge on the same endpoint shares the client (and its connection pool).
+    judge_client = None
+    if opts.judge_model:
+        judge_client = (client if judge_endpoint in (None, endpoint)
+                        else make_client(judge_endpoint, http_client=http_client))
 
-    def judge_only(eid: str) -> _ItemResult:
+    def judge_only(eid: str) -> store.Finished:
         """An item done by an interrupted run whose pair was never judged."""
         rerun_id, rerun_text = unjudged[eid]
         judgements, judge_cost = (), 0.0
@@ -368,9 +365,9 @@ def run_batch(
             judgements, judge_cost = _judge_pair(judge_client, opts.judge_model, opts.rubric,
                                                  originals[eid], rerun_id, rerun_text,
                                                  opts.max_attempts, stop)
-        return _ItemResult(eid, "judged", 0, None, judgements, 0.0, judge_cost, None)
+        return store.Finished(eid, "judged", judgements=judgements, judge_cost_usd=judge_cost)
 
-    def work(eid: str) -> _ItemResult:
+    def work(eid: str) -> store.Finished:
         if eid in unjudged:
             return judge_only(eid)
         original = originals[eid]
@@ -381,7 +378,7 @@ def run_batch(
         result, attempts = call_with_retries(client, opts.model, adapted, stream=False,
                                              max_attempts=opts.max_attempts, stop=stop)
         if result.retryable:  # gave up for now: no event, the item stays to retry on resume
-            return _ItemResult(eid, "failed", attempts, None, (), 0.0, 0.0, result.error_type)
+            return store.Finished(eid, "failed", attempts, result.error_type)
         row = build_row(original, opts.model, endpoint, adapted, result,
                         {"batch_id": plan.batch_id, "attempts": attempts})
         judgements, judge_cost = (), 0.0
@@ -389,11 +386,14 @@ def run_batch(
             judgements, judge_cost = _judge_pair(judge_client, opts.judge_model, opts.rubric,
                                                  original, row.event_id, row.output_text,
                                                  opts.max_attempts, stop)
-        return _ItemResult(eid, "done" if result.status == "ok" else "error", attempts, row,
-                           judgements, row.cost_usd or 0.0, judge_cost, result.error_type)
+        return store.Finished(eid, "done" if result.status == "ok" else "error", attempts,
+                              result.error_type, row, judgements, row.cost_usd or 0.0,
+                              judge_cost)
 
-    writes: queue.Queue[_ItemResult | None] = queue.Queue()
+    writes: queue.Queue[store.Finished | None] = queue.Queue()
     write_errors: list[BaseException] = []
+    final_status: list[str] = []  # set by this thread before the writer's last write
+    status_written: list[bool] = []
 
     def writer() -> None:
         finished = False
@@ -410,22 +410,14 @@ def run_batch(
                 except queue.Empty:
                     break
             finished = None in batch
-            items = [b for b in batch if b is not None]
-            if not items:
+            items = [b for b in batch if b is not None and (b.status != "judged" or b.judgements)]
+            status = final_status[0] if finished and final_status else None
+            if not items and status is None:
                 continue
             try:
                 with connect(db_path) as con:
-                    for it in items:
-                        if it.status == "judged":
-                            if it.judgements:
-                                store.add_judgements(con, plan.batch_id, it.event_id,
-                                                     it.judgements, it.judge_cost_usd)
-                            continue
-                        store.finish_item(
-                            con, plan.batch_id, it.event_id, status=it.status,
-                            attempts=it.attempts, error_type=it.error_type, rerun=it.row,
-                            judgements=it.judgements, cost_usd=it.cost_usd,
-                            judge_cost_usd=it.judge_cost_usd)
+                    store.finish_items(con, plan.batch_id, items, status=status)
+                status_written.append(status is not None)
             except BaseException as exc:  # surfaced by the main thread after the run
                 write_errors.append(exc)
             next_write_at = time.monotonic() + WRITE_INTERVAL_S
@@ -497,13 +489,15 @@ def run_batch(
                 counts[item.status] += 1
                 spent += item.cost_usd + item.judge_cost_usd
                 writes.put(item)
-    writes.put(None)
-    writer_thread.join()
     skipped = len(todo) + lost
     status = ("stopped_cap" if stopped == "cap" else "interrupted" if stopped else
               "partial" if counts["failed"] else "done")
-    with connect(db_path) as con:
-        store.set_batch(con, plan.batch_id, status=status)
+    final_status.append(status)  # written with the last results, in the same transaction
+    writes.put(None)
+    writer_thread.join()
+    if not any(status_written):
+        with connect(db_path) as con:
+            store.set_batch(con, plan.batch_id, status=status)
     if interrupted is not None and not isinstance(interrupted, KeyboardInterrupt):
         raise interrupted
     if write_errors:

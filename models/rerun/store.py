@@ -143,35 +143,50 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def insert_rerun(con: duckdb.DuckDBPyConnection, row: RerunRow) -> None:
+_RERUN_INSERT = """
+    INSERT INTO events (event_id, trace_id, parent_id, ts, ts_end, kind, name, provider,
+        model, model_requested, prompt_name, prompt_version, input_messages,
+        output_messages, input_text, output_text, params, tokens_in, tokens_out,
+        tokens_cache_read, tokens_reasoning, cost_usd, cost_source, latency_ms, ttft_ms,
+        status, error_type, error_message, user_id, session_id, tags, environment,
+        rerun_of, source_format, raw)
+    VALUES """
+_RERUN_VALUES = ("(?, ?, NULL, ?, ?, 'llm', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                 " ?, ?, ?, ?, NULL, NULL, ?, 'playground', ?, 'playground', ?)")
+# Rows per INSERT: one statement of many rows is planned once (about 10x faster than one
+# statement per row), and the parameter list stays moderate.
+_CHUNK = 100
+
+
+def _rerun_params(row: RerunRow) -> list[Any]:
     o = row.original
     output_messages = ([{"role": "assistant", "content": row.output_text}]
                        if row.status == "ok" else [])
     tags = list(dict.fromkeys([*o.tags, "rerun"]))
-    con.execute(
-        """
-        INSERT INTO events (event_id, trace_id, parent_id, ts, ts_end, kind, name, provider,
-            model, model_requested, prompt_name, prompt_version, input_messages,
-            output_messages, input_text, output_text, params, tokens_in, tokens_out,
-            tokens_cache_read, tokens_reasoning, cost_usd, cost_source, latency_ms, ttft_ms,
-            status, error_type, error_message, user_id, session_id, tags, environment,
-            rerun_of, source_format, raw)
-        VALUES (?, ?, NULL, ?, ?, 'llm', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                ?, ?, ?, ?, NULL, NULL, ?, 'playground', ?, 'playground', ?)
-        """,
-        [
-            row.event_id, row.event_id, row.ts,
-            row.ts + dt.timedelta(milliseconds=row.latency_ms or 0), o.name, row.provider,
-            row.model or row.model_requested, row.model_requested, o.prompt_name,
-            o.prompt_version, json.dumps(row.messages), json.dumps(output_messages),
-            _last_user_text(row.messages), row.output_text if row.status == "ok" else None,
-            json.dumps(row.params), row.tokens_in, row.tokens_out, row.tokens_cache_read,
-            row.tokens_reasoning, row.cost_usd,
-            "computed" if row.cost_usd is not None else None, row.latency_ms, row.ttft_ms,
-            row.status, row.error_type, row.error_message, tags, o.event_id,
-            json.dumps(row.extra, default=str),
-        ],
-    )
+    return [
+        row.event_id, row.event_id, row.ts,
+        row.ts + dt.timedelta(milliseconds=row.latency_ms or 0), o.name, row.provider,
+        row.model or row.model_requested, row.model_requested, o.prompt_name,
+        o.prompt_version, json.dumps(row.messages), json.dumps(output_messages),
+        _last_user_text(row.messages), row.output_text if row.status == "ok" else None,
+        json.dumps(row.params), row.tokens_in, row.tokens_out, row.tokens_cache_read,
+        row.tokens_reasoning, row.cost_usd,
+        "computed" if row.cost_usd is not None else None, row.latency_ms, row.ttft_ms,
+        row.status, row.error_type, row.error_message, tags, o.event_id,
+        json.dumps(row.extra, default=str),
+    ]
+
+
+def insert_reruns(con: duckdb.DuckDBPyConnection, rows: list[RerunRow]) -> None:
+    """Rerun events, as many rows per INSERT as _CHUNK (values as parameters)."""
+    for start in range(0, len(rows), _CHUNK):
+        part = rows[start:start + _CHUNK]
+        con.execute(_RERUN_INSERT + ", ".join([_RERUN_VALUES] * len(part)),
+                    [v for row in part for v in _rerun_params(row)])
+
+
+def insert_rerun(con: duckdb.DuckDBPyConnection, row: RerunRow) -> None:
+    insert_reruns(con, [row])
 
 
 def _feedback_id(*parts: object) -> str:
@@ -307,22 +322,15 @@ def unjudged_items(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, t
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def add_judgements(con: duckdb.DuckDBPyConnection, batch_id: str, event_id: str,
-                   judgements: tuple[Judgement, ...], judge_cost_usd: float) -> None:
-    """Record the judgements of an item already done, with their cost, in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for j in judgements:
-            insert_judgement(con, batch_id, j)
-        con.execute(
-            "UPDATE rerun_items SET judge_cost_usd = coalesce(judge_cost_usd, 0) + ?"
-            " WHERE batch_id = ? AND event_id = ?", [judge_cost_usd, batch_id, event_id])
-        if judge_cost_usd:
-            set_batch(con, batch_id, add_spent=judge_cost_usd)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+def _add_judgements(con: duckdb.DuckDBPyConnection, batch_id: str, event_id: str,
+                    judgements: tuple[Judgement, ...], judge_cost_usd: float) -> float:
+    """The judgements of an item already done, with their cost; returns the money added."""
+    for j in judgements:
+        insert_judgement(con, batch_id, j)
+    con.execute(
+        "UPDATE rerun_items SET judge_cost_usd = coalesce(judge_cost_usd, 0) + ?"
+        " WHERE batch_id = ? AND event_id = ?", [judge_cost_usd, batch_id, event_id])
+    return judge_cost_usd or 0.0
 
 
 def set_batch(con: duckdb.DuckDBPyConnection, batch_id: str, *, status: str | None = None,
@@ -347,29 +355,67 @@ class Judgement:
     cost_usd: float | None
 
 
-def finish_item(con: duckdb.DuckDBPyConnection, batch_id: str, event_id: str, *,
-                status: str, attempts: int, error_type: str | None = None,
-                rerun: RerunRow | None = None, judgements: tuple[Judgement, ...] = (),
-                cost_usd: float | None = None, judge_cost_usd: float | None = None) -> None:
-    """Record one finished item — its rerun event, judgements and status — in one transaction,
-    so an interruption never leaves a rerun without its item marked done (or the reverse)."""
+def _finish_rows(con: duckdb.DuckDBPyConnection, batch_id: str, items: list[Finished]) -> float:
+    """Finished items' rows — rerun events, judgements, item status — set-based; returns the
+    money spent."""
+    insert_reruns(con, [it.rerun for it in items if it.rerun is not None])
+    insert_judgements(con, batch_id, [j for it in items for j in it.judgements])
+    for start in range(0, len(items), _CHUNK):
+        part = items[start:start + _CHUNK]
+        con.execute(
+            "UPDATE rerun_items AS i SET status = v.status, attempts = i.attempts + v.attempts,"
+            " error_type = v.error_type, rerun_event_id = coalesce(v.rerun_event_id,"
+            " i.rerun_event_id), cost_usd = v.cost_usd, judge_cost_usd = v.judge_cost_usd,"
+            " finished_at = now() FROM (VALUES "
+            + ", ".join(["(?::VARCHAR, ?::VARCHAR, ?::INTEGER, ?::VARCHAR, ?::VARCHAR,"
+                         " ?::DOUBLE, ?::DOUBLE)"] * len(part))
+            + ") AS v(event_id, status, attempts, error_type, rerun_event_id, cost_usd,"
+            " judge_cost_usd) WHERE i.batch_id = ? AND i.event_id = v.event_id",
+            [*(x for it in part for x in (
+                it.event_id, it.status, it.attempts, it.error_type,
+                it.rerun.event_id if it.rerun else None, it.cost_usd, it.judge_cost_usd)),
+             batch_id],
+        )
+    return sum(it.cost_usd + it.judge_cost_usd for it in items)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One item's results to record: a rerun (status done/error/failed) or, with status
+    'judged', only the judgements of an item an earlier run left unjudged."""
+    event_id: str
+    status: str  # 'done' | 'error' | 'failed' | 'judged'
+    attempts: int = 0
+    error_type: str | None = None
+    rerun: RerunRow | None = None
+    judgements: tuple[Judgement, ...] = ()
+    cost_usd: float = 0.0
+    judge_cost_usd: float = 0.0
+
+
+def finish_items(con: duckdb.DuckDBPyConnection, batch_id: str,
+                 items: list[Finished], *, status: str | None = None) -> None:
+    """Record finished items — rerun events, judgements, item status, money spent — and bring
+    trend_facts up to date, in one transaction.
+
+    All or nothing, so an interruption never leaves a rerun without its item marked done (or
+    the reverse) and derived tables never lag the events; one transaction and one refresh for
+    every item finished since the last write, because the refresh costs the same for one item
+    as for fifty and the batch's writer would otherwise spend longer than the calls. `status`,
+    if given, is the batch's final status, set in the same transaction.
+    """
+    if not items and status is None:
+        return
     con.execute("BEGIN TRANSACTION")
     try:
-        if rerun is not None:
-            insert_rerun(con, rerun)
-        for j in judgements:
-            insert_judgement(con, batch_id, j)
-        con.execute(
-            "UPDATE rerun_items SET status = ?, attempts = attempts + ?, error_type = ?,"
-            " rerun_event_id = coalesce(?, rerun_event_id), cost_usd = ?, judge_cost_usd = ?,"
-            " finished_at = now() WHERE batch_id = ? AND event_id = ?",
-            [status, attempts, error_type, rerun.event_id if rerun else None, cost_usd,
-             judge_cost_usd, batch_id, event_id],
-        )
-        spent = (cost_usd or 0.0) + (judge_cost_usd or 0.0)
-        if spent:
-            set_batch(con, batch_id, add_spent=spent)
-        if rerun is not None:
+        spent = _finish_rows(con, batch_id, [it for it in items if it.status != "judged"])
+        for it in items:
+            if it.status == "judged":
+                spent += _add_judgements(con, batch_id, it.event_id, it.judgements,
+                                         it.judge_cost_usd)
+        if spent or status is not None:
+            set_batch(con, batch_id, add_spent=spent, status=status)
+        if any(it.rerun is not None for it in items):
             derived.refresh(con)
         con.execute("COMMIT")
     except Exception:
@@ -377,12 +423,30 @@ def finish_item(con: duckdb.DuckDBPyConnection, batch_id: str, event_id: str, *,
         raise
 
 
+def finish_item(con: duckdb.DuckDBPyConnection, batch_id: str, event_id: str, *,
+                status: str, attempts: int, error_type: str | None = None,
+                rerun: RerunRow | None = None, judgements: tuple[Judgement, ...] = (),
+                cost_usd: float | None = None, judge_cost_usd: float | None = None) -> None:
+    """Record one finished item in one transaction (finish_items for several)."""
+    finish_items(con, batch_id, [Finished(event_id, status, attempts, error_type, rerun,
+                                          judgements, cost_usd or 0.0, judge_cost_usd or 0.0)])
+
+
 def insert_judgement(con: duckdb.DuckDBPyConnection, batch_id: str | None, j: Judgement) -> None:
-    if j.preferred not in PREFERRED:
-        raise ValueError(f"preferred={j.preferred!r}")
-    con.execute(
-        "INSERT INTO rerun_judgements (batch_id, event_id, rerun_event_id, judge_model,"
-        " rerun_first, preferred, rationale, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [batch_id, j.event_id, j.rerun_event_id, j.judge_model, j.rerun_first, j.preferred,
-         j.rationale, j.cost_usd],
-    )
+    insert_judgements(con, batch_id, [j])
+
+
+def insert_judgements(con: duckdb.DuckDBPyConnection, batch_id: str | None,
+                      judgements: list[Judgement]) -> None:
+    for j in judgements:
+        if j.preferred not in PREFERRED:
+            raise ValueError(f"preferred={j.preferred!r}")
+    for start in range(0, len(judgements), _CHUNK):
+        part = judgements[start:start + _CHUNK]
+        con.execute(
+            "INSERT INTO rerun_judgements (batch_id, event_id, rerun_event_id, judge_model,"
+            " rerun_first, preferred, rationale, cost_usd) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(part)),
+            [x for j in part for x in (batch_id, j.event_id, j.rerun_event_id, j.judge_model,
+                                        j.rerun_first, j.preferred, j.rationale, j.cost_usd)],
+        )
