@@ -51,6 +51,11 @@ def _tag_share(con, tag: str) -> pl.DataFrame:
     ).pl()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 15, open: with the WordLlama default and k = clamp(sqrt(n)/5, 8, 60) the week-9 topic "
+    "shares its clusters (no cluster > 80% topic:guard); it needs k chosen by a criterion or new "
+    "clusters seeded from the novelty test's topics. The new topic itself is found: see "
+    "test_the_planted_topic_is_the_first_new_topic_of_its_week."))
 def test_new_topic_is_a_new_or_growing_cluster(demo) -> None:
     db, truths = demo
     planted = truths["planted"]["new_topic"]
@@ -96,3 +101,36 @@ def test_truths_sidecar_names_what_we_checked(demo) -> None:
     assert truths["planted"]["model_switch"]["week"] == 7
     planted = truths["planted"]["new_topic"]
     assert planted["week"] == 9, planted
+
+
+def _topic_tag_share(con, event_ids: list[str], tag: str) -> float:
+    return con.execute(
+        "SELECT avg(list_contains(tags, ?)::INT) FROM events WHERE event_id IN "
+        "(SELECT unnest(?::VARCHAR[]))", [tag, event_ids],
+    ).fetchall()[0][0]
+
+
+def test_the_planted_topic_is_the_first_new_topic_of_its_week(demo) -> None:
+    db, truths = demo
+    planted = truths["planted"]["new_topic"]
+    week = planted["week"]
+    with connect(db, read_only=True) as con:
+        report = compute_drift(con, _span(truths, week - 4, week - 1), _week(truths, week))
+        assert report.new_topics, report.novelty
+        first = report.new_topics[0]
+        assert _topic_tag_share(con, first.event_ids, planted["tag"]) >= 0.8, first.label
+
+
+@pytest.mark.parametrize("week", [
+    5, 6,
+    pytest.param(8, marks=pytest.mark.xfail(strict=True, reason=(
+        "issue 15, open: week 8 against 4-7 names 3 small topics ('link expired / says link', "
+        "'hub / du / le', ...) although nothing is planted; likely bursts of near-identical "
+        "messages inside one week, which break the exchangeability of single events"))),
+])
+def test_weeks_with_nothing_planted_show_no_new_topic(demo, week: int) -> None:
+    db, truths = demo
+    # (week 7 switches the model, not the questions, so it is not listed)
+    with connect(db, read_only=True) as con:
+        report = compute_drift(con, _span(truths, week - 4, week - 1), _week(truths, week))
+    assert report.new_topics == [], (week, [t.label for t in report.new_topics])
