@@ -15,8 +15,6 @@ import typer
 from dashboard.cli.demo_data import planted_summary
 from dashboard.cli.ingest import ingest
 from dashboard.cli.serve import DEFAULT_HOST, DEFAULT_PORT, HostOption, PortOption, start
-from ingest.demo.generate import generate, truths_path
-from models.drift.analyze import run_analysis
 
 DEMO_DIR = Path("demo")
 DEMO_FILE = "demo-events.jsonl"
@@ -48,6 +46,10 @@ def demo(
     Logs and warehouse live in ./demo/, apart from your own warehouse. Run it again and it
     reuses them: ingest skips files it has already loaded.
     """
+    # Imported here, not at the top: every `reviewdeck` command imports this module.
+    from ingest.demo.generate import generate, truths_path
+    from models.drift.analyze import run_analysis
+
     data_dir.mkdir(parents=True, exist_ok=True)
     db = db or data_dir / "reviewdeck.duckdb"
     data = data_dir / DEMO_FILE
