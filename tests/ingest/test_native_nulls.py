@@ -12,9 +12,8 @@ from ingest.db import connect
 from ingest.load.loader import load_source
 from ingest.load.read import Source
 
-SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[2] / "ingest" / "load" / "native_event.schema.json").read_text()
-)
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "ingest" / "load" / "native_event.schema.json"
+SCHEMA = json.loads(SCHEMA_FILE.read_text())
 OPTIONAL_EVENT_KEYS = [
     k for k in SCHEMA["$defs"]["event"]["properties"] if k not in ("event_id", "ts")
 ]
