@@ -168,9 +168,6 @@ for topic in report.new_topics:
                 hide_index=True,
                 width="stretch",
             )
-st.caption(
-    "A review queue for a new topic's events is not in this version; use the explorer link."
-)
 
 tab_map, tab_table, tab_time = st.tabs(["Map", "Clusters", "Share over time"])
 

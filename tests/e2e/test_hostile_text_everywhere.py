@@ -267,6 +267,8 @@ def test_drift_map_hover_and_cluster_drilldown_inert(hostile_app, browser_page):
     # Hover the map until a tooltip shows an input: the hostile text, as text.
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
     chart.wait_for(timeout=30_000)
+    # The map sits below the new-topics section: bring it into the viewport to hover it.
+    chart.scroll_into_view_if_needed()
     box = chart.bounding_box()
     tooltip = page.locator("#vg-tooltip-element")
     shown = ""
