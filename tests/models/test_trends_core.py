@@ -205,11 +205,17 @@ def test_combinations_identical_to_their_tag_are_not_tested_twice(planted) -> No
 
 def test_facts_filter_means_what_the_shared_filter_means(planted) -> None:
     add_events(planted, start=W2, n=40, tags=("topic:cards", "lang:de"))
-    add_events(planted, start=W2, n=30, tags=())
+    texts = add_events(planted, start=W2, n=30, tags=())
+    # A text filter that matches some events, so it is compared on a count that is not 0.
+    planted.execute(
+        "UPDATE events SET input_text = 'please refund my card' WHERE event_id LIKE ? || '-1%'",
+        [texts],
+    )
     for flt in (
         EventFilter(tags=("topic:cards",)),
         EventFilter(tags=("lang:de", "topic:billing")),
         EventFilter(tags=("topic:cards",), models=("model-a",), start=W2),
+        EventFilter(text="refund my"),
         EventFilter(text="nothing matches this"),
     ):
         ours, params = trends.facts_where(flt)
@@ -221,3 +227,4 @@ def test_facts_filter_means_what_the_shared_filter_means(planted) -> None:
             f"SELECT count(*) FROM events e WHERE {theirs}", their_params
         ).fetchall()[0][0]
         assert got == want, flt
+        assert (want > 0) == (flt.text != "nothing matches this"), flt
