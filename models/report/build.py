@@ -79,6 +79,8 @@ def build_report(
         or improvements
         or clusters
         or any(m.verdict in ("better", "worse") and is_quality(m) for m in headline)
+        # Unmeasured is not quiet: without feedback nobody can say quality held.
+        or any(m.verdict == sections.NO_FEEDBACK for m in headline)
     )
     return Report(
         week=week,
@@ -167,6 +169,13 @@ def _summary(
                 f"{m.label} improved: {format_value(m, m.prev_value)} → {format_value(m, m.value)}."
             )
     lines += _moves_lines("Improvement", improvements)
+    unmeasured = [m.label for m in headline if m.verdict == sections.NO_FEEDBACK]
+    if n_events and unmeasured:
+        lines.append(
+            f"No feedback logged on this week's events: {len(unmeasured)} feedback metrics "
+            f"({', '.join(unmeasured[:3])}{', …' if len(unmeasured) > 3 else ''}) are unmeasured, "
+            "not 0%. Log user feedback with the events to measure them."
+        )
     if n_events and not lines:
         lines.append(
             f"A quiet week: no headline metric, segment or cluster changed significantly "

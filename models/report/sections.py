@@ -141,6 +141,9 @@ def headline(ctx: Context) -> tuple[list[Metric], str]:
     by_period = {r["period"]: r for r in counts.iter_rows(named=True)}
     cur, prev = by_period.get("current", {}), by_period.get("previous", {})
     n, n0 = int(cur.get("events") or 0), int(prev.get("events") or 0)
+    # On events that carry no feedback at all, a rate made of feedback is unmeasured, not 0%
+    # (the trends page shows the same): no value, no interval, no test.
+    silent_now, silent_before = _no_feedback(cur), _no_feedback(prev)
     out = [
         Metric(
             "volume",
@@ -158,6 +161,9 @@ def headline(ctx: Context) -> tuple[list[Metric], str]:
     ]
     for r in rows:
         unit = "rate" if r.kind == "rate" else _UNITS.get(r.key, "mean")
+        if r.key in trends.FEEDBACK_KEYS and (silent_now or silent_before):
+            out.append(_unmeasured(r, unit, silent_now, silent_before))
+            continue
         judged = r.better is not None
         verdict = trends.judgement(r.vs_previous, r.better)
         out.append(
@@ -203,6 +209,33 @@ def headline(ctx: Context) -> tuple[list[Metric], str]:
         "models.trends.core headline over trend_facts, this week vs the previous; verdicts "
         "Benjamini–Hochberg across the judged headline metrics, so a quiet week is not "
         "flagged by chance one metric in twenty"
+    )
+
+
+NO_FEEDBACK = "no feedback logged"
+_FEEDBACK_SOURCES = ("fb_user", "fb_reviewer", "fb_judge", "fb_code")
+
+
+def _no_feedback(period: dict) -> bool:
+    """True when a period's events carry no feedback row of any source."""
+    return not sum(int(period.get(c) or 0) for c in _FEEDBACK_SOURCES)
+
+
+def _unmeasured(r, unit: str, silent_now: bool, silent_before: bool) -> Metric:
+    """A feedback metric where this week or the previous one has no feedback: what can be
+    shown is shown, nothing is compared."""
+    return Metric(
+        key=r.key,
+        label=r.label,
+        unit=unit,
+        value=None if silent_now else r.current.value,
+        n=r.current.n,
+        lo=None if silent_now else r.current.lo,
+        hi=None if silent_now else r.current.hi,
+        prev_value=None if silent_before else r.previous.value,
+        prev_n=r.previous.n,
+        p_value=None,
+        verdict=NO_FEEDBACK if silent_now else f"{NO_FEEDBACK} in the previous week",
     )
 
 
