@@ -157,9 +157,7 @@ for topic in report.new_topics:
                 icon=":material/science:",
                 query_params=nav.playground_params(
                     topic.event_ids[0],  # ordered most typical first
-                    flt.with_(cluster_id=topic.cluster_id)
-                    if topic.cluster_id is not None
-                    else flt,
+                    flt.with_(cluster_id=topic.cluster_id) if topic.cluster_id is not None else flt,
                 ),
             )
         with st.expander(f"All {topic.n_events:,} events named new"):
@@ -183,7 +181,7 @@ with tab_map:
             "with UMAP by `reviewdeck analyze`). Hover a point to read its input."
         )
 
-table = cache.query(q.cluster_table, reference, current, alpha, flt)
+table = q.cluster_table(report, cache.query(q.quality_by_cluster, reference, current, alpha, flt))
 labels = dict(zip(table["cluster_id"].to_list(), table["label"].to_list(), strict=True))
 with tab_table:
     sort_by = st.radio(

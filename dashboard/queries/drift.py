@@ -113,15 +113,20 @@ def drift_report(
     return compute_drift(con, reference, current, alpha=alpha)
 
 
-def cluster_table(
+def quality_by_cluster(
     con: duckdb.DuckDBPyConnection,
     reference: Window,
     current: Window,
     alpha: float,
     flt: EventFilter,
 ) -> pl.DataFrame:
-    """One row per cluster: share change and status, quality in both windows and its drop."""
-    report = compute_drift(con, reference, current, alpha=alpha)
+    """Quality of each cluster in both windows and its drop (models.drift.cluster_quality)."""
+    return cluster_quality.quality_change(con, reference, current, flt, alpha=alpha)
+
+
+def cluster_table(report: DriftReport, quality: pl.DataFrame) -> pl.DataFrame:
+    """One row per cluster: share change and status from the page's drift report (computed
+    once per page run: its tests are the page's most expensive work), joined with its quality."""
     drift = pl.DataFrame(
         [
             {
@@ -151,7 +156,6 @@ def cluster_table(
             "example": pl.Utf8,
         },
     )
-    quality = cluster_quality.quality_change(con, reference, current, flt, alpha=alpha)
     return drift.join(quality, on="cluster_id", how="left").with_columns(
         (pl.col("share_current") - pl.col("share_reference")).alias("share_change")
     )
