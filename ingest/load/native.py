@@ -39,7 +39,10 @@ EVENT_COLUMNS = (
 FEEDBACK_COLUMNS = (
     "feedback_id", "event_id", "trace_id", "name", "kind", "value", "label", "source",
     "comment", "correction", "author", "ts", "source_format",
+    # An evaluator's or a reviewer's row (ingest/migrations/m006_evaluations.py).
+    "evaluator_version", "judge_model", "cost_usd", "queue_id", "tags",
 )  # fmt: skip
+# Not the m006 columns: a row's derived id stays what it was before they existed.
 FEEDBACK_ID_PARTS = (
     "event_id", "trace_id", "name", "kind", "value", "label", "source", "comment",
     "correction", "author", "ts",
@@ -59,8 +62,9 @@ EVENT_FIELDS: dict[str, str] = {
 }  # fmt: skip
 FEEDBACK_FIELDS: dict[str, str] = {
     **{k: "str" for k in ("feedback_id", "event_id", "trace_id", "name", "kind", "label",
-                          "source", "comment", "correction", "author")},
-    "value": "value", "ts": "ts",
+                          "source", "comment", "correction", "author", "evaluator_version",
+                          "judge_model")},
+    "value": "value", "ts": "ts", "cost_usd": "num", "queue_id": "int", "tags": "tags",
 }  # fmt: skip
 # Keys a native event line may carry that are not stored in `raw`.
 KNOWN_EVENT_KEYS = tuple(EVENT_FIELDS) + ("type", "feedback")
@@ -272,7 +276,7 @@ def _feedback_select(implied_event: bool) -> str:
         )
     values = {k: f"x_{k}" for k in FEEDBACK_FIELDS}
     values.update(event_id=event_id, kind=kind, source=source, ts="ts_ts",
-                  source_format="'native'")  # fmt: skip
+                  source_format="'native'", queue_id="CAST(x_queue_id AS BIGINT)")  # fmt: skip
     args = ", ".join(values[k] for k in FEEDBACK_ID_PARTS)
     values["feedback_id"] = (
         f"CASE WHEN x_feedback_id IS NOT NULL THEN x_feedback_id ELSE rd_feedback_id({args}) END"
@@ -377,6 +381,12 @@ def feedback_statements() -> list[str]:
     ]
 
 
+_FEEDBACK_EXTRA_SQL = (
+    "evaluator_version VARCHAR, judge_model VARCHAR, cost_usd DOUBLE, queue_id BIGINT, "
+    "tags VARCHAR[]"
+)
+
+
 def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MACROS)
     con.execute(
@@ -395,10 +405,10 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
         CREATE TABLE s_feedback (line_no BIGINT, pos INTEGER, feedback_id VARCHAR,
             event_id VARCHAR, trace_id VARCHAR, name VARCHAR, kind VARCHAR, value DOUBLE,
             label VARCHAR, source VARCHAR, comment VARCHAR, correction VARCHAR, author VARCHAR,
-            ts TIMESTAMPTZ, source_format VARCHAR);
+            ts TIMESTAMPTZ, source_format VARCHAR, {FEEDBACK_EXTRA});
         CREATE TABLE s_feedback_all (line_no BIGINT, pos INTEGER, src VARCHAR, reason VARCHAR,
             feedback_id VARCHAR, event_id VARCHAR, trace_id VARCHAR, name VARCHAR, kind VARCHAR,
             value DOUBLE, label VARCHAR, source VARCHAR, comment VARCHAR, correction VARCHAR,
-            author VARCHAR, ts TIMESTAMPTZ, source_format VARCHAR);
-        """
+            author VARCHAR, ts TIMESTAMPTZ, source_format VARCHAR, {FEEDBACK_EXTRA});
+        """.replace("{FEEDBACK_EXTRA}", _FEEDBACK_EXTRA_SQL)
     )

@@ -117,6 +117,13 @@ def _feedback_insert(source_sql: str, implied: bool) -> str:
         "(s.value IS NULL OR isfinite(s.value))", _converted("value"),
         "(s.ts IS NULL OR fts IS NOT NULL)", "(s.event_id IS NOT NULL OR s.trace_id IS NOT NULL)",
     ]  # fmt: skip
+    for k, t in FEEDBACK_FIELDS.items():  # the m006 columns: cost_usd, queue_id, tags
+        if t in ("int", "num", "tags"):
+            checks.append(_converted(k))
+        if t in ("int", "num"):
+            checks.append(f"(s.{k} IS NULL OR isfinite(s.{k}))")
+        if t == "int":
+            checks.append(f"(s.{k} IS NULL OR s.{k} = floor(s.{k}))")
     if implied:
         checks.remove("(s.event_id IS NOT NULL OR s.trace_id IS NOT NULL)")
         checks.append("(s.event_id IS NULL OR s.event_id = implied_event_id)")
@@ -128,7 +135,8 @@ def _feedback_insert(source_sql: str, implied: bool) -> str:
                CASE WHEN s.feedback_id IS NOT NULL THEN s.feedback_id
                     ELSE rd_feedback_id({args}) END, {values["event_id"]},
                s.trace_id, s.name, kind, s.value, s.label, source, s.comment, s.correction,
-               s.author, fts, 'native'
+               s.author, fts, 'native', s.evaluator_version, s.judge_model, s.cost_usd,
+               CAST(s.queue_id AS BIGINT), s.tags
         FROM (SELECT *, {source} AS source FROM (
                 SELECT *, {kind} AS kind, rd_ts_any(s.ts) AS fts FROM {source_sql}))
         WHERE {" AND ".join(checks)}
