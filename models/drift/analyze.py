@@ -21,7 +21,7 @@ from ingest.db import connect
 from ingest.errors import ConfigError, ReviewdeckError
 from models.drift import cluster as clu
 from models.drift import embed as emb
-from models.drift import projection, store
+from models.drift import projection, store, topic_seeds
 from models.drift import statistics as drf
 
 DEFAULT_MAP_POINTS = 25_000
@@ -261,12 +261,27 @@ def run_analysis(
             min_far_share=2.5 * clu.RADIUS_PERCENTILE / 100, typical_size=max(typical, 20),
             seed=opts.seed,
         )
+        new_weeks = list(np.unique(_days(events.filter(~events["assigned"]))))
+        topic_c = topic_seeds.weekly_seeds(
+            x[ev_hash_idx], _days(events), weeks=_mondays(new_weeks),
+            existing=np.vstack([old_c, seeds]) if len(seeds) else old_c, seed=opts.seed,
+        )
+        seeds = np.vstack([seeds, topic_c]) if len(topic_c) else seeds
         if len(seeds):
             say(f"{len(seeds)} new topic(s) among the new events")
         init = np.vstack([old_c, seeds]) if len(seeds) else old_c
         cl = clu.fit_clusters(x, weights, init=init, seed=opts.seed)
     else:
         cl = clu.fit_clusters(x, weights, k=opts.k or clu.auto_k(events.height), seed=opts.seed)
+        # Seed a cluster for each new topic the weekly novelty tests find, so none merges into
+        # a catch-all (models/drift/topic_seeds.py).
+        topic_c = topic_seeds.weekly_seeds(
+            x[ev_hash_idx], _days(events), existing=cl.centroids, seed=opts.seed
+        )
+        if len(topic_c):
+            say(f"{len(topic_c)} new topic(s) given clusters of their own")
+            cl = clu.fit_clusters(x, weights, init=np.vstack([cl.centroids, topic_c]),
+                                  seed=opts.seed)
     t = lap("cluster", t)
     k = len(cl.centroids)
     sizes = np.bincount(cl.labels, weights=weights, minlength=k)
@@ -474,6 +489,16 @@ def _label_sample(labels: np.ndarray, wanted: list[int], *, seed: int,
             members = np.sort(rng.choice(members, per_cluster, replace=False))
         picks.append(members)
     return np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64)
+
+
+def _days(events: pl.DataFrame) -> np.ndarray:
+    """The UTC date of each event, as datetime64[D]."""
+    return events["ts"].dt.convert_time_zone("UTC").dt.date().to_numpy().astype("datetime64[D]")
+
+
+def _mondays(days: list[Any]) -> list[dt.date]:
+    return sorted({(d - np.timedelta64(int((d.astype("int64") + 3) % 7), "D")).astype(dt.date)
+                   for d in days})
 
 
 def _in_window(ts_us: np.ndarray, window: drf.Window) -> np.ndarray:

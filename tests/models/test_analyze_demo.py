@@ -51,11 +51,6 @@ def _tag_share(con, tag: str) -> pl.DataFrame:
     ).pl()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 15, open: with the WordLlama default and k = clamp(sqrt(n)/5, 8, 60) the week-9 topic "
-    "shares its clusters (no cluster > 80% topic:guard); it needs k chosen by a criterion or new "
-    "clusters seeded from the novelty test's topics. The new topic itself is found: see "
-    "test_the_planted_topic_is_the_first_new_topic_of_its_week."))
 def test_new_topic_is_a_new_or_growing_cluster(demo) -> None:
     db, truths = demo
     planted = truths["planted"]["new_topic"]
@@ -68,6 +63,19 @@ def test_new_topic_is_a_new_or_growing_cluster(demo) -> None:
     flagged = {c.cluster_id: c.shift.status for c in report.clusters}
     assert any(flagged[c] in ("new", "growing") for c in topic_clusters)
     assert report.drifted
+    # and the new topic the novelty test names points at that cluster
+    week = truths["planted"]["new_topic"]["week"]
+    with connect(db, read_only=True) as con:
+        first = compute_drift(con, _span(truths, week - 4, week - 1), _week(truths, week))
+    assert first.new_topics and first.new_topics[0].cluster_id in topic_clusters
+    # (the planted topic holds several intents, so it may own more than one cluster)
+    with connect(db, read_only=True) as con:
+        inside = con.execute(
+            "SELECT avg((cluster_id IN (SELECT unnest(?::INT[])))::INT) FROM cluster_members "
+            "WHERE event_id IN (SELECT unnest(?::VARCHAR[]))",
+            [sorted(topic_clusters), first.new_topics[0].event_ids],
+        ).fetchall()[0][0]
+    assert inside >= 0.8, inside
 
 
 def test_model_switch_is_a_quality_drop_inside_a_stable_cluster(demo) -> None:
