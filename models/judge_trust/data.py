@@ -1,0 +1,213 @@
+"""SQL over `feedback` that pairs an evaluator's verdicts with human labels on the same events.
+
+Conventions (docs/evaluators.md, docs/judge-trust.md):
+- an evaluator N's verdicts are feedback rows name = N, source 'llm_judge' or 'code', with
+  `evaluator_version`; pages use the latest version (the one whose rows were written last);
+- a verdict's category is the label for label rubrics (kind 'label'), else 'fail' when value < 0.5
+  (ingest.feedback_sql.LOW_SCORE) and 'pass' otherwise;
+- humans' labels are rows name = N, source 'reviewer'. Each reviewer (author) counts once per
+  event, with their latest label. **The human label of an event is the majority of its
+  reviewers; a tie has no human label** and the event is left out of agreement and of the
+  corrected rate (it still counts in inter-reviewer κ);
+- an event's week is the ISO week of the event's own time (as on the trends page), its segment
+  the event's model and its cluster (cluster_members).
+
+DuckDB does the grouping; the functions return polars frames.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import polars as pl
+
+from ingest.feedback_sql import LOW_SCORE
+
+EVALUATOR_SOURCES = ("llm_judge", "code")
+_CAT = f"CASE WHEN kind = 'label' THEN label WHEN value < {LOW_SCORE} THEN 'fail' ELSE 'pass' END"
+_WHEN = "coalesce(ts, ingested_at)"
+
+
+def evaluator_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every (evaluator, version) with rows, newest version of each first, and `latest`."""
+    return con.sql(
+        """
+        SELECT name, evaluator_version AS version, any_value(source) AS source,
+               CASE WHEN bool_or(kind = 'label') THEN 'label' ELSE 'score' END AS kind,
+               count(*) AS n_rows, max(ingested_at) AS last_written,
+               row_number() OVER (PARTITION BY name ORDER BY max(ingested_at) DESC,
+                                  evaluator_version DESC) = 1 AS latest
+        FROM feedback
+        WHERE source IN ('llm_judge', 'code') AND evaluator_version IS NOT NULL
+        GROUP BY name, evaluator_version
+        ORDER BY name, last_written DESC, version DESC
+        """
+    ).pl()
+
+
+def latest_version(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    rows = evaluator_versions(con).filter(pl.col("name") == name, pl.col("latest"))
+    return rows["version"][0] if rows.height else None
+
+
+_PAIRS = f"""
+WITH j AS (
+    SELECT event_id, arg_max({_CAT}, {_WHEN}) AS judge, sum(cost_usd) AS cost_usd
+    FROM feedback
+    WHERE name = $name AND evaluator_version = $version
+      AND source IN ('llm_judge', 'code') AND event_id IS NOT NULL
+    GROUP BY event_id
+), per_author AS (
+    SELECT event_id, coalesce(author, feedback_id) AS author, arg_max({_CAT}, {_WHEN}) AS cat,
+           arg_max(queue_id, {_WHEN}) AS queue_id
+    FROM feedback
+    WHERE name = $name AND source = 'reviewer' AND event_id IS NOT NULL
+    GROUP BY event_id, coalesce(author, feedback_id)
+), votes AS (
+    SELECT event_id, cat, count(*) AS c FROM per_author GROUP BY event_id, cat
+), vm AS (
+    SELECT *, max(c) OVER (PARTITION BY event_id) AS mx FROM votes
+), h AS (
+    SELECT event_id, any_value(cat) FILTER (WHERE c = mx) AS top,
+           count(*) FILTER (WHERE c = mx) AS n_top, sum(c)::BIGINT AS n_humans
+    FROM vm GROUP BY event_id
+), q AS (
+    SELECT event_id, list(DISTINCT queue_id) FILTER (WHERE queue_id IS NOT NULL) AS queues
+    FROM per_author GROUP BY event_id
+)
+SELECT j.event_id, strftime(e.ts, '%G-W%V') AS week, e.ts, e.model,
+       (SELECT min(cluster_id) FROM cluster_members m WHERE m.event_id = j.event_id) AS cluster_id,
+       j.judge, CASE WHEN h.n_top = 1 THEN h.top END AS human,
+       coalesce(h.n_humans, 0) AS n_humans, q.queues, j.cost_usd
+FROM j
+JOIN events e ON e.event_id = j.event_id
+LEFT JOIN h ON h.event_id = j.event_id
+LEFT JOIN q ON q.event_id = j.event_id
+ORDER BY e.ts, j.event_id
+"""
+
+
+def judged_events(con: duckdb.DuckDBPyConnection, name: str, version: str) -> pl.DataFrame:
+    """One row per event the evaluator version scored: its week, model, cluster, the judge's
+    category, the human (majority) category or null, how many reviewers labelled it and the
+    queues they labelled it in."""
+    return con.sql(_PAIRS, params={"name": name, "version": version}).pl()
+
+
+def reviewer_pairs(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    """Events labelled by two or more reviewers on rubric `name`: the first two reviewers' labels
+    (by time of labelling) as columns a and b, with the event's week."""
+    return con.sql(
+        f"""
+        WITH per_author AS (
+            SELECT event_id, author, arg_max({_CAT}, {_WHEN}) AS cat, max({_WHEN}) AS labelled_at
+            FROM feedback
+            WHERE name = $name AND source = 'reviewer' AND author IS NOT NULL
+              AND event_id IS NOT NULL
+            GROUP BY event_id, author
+        ), ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY labelled_at, author) AS k
+            FROM per_author
+        )
+        SELECT r1.event_id, strftime(e.ts, '%G-W%V') AS week, r1.author AS author_a,
+               r1.cat AS a, r2.author AS author_b, r2.cat AS b
+        FROM ranked r1 JOIN ranked r2 ON r1.event_id = r2.event_id AND r1.k = 1 AND r2.k = 2
+        JOIN events e ON e.event_id = r1.event_id
+        ORDER BY e.ts, r1.event_id
+        """,
+        params={"name": name},
+    ).pl()
+
+
+def evaluation_counts(con: duckdb.DuckDBPyConnection, name: str, version: str) -> dict:
+    """Scored / error / unparsed counts and cost of one evaluator version (`evaluations`)."""
+    row = con.execute(
+        """
+        SELECT count(*) FILTER (WHERE status = 'scored'),
+               count(*) FILTER (WHERE status = 'error'),
+               count(*) FILTER (WHERE status = 'unparsed'),
+               sum(cost_usd), any_value(judge_model)
+        FROM evaluations WHERE evaluator = ? AND version = ?
+        """,
+        [name, version],
+    ).fetchall()[0]
+    fb_cost = con.execute(
+        "SELECT sum(cost_usd) FROM feedback WHERE name = ? AND evaluator_version = ? "
+        "AND source IN ('llm_judge', 'code')",
+        [name, version],
+    ).fetchall()[0][0]
+    return {
+        "scored": int(row[0]),
+        "errors": int(row[1]),
+        "unparsed": int(row[2]),
+        "cost_usd": row[3] if row[3] is not None else fb_cost,
+        "judge_model": row[4],
+    }
+
+
+def queue_info(con: duckdb.DuckDBPyConnection, queue_ids: list[int]) -> list[dict]:
+    """How each queue's sample was drawn (what decides whether PPI's assumption holds)."""
+    if not queue_ids:
+        return []
+    rows = con.execute(
+        "SELECT queue_id, name, source_kind, source, stratify_by FROM review_queues "
+        "WHERE queue_id IN (SELECT unnest(?)) ORDER BY queue_id",
+        [list(queue_ids)],
+    ).fetchall()
+    out = []
+    for qid, qname, kind, source, strat in rows:
+        try:
+            parsed = json.loads(source) if isinstance(source, str) else source
+        except ValueError:
+            parsed = None
+        out.append(
+            {"queue_id": qid, "name": qname, "source_kind": kind, "source": parsed,
+             "stratify_by": strat}
+        )
+    return out
+
+
+def review_progress(con: duckdb.DuckDBPyConnection, start, end) -> pl.DataFrame:
+    """Per queue created before `end` and open in [start, end): items, items labelled (by as many
+    reviewers as they need), labels given in the window, and labels overall."""
+    return con.sql(
+        """
+        WITH labels AS (
+            SELECT queue_id, event_id, count(DISTINCT coalesce(author, feedback_id)) AS k,
+                   count(*) FILTER (WHERE coalesce(ts, ingested_at) >= $start
+                                     AND coalesce(ts, ingested_at) < $end) AS in_week
+            FROM feedback WHERE source = 'reviewer' AND queue_id IS NOT NULL
+            GROUP BY queue_id, event_id
+        )
+        SELECT q.queue_id, q.name, q.rubric, count(i.event_id) AS items,
+               count(*) FILTER (WHERE l.k >= i.reviewers_needed) AS done,
+               coalesce(sum(l.in_week), 0) AS labels_this_week
+        FROM review_queues q
+        JOIN queue_items i ON i.queue_id = q.queue_id
+        LEFT JOIN labels l ON l.queue_id = i.queue_id AND l.event_id = i.event_id
+        WHERE q.created_at < $end AND (q.closed_at IS NULL OR q.closed_at >= $start)
+        GROUP BY q.queue_id, q.name, q.rubric
+        ORDER BY q.queue_id
+        """,
+        params={"start": start, "end": end},
+    ).pl()
+
+
+def failure_tags(con: duckdb.DuckDBPyConnection, start, end, limit: int = 5) -> pl.DataFrame:
+    """The commonest failure tags reviewers gave on events of [start, end), with up to three
+    example event ids each."""
+    return con.sql(
+        """
+        WITH t AS (
+            SELECT unnest(f.tags) AS tag, f.event_id, e.ts
+            FROM feedback f JOIN events e ON e.event_id = f.event_id
+            WHERE f.source = 'reviewer' AND f.tags IS NOT NULL
+              AND e.ts >= $start AND e.ts < $end
+        )
+        SELECT tag, count(*) AS n, count(DISTINCT event_id) AS events,
+               list(DISTINCT event_id ORDER BY event_id)[1:3] AS examples
+        FROM t GROUP BY tag ORDER BY n DESC, tag LIMIT $limit
+        """,
+        params={"start": start, "end": end, "limit": limit},
+    ).pl()

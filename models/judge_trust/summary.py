@@ -1,0 +1,197 @@
+"""One evaluator version's trust report: its rate per week, agreement with humans (overall, per
+week, per model, per cluster), disagreements, inter-reviewer κ and the judge-corrected rate.
+
+Pages and the weekly pack read this; it holds no SQL of its own (models.judge_trust.data).
+
+PPI needs the human-labelled events to be a random sample of the judged ones. What the labels'
+queues say about how they were drawn decides `sampling`:
+- 'random': every label came from a queue drawn at random from a filter with no condition on
+  feedback (a date range at most) and not stratified by a verdict;
+- 'selective': some labels came from a queue stratified by an evaluator's verdict, or drawn from a
+  filter on feedback (e.g. only low scores). A corrected rate from them would be biased, so none
+  is given: the page says so and how to get one;
+- 'unknown': labels without a queue, or from a cluster / segment / filtered sample. The corrected
+  rate is shown with the warning that it holds only if the labelled events are a random sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from models import stats
+from models.judge_trust import data
+from models.judge_trust.agreement import Agreement, agreement
+from models.judge_trust.ppi import Corrected, corrected_rate
+
+RANDOM = "random"
+SELECTIVE = "selective"
+UNKNOWN = "unknown"
+_RANGE_KEYS = {"start", "end"}
+
+
+@dataclass(frozen=True)
+class WeekRate:
+    week: str
+    n: int
+    fails: int
+    rate: float | None
+    lo: float | None
+    hi: float | None
+
+
+@dataclass(frozen=True)
+class Trust:
+    name: str
+    version: str
+    kind: str  # 'score' (pass/fail, scores) or 'label'
+    judged: int
+    weeks: tuple[WeekRate, ...]
+    overall: Agreement
+    by_week: tuple[tuple[str, Agreement], ...]
+    by_model: tuple[tuple[str, Agreement], ...]
+    by_cluster: tuple[tuple[str, Agreement], ...]
+    disagreements: pl.DataFrame = field(compare=False)
+    reviewers: Agreement
+    corrected: Corrected | None
+    sampling: str
+    sampling_note: str
+    counts: dict = field(compare=False)
+    tied: int = 0  # events whose reviewers tied: no human label
+
+    @property
+    def sample(self) -> str:
+        """Which sample every number rests on, for captions."""
+        return (
+            f"{self.name} v{self.version}: {self.judged} events scored, "
+            f"{self.overall.n} with a human label"
+        )
+
+
+def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
+    """How the human labels were drawn, and what that means for the corrected rate."""
+    selective = [
+        q for q in queues
+        if str(q.get("stratify_by") or "").startswith("verdict")
+        or (isinstance(q.get("source"), dict) and q["source"].get("feedback"))
+    ]
+    if selective:
+        q = selective[0]
+        how = (f"stratified by {q['stratify_by']}" if q.get("stratify_by")
+               else "drawn from a filter on feedback")
+        return SELECTIVE, (
+            f"Humans labelled a selected sample (queue {q['queue_id']} '{q['name']}' was {how}), "
+            "not a random sample of the judged events, so no corrected rate is given: it would "
+            "be biased. For one, review a queue drawn at random from all events (no feedback "
+            "filter, not stratified by a verdict)."
+        )
+    other = [
+        q for q in queues
+        if q.get("source_kind") != "filter"
+        or not isinstance(q.get("source"), dict)
+        or any(v for k, v in q["source"].items() if k not in _RANGE_KEYS)
+    ]
+    if labels_without_queue or other or not queues:
+        why = ("some labels came without a review queue" if labels_without_queue
+               else "the labels' queues were drawn from a subset (cluster, segment or filter)")
+        return UNKNOWN, (
+            f"The corrected rate assumes the labelled events are a random sample of the judged "
+            f"ones; {why}, so that is not known here."
+        )
+    return RANDOM, "Humans labelled a random sample of the judged events (PPI's assumption holds)."
+
+
+def _agree(frame: pl.DataFrame, categories: tuple[str, ...]) -> Agreement:
+    return agreement(frame["judge"].to_list(), frame["human"].to_list(), categories or None)
+
+
+def _grouped(frame: pl.DataFrame, by: str, cats) -> tuple[tuple[str, Agreement], ...]:
+    out = []
+    for key in sorted(frame[by].drop_nulls().unique().to_list(), key=str):
+        out.append((str(key), _agree(frame.filter(pl.col(by) == key), cats)))
+    return tuple(out)
+
+
+def trust(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    version: str | None = None,
+    *,
+    week: str | None = None,
+) -> Trust | None:
+    """The trust report of evaluator `name` at `version` (default: its latest). With `week`,
+    only events of that ISO week count. None when the evaluator has no rows."""
+    versions = data.evaluator_versions(con).filter(pl.col("name") == name)
+    if versions.height == 0:
+        return None
+    if version is None:
+        version = versions.filter(pl.col("latest"))["version"][0]
+    row = versions.filter(pl.col("version") == version)
+    if row.height == 0:
+        return None
+    kind = row["kind"][0]
+    events = data.judged_events(con, name, version)
+    if week is not None:
+        events = events.filter(pl.col("week") == week)
+    paired = events.filter(pl.col("human").is_not_null())
+    cats = ("fail", "pass") if kind == "score" else tuple(
+        sorted(set(paired["judge"].drop_nulls()) | set(paired["human"].drop_nulls()))
+    )
+
+    weekly = (
+        events.group_by("week")
+        .agg(pl.len().alias("n"), (pl.col("judge") == "fail").sum().alias("fails"))
+        .sort("week")
+    )
+    weeks = []
+    for w, n, fails in weekly.iter_rows():
+        est = stats.wilson(int(fails), int(n))
+        weeks.append(WeekRate(w, int(n), int(fails), est.value, est.lo, est.hi))
+
+    corrected = None
+    queues = sorted({q for qs in paired["queues"].drop_nulls() for q in qs})
+    without = bool(paired.filter(pl.col("queues").is_null() | (pl.col("queues").list.len() == 0))
+                   .height)
+    how, note = sampling(data.queue_info(con, queues), without)
+    if kind == "score" and paired.height >= 2 and how != SELECTIVE:
+        def c(j, h):
+            return paired.filter((pl.col("judge") == j) & (pl.col("human") == h)).height
+
+        corrected = corrected_rate(
+            c("fail", "fail"), c("pass", "fail"), c("fail", "pass"), c("pass", "pass"),
+            int((events["judge"] == "fail").sum()), events.height,
+        )
+
+    rev = data.reviewer_pairs(con, name)
+    if week is not None:
+        rev = rev.filter(pl.col("week") == week)
+    rev_cats = ("fail", "pass") if kind == "score" else None
+    reviewers = agreement(rev["a"].to_list(), rev["b"].to_list(), rev_cats)
+
+    dis = paired.filter(pl.col("judge") != pl.col("human")).select(
+        "event_id", "week", "ts", "model", "judge", "human", "n_humans"
+    )
+    tied = events.filter((pl.col("n_humans") > 0) & pl.col("human").is_null()).height
+    return Trust(
+        name=name, version=version, kind=kind, judged=events.height, weeks=tuple(weeks),
+        overall=_agree(paired, cats),
+        by_week=_grouped(paired, "week", cats),
+        by_model=_grouped(paired, "model", cats),
+        by_cluster=_grouped(paired, "cluster_id", cats),
+        disagreements=dis, reviewers=reviewers, corrected=corrected,
+        sampling=how, sampling_note=note,
+        counts=data.evaluation_counts(con, name, version), tied=tied,
+    )
+
+
+def all_latest(con: duckdb.DuckDBPyConnection, *, week: str | None = None) -> list[Trust]:
+    """The trust report of every evaluator's latest version."""
+    versions = data.evaluator_versions(con).filter(pl.col("latest"))
+    out = []
+    for name, version in versions.select("name", "version").iter_rows():
+        t = trust(con, name, version, week=week)
+        if t is not None:
+            out.append(t)
+    return out
