@@ -1,0 +1,1 @@
+"""Tests of `reviewdeck collect`, the OTLP/HTTP receiver (ingest/collect/)."""
