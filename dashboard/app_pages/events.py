@@ -5,11 +5,10 @@ page lands here already filtered, and a link to one event reopens that event. Lo
 shown with st.text / st.json / st.dataframe only: it is data, never markup.
 """
 
-import json
-
 import streamlit as st
 
-from dashboard import cache, nav
+from dashboard import cache, nav, queue_links
+from dashboard.conversation import load_json, render_messages
 from dashboard.filters_ui import current_filter, should_seed, sync_url, url_part
 from dashboard.queries import explorer
 from dashboard.safe_text import md_escape
@@ -84,10 +83,10 @@ def _detail(event_id: str) -> None:
     ):
         with column:
             st.subheader(title)
-            _messages(f[name])
+            render_messages(f[name])
 
     st.subheader("Parameters")
-    st.json(_load(f["params"]) or {}, expanded=True)
+    st.json(load_json(f["params"]) or {}, expanded=True)
     st.subheader("Details")
     shown = (
         "model",
@@ -145,7 +144,7 @@ def _detail(event_id: str) -> None:
             st.rerun()
 
     if f["raw"] and st.toggle("Show the raw record", key="events_raw"):
-        st.json(_load(f["raw"]), expanded=False)
+        st.json(load_json(f["raw"]), expanded=False)
 
 
 def _link_filter() -> EventFilter:
@@ -155,42 +154,6 @@ def _link_filter() -> EventFilter:
         return from_query({**current_filter().to_query(), **url})
     except FilterError:
         return current_filter()
-
-
-def _load(text: str | None) -> object:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _messages(raw: str | None) -> None:
-    messages = _load(raw)
-    if not messages:
-        st.caption("None logged.")
-        return
-    if not isinstance(messages, list):
-        st.json(messages)
-        return
-    for msg in messages:
-        with st.container(border=True):
-            if not isinstance(msg, dict):
-                st.json(msg)
-                continue
-            # The role is logged content too: text, not markdown.
-            st.text(
-                str(msg.get("role", "?")).upper() + (f" · {msg['name']}" if msg.get("name") else "")
-            )
-            content = msg.get("content")
-            if isinstance(content, str):
-                st.text(content)
-            elif content is not None:
-                st.json(content, expanded=True)
-            for key in ("tool_calls", "tool_call_id"):
-                if msg.get(key):
-                    st.json({key: msg[key]}, expanded=False)
 
 
 def _seed(url: dict[str, list[str]], kinds: list[str]) -> None:
@@ -282,6 +245,8 @@ st.session_state["events_page"] = min(st.session_state["events_page"], pages)
 p1, p2 = st.columns([1, 4])
 page_no = p1.number_input("Page", min_value=1, max_value=pages, step=1, key="events_page")
 p2.caption(f"{total:,} events match · page {page_no} of {pages:,} · newest first")
+if total:
+    queue_links.link_to_queue("filter", flt=flt, text="Review a sample of these events")
 
 wanted = {k: v for k, v in flt.to_query().items() if k in KEYS}
 if page_no > 1:

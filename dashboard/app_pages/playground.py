@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
-from dashboard import cache, nav
+from dashboard import cache, nav, queue_links
 from dashboard.filters_ui import current_filter, should_seed, sync_url, url_part
 from dashboard.queries import playground as q
 from dashboard.safe_text import md_escape
@@ -570,6 +570,10 @@ def report_section() -> None:
     rep = cache.query(q.batch_report, batch_id)
     if rep is None:
         return
+    queue_links.link_to_queue(
+        "rerun_batch", batch_id=batch_id, label=f"rerun batch {batch_id}",
+        text="Review a sample of this batch's answers",
+    )
     items = ", ".join(f"{v} {k}" for k, v in sorted(rep.item_status.items()))
     st.caption(
         f"filter: {rep.batch.where_text or '(none)'} · endpoint {rep.batch.endpoint} · "
