@@ -1,0 +1,96 @@
+"""A small offline language guess: writing system first, then stopwords for Latin-script text.
+
+Why not a library: none is a dependency already; langdetect draws at random unless seeded and
+takes about a millisecond a text (minutes on 100k events, twice per event); lingua's wheels
+carry hundreds of MB of models. The question a check asks is narrower — "is the answer in the
+user's language?" — and scripts plus the most frequent function words answer it for the
+languages a support assistant usually meets. A text that is too short, mixed, or in a language
+not listed here comes back None (unknown), and the check then abstains rather than guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+# Writing systems that name one language (or one we report by script).
+_SCRIPTS = (
+    ("ja", re.compile(r"[\u3040-\u30ff]")),  # kana: Japanese even when mixed with kanji
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),  # Cyrillic, reported as ru (uk/bg/sr look alike)
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+    ("th", re.compile(r"[\u0e00-\u0e7f]")),
+)
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+
+_STOPWORDS = {
+    "en": "the and is are was were you your to of in it that this for with have has not be "
+          "can will what how do does my me i we they on at or but if from an please thanks "
+          "there which would should could",
+    "fr": "le la les des est et vous votre un une du pour pas que qui dans sur avec ce cette "
+          "je mon ma mes nous sont au aux il elle ne être avez merci bonjour peux comment "
+          "pourquoi",
+    "de": "der die das und ist nicht ich sie es ein eine zu mit den dem auf für von sind "
+          "wie was wir ihr mein meine kann haben bitte danke warum habe auch noch",
+    "es": "el la los las es y que de en un una por para no con se su mi lo como pero más "
+          "está son hola gracias qué cómo puedo tengo usted porque muy",
+    "it": "il lo la gli le è e che di un una per non con sono mi ti come ma più questo "
+          "grazie ciao perché posso ho della del nel anche",
+    "pt": "o a os as é e que de em um uma para não com se seu sua meu minha como mas mais "
+          "está são obrigado olá por você posso tenho do da",
+    "nl": "de het een en is van dat niet ik je u met op voor zijn wat hoe mijn kan heb "
+          "maar ook bedankt waarom er",
+    "pl": "i w nie na się jest to że z do co jak mój moja czy dla jestem mam ale tak "
+          "dziękuję dlaczego proszę",
+    "sv": "och är att det en ett jag du inte på med för som har min mitt kan hur vad tack "
+          "varför vi",
+    "tr": "ve bir bu da de için ne ile mi değil ben sen çok nasıl neden var yok teşekkürler "
+          "benim lütfen",
+}
+_WORDS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in _STOPWORDS.items()}
+_INDEX: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _WORDS.items():
+    for _w in _words:
+        _INDEX[_w] = (*_INDEX.get(_w, ()), _lang)
+
+NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+         "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "sv": "Swedish", "tr": "Turkish",
+         "ja": "Japanese", "ko": "Korean", "zh": "Chinese", "ru": "Russian (Cyrillic)",
+         "el": "Greek", "ar": "Arabic", "he": "Hebrew", "hi": "Hindi", "th": "Thai"}
+
+MIN_LETTERS = 12
+MIN_HITS = 2
+
+
+def detect(text: str | None, sample_chars: int = 600) -> str | None:
+    """An ISO 639-1 code for the text's language, or None when unsure."""
+    if not text:
+        return None
+    text = text[:sample_chars]
+    if not text.isascii():
+        letters = len(_LETTER.findall(text))
+        if letters < MIN_LETTERS:
+            return None
+        for code, pattern in _SCRIPTS:
+            n = len(pattern.findall(text))
+            if n >= max(4, 0.3 * letters):
+                return code
+    words = _WORD.findall(text.lower())
+    if sum(map(len, words)) < MIN_LETTERS:
+        return None
+    scores: Counter[str] = Counter()
+    for word in words:
+        for lang in _INDEX.get(word, ()):
+            scores[lang] += 1
+    if not scores:
+        return None
+    (best, n1), *rest = scores.most_common(2)
+    n2 = rest[0][1] if rest else 0
+    if n1 < MIN_HITS or n1 < 1.5 * n2:
+        return None
+    return best

@@ -1,0 +1,1 @@
+"""Tests of models/evaluators: config, built-ins, sampling, the run loop, LLM judges, the CLI."""
