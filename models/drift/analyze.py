@@ -280,8 +280,7 @@ def run_analysis(
         )
         if len(topic_c):
             say(f"{len(topic_c)} new topic(s) given clusters of their own")
-            cl = clu.fit_clusters(x, weights, init=np.vstack([cl.centroids, topic_c]),
-                                  seed=opts.seed)
+            cl = clu.add_centroids(x, cl, topic_c)
     t = lap("cluster", t)
     k = len(cl.centroids)
     sizes = np.bincount(cl.labels, weights=weights, minlength=k)

@@ -97,6 +97,18 @@ def fit_clusters(
     return Clustering(centroids, labels, sims)
 
 
+def add_centroids(x: np.ndarray, clustering: Clustering, extra: np.ndarray) -> Clustering:
+    """`clustering` with `extra` centroids added and every row reassigned, without refitting:
+    a new topic's centroid takes the rows nearer to it than to any old centroid."""
+    centroids = unit(np.vstack([clustering.centroids, extra]))
+    labels, sims = assign(x, centroids)
+    used = np.unique(labels)
+    if len(used) < len(centroids):
+        centroids = centroids[used]
+        labels, sims = assign(x, centroids)
+    return Clustering(centroids, labels, sims)
+
+
 def novel_seeds(
     x_new: np.ndarray,
     centroids: np.ndarray,
