@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from models.evaluators import language
+import models.evaluators.language as language
 from models.evaluators.event import Event
 from models.evaluators.verdict import Verdict, passed
 

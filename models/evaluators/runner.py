@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import models.evaluators.config as cfg
+import models.evaluators.sampling as sampling
+import models.evaluators.store as store
 from ingest.errors import ConfigError
-from models.evaluators import config as cfg
-from models.evaluators import sampling, store
 from models.evaluators.config import Config, EvaluatorSpec
 from models.evaluators.event import Event
 from models.evaluators.verdict import normalise
