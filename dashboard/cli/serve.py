@@ -189,8 +189,28 @@ def serve(
     db: DbOption = None,
     port: PortOption = DEFAULT_PORT,
     host: HostOption = DEFAULT_HOST,
+    collect: Annotated[
+        bool,
+        typer.Option(
+            "--collect",
+            help="Also run `reviewdeck collect` (OTLP/HTTP on 127.0.0.1, --collect-port) as "
+            "the warehouse's writer; both stop together.",
+        ),
+    ] = False,
+    collect_port: Annotated[
+        int, typer.Option("--collect-port", help="The collector's port with --collect.")
+    ] = 4318,
 ) -> None:
     """Start the dashboard on an existing warehouse (http://localhost:8501 by default)."""
     from ingest import config
 
-    start(config.db_path(db), host, port)
+    if not collect:
+        start(config.db_path(db), host, port)
+        return
+    from dashboard.cli.collect import start_child, stop_child
+
+    collector = start_child(config.db_path(db), port=collect_port)  # it creates the warehouse
+    try:
+        start(config.db_path(db), host, port)
+    finally:
+        stop_child(collector)
