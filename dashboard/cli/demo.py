@@ -1,11 +1,17 @@
 """`reviewdeck demo`: generate the demo log, ingest it, analyse it and serve the app, in one go.
 
 It composes the other commands' functions (demo-data, ingest, analyze, serve) directly, so it
-sits above them and none of them imports it.
+sits above them and none of them imports it. After the ingest it writes the demo's review queue
+(the simulated reviewers' labels are in the log; the queue they were given in is not), and while
+the app runs it serves a simulated OpenAI-compatible endpoint (ingest/demo/endpoint.py) on
+127.0.0.1, declared to the app as the endpoint `demo_simulated`, so the playground, reruns and
+LLM evaluators work without a key. The endpoint stops when the demo does.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +45,19 @@ def demo(
     ] = DEMO_DIR,
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Prepare the warehouse, do not start the app.")
+    ] = False,
+    endpoint_port: Annotated[
+        int,
+        typer.Option(
+            "--endpoint-port",
+            min=0,
+            max=65535,
+            help="Port of the simulated model endpoint on 127.0.0.1 (0: any free port; a busy "
+            "port falls back to a free one).",
+        ),
+    ] = 8599,
+    no_endpoint: Annotated[
+        bool, typer.Option("--no-endpoint", help="Do not start the simulated model endpoint.")
     ] = False,
 ) -> None:
     """Generate demo logs (if absent), ingest them, analyse them, and open the dashboard.
@@ -74,9 +93,58 @@ def demo(
         typer.echo(f"truths: {truths_path(data)}")
         typer.echo(planted_summary(result.truths))
     ingest(paths=[str(data)], db=str(db))
+    _review_queue(db, truths_path(data))
+    # --- built-in evaluators -------------------------------------------------------------
+    # The issue's `reviewdeck demo` runs the built-in code evaluators here (models/evaluators,
+    # `reviewdeck evaluate` with no config): wire the call in once that package lands.
+    # ---------------------------------------------------------------------------------------
     run_analysis(db, log=lambda msg: typer.echo(f"  {msg}"))
     typer.echo("reviewdeck: analysis done")
     if no_serve:
         typer.echo(f"reviewdeck: demo warehouse ready: reviewdeck serve --db {db}")
         return
-    start(db, host, port)
+    endpoint = None if no_endpoint else _start_endpoint(endpoint_port)
+    try:
+        start(db, host, port)
+    finally:
+        if endpoint is not None:
+            endpoint.stop()
+
+
+def _review_queue(db: Path, truths_file: Path) -> None:
+    """The demo's review queue, from the truths sidecar (idempotent)."""
+    from ingest.demo.queue import ensure_demo_queue
+
+    truths = json.loads(truths_file.read_text(encoding="utf-8")) if truths_file.exists() else {}
+    if "review" not in truths:
+        typer.echo(
+            "reviewdeck: this demo log predates the simulated review; delete "
+            f"{truths_file.parent / DEMO_FILE} to generate one with it"
+        )
+        return
+    added = ensure_demo_queue(db, truths)
+    queue = truths["review"]["queue"]
+    if added:
+        typer.echo(
+            f"reviewdeck: review queue {queue['queue_id']} '{queue['name']}': {added} items, "
+            f"labelled by simulated reviewers on '{queue['rubric']}'"
+        )
+
+
+def _start_endpoint(port: int):
+    """Serve the simulated endpoint and declare it to the app (its env is passed on)."""
+    from ingest.demo import endpoint as sim
+
+    try:
+        ep = sim.DemoEndpoint("127.0.0.1", port).start()
+    except OSError:
+        ep = sim.DemoEndpoint("127.0.0.1", 0).start()
+        typer.echo(f"reviewdeck: port {port} is busy; the simulated endpoint took {ep.port}")
+    os.environ.update(sim.env_vars(ep.base_url))
+    typer.echo(
+        f"reviewdeck: simulated model endpoint '{sim.NAME}' (models "
+        f"{', '.join(sim.MODELS)}; no key, answers are simulated) at {ep.base_url}\n"
+        f"  to use it from another shell: export "
+        f"REVIEWDECK_ENDPOINT_{sim.NAME.upper()}_BASE_URL={ep.base_url}"
+    )
+    return ep

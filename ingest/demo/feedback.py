@@ -1,4 +1,5 @@
-"""Feedback rows of one demo event: votes, actions, corrections, judge scores and a code check.
+"""Feedback rows of one demo event: votes, actions, corrections, judge scores, the pass/fail
+judge's verdict, a code check, and the simulated reviewers' labels.
 
 Which rows exist and their values were drawn in ingest/demo/sample.py; this module only dates them
 (relative to the event's end), drops those due after the end of the data (they have not arrived
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ingest.demo import plan as P
+from ingest.demo.review import Review, failure_tags
 from ingest.demo.sample import Sample
 from ingest.demo.text import (
     ALL_GROUPS,
@@ -60,11 +62,27 @@ def _row(fid, name, kind, value, source, author, ts, comment=None, correction=No
     )
 
 
+def _extra(row: str, **keys: Any) -> str:
+    """A feedback object with the evaluator/review keys (docs/native-format.md) appended."""
+    parts = []
+    for key, value in keys.items():
+        if isinstance(value, str):
+            parts.append(f'"{key}":{enc(value)}')
+        elif isinstance(value, list):
+            parts.append(f'"{key}":[' + ",".join(enc(v) for v in value) + "]")
+        else:
+            parts.append(f'"{key}":{value!r}')
+    return row[:-1] + "," + ",".join(parts) + "}"
+
+
 class FeedbackWriter:
     """Builds the feedback of one event at a time; records which votes and scores were written."""
 
-    def __init__(self, s: Sample, clock: Clock, gold: Any) -> None:
+    def __init__(self, s: Sample, clock: Clock, gold: Any, rv: Review) -> None:
         self.s = s
+        self.rv = rv
+        self.labels_kept = np.zeros((s.n, 2), dtype=bool)
+        self.review_items: list[tuple[int, str, int]] = []  # (event ts, event id, reviewers)
         self.clock = clock
         self.gold = gold  # gold(e) -> the corrected answer text for event e
         self.horizon = int(s.cal.end.timestamp() * 1000) - s.start_ms
@@ -124,6 +142,8 @@ class FeedbackWriter:
                 later.extend((scores[1], row) for row in scores[0])
             else:
                 rows.extend(scores[0])
+            if self.rv.reviewed[e]:
+                later.extend(self._labels(e, fid, eid))
         self.embedded += len(rows)
         head = '{"type":"feedback","event_id":"' + eid + '",'
         for ts, row in later:
@@ -147,11 +167,40 @@ class FeedbackWriter:
             why = pool[(r >> shift) % len(pool)].format(intent=intent, topic=g.name)
             out.append(_row(fid + crit, crit, "score", score, "llm_judge", P.JUDGE_MODEL, at,
                             comment=why))  # fmt: skip
+        passed = bool(self.rv.verdict_pass[e])
+        pool = JUDGE_GOOD if passed else JUDGE_BAD
+        why = pool[(r >> 16) % len(pool)].format(intent=intent, topic=g.name)
+        out.append(_extra(
+            _row(fid + "verdict", P.VERDICT_NAME, "score", 1.0 if passed else 0.0, "llm_judge",
+                 P.JUDGE_MODEL, at, comment=why, label="pass" if passed else "fail"),
+            evaluator_version=P.VERDICT_VERSION, judge_model=P.JUDGE_MODEL,
+            cost_usd=float(self.rv.verdict_cost[e]),
+        ))  # fmt: skip
         value = 1.0 if s.check_pass[e] else 0.0
         label = "pass" if value else "fail"
         out.append(_row(fid + "links", CODE_CHECK[0], "score", value, "code", CODE_CHECK[1], at,
                         label=label))  # fmt: skip
         return out, at
+
+    def _labels(self, e: int, fid: str, eid: str) -> list[tuple[str, str]]:
+        """The reviewers' labels of a reviewed event (late lines), those already given."""
+        rv = self.rv
+        needed = 2 if rv.double[e] else 1
+        self.review_items.append((int(self.s.ts[e]), eid, needed))
+        out = []
+        for k in range(needed):
+            at = int(rv.review_ms[e, k])
+            if at >= self.horizon:
+                continue
+            self.labels_kept[e, k] = True
+            passed = bool(rv.label_pass[e, k])
+            ts = self.clock(at)
+            tags = [] if passed else failure_tags(int(rv.tag_bits[e, k]))
+            row = _row(fid + f"review{k + 1}", P.VERDICT_NAME, "label", 1.0 if passed else 0.0,
+                       "reviewer", REVIEWERS[int(rv.reviewer[e, k])], ts,
+                       label="pass" if passed else "fail")  # fmt: skip
+            out.append((ts, _extra(row, queue_id=P.REVIEW_QUEUE_ID, tags=tags)))
+        return out
 
 
 def gold_answer(s: Sample, e: int, slots_for: Any) -> str:

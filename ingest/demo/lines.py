@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from ingest.demo import plan as P
-from ingest.demo.feedback import Clock, FeedbackWriter, gold_answer
-from ingest.demo.sample import ERROR_TYPES, GROUP_INDEX, Sample
+from ingest.demo.feedback import REVIEWERS, Clock, FeedbackWriter, gold_answer
+from ingest.demo.review import Review, draw_review, model_column
+from ingest.demo.sample import ERROR_TYPES, Sample
 from ingest.demo.text import (
     ALL_GROUPS,
     CLOSERS,
@@ -113,6 +114,9 @@ class LinesResult:
     vote_kept: np.ndarray  # votes written (a vote due after the end of the data is not)
     judge_kept: np.ndarray  # judged events whose scores were written
     negative_kept: np.ndarray  # events with a negative signal written (docs/schema.md)
+    review: Review  # the judge's verdicts and the reviewers' labels (ingest/demo/review.py)
+    labels_kept: np.ndarray  # (n, 2): reviewer labels written
+    review_items: list[tuple[str, int]]  # the review queue: (event id, reviewers) by event time
 
 
 class _Fragments:
@@ -248,7 +252,7 @@ def write_lines(s: Sample, path: Path) -> LinesResult:
     """Write the log: events in time order, then the late feedback lines in time order."""
     frag = _Fragments()
     ok = ~s.err
-    model = np.where(s.group == GROUP_INDEX["smalltalk"], 2, np.where(s.new_model, 1, 0))
+    model = model_column(s)
     pkey = np.where(model == 2, 2, np.where(s.new_prompt, 1, 0))
     ttft = np.round(np.array([P.LATENCY[m[1]][0] for m in MODELS])[model] * s.ttft_noise, 1)
     ms_per_tok = np.array([P.LATENCY[m[1]][1] for m in MODELS])[model] * s.tok_noise
@@ -264,7 +268,8 @@ def write_lines(s: Sample, path: Path) -> LinesResult:
     session_id = _mix64(s.sess.astype(np.uint64) + np.uint64(salt ^ 0xAAAA))
     user_id = _mix64(s.user.astype(np.uint64) + np.uint64(salt ^ 0x3333))
     clock = Clock(s.start_ms)
-    fb = FeedbackWriter(s, clock, lambda e: gold_answer(s, e, _slots))
+    rv = draw_review(s, len(REVIEWERS))
+    fb = FeedbackWriter(s, clock, lambda e: gold_answer(s, e, _slots), rv)
     status_ok = '"status":"ok","error_type":null,"error_message":null'
 
     order = np.argsort(s.ts, kind="stable")
@@ -323,7 +328,9 @@ def write_lines(s: Sample, path: Path) -> LinesResult:
                 fh.write("".join(lines[i : i + 2000]).encode())
         fb.late.sort(key=lambda pair: pair[0])
         fh.write("".join(line + "\n" for _, line in fb.late).encode())
-    return LinesResult(fb.embedded, len(fb.late), fb.vote_kept, fb.judge_kept, fb.negative_kept)
+    items = [(eid, needed) for _, eid, needed in sorted(fb.review_items)]
+    return LinesResult(fb.embedded, len(fb.late), fb.vote_kept, fb.judge_kept, fb.negative_kept,
+                       rv, fb.labels_kept, items)  # fmt: skip
 
 
 def _iso(ms: np.ndarray, start_ms: int) -> list[str]:

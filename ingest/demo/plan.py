@@ -83,6 +83,25 @@ CORRECTION_RATE = (0.04, 0.002)
 REVIEWER_SHARE = 0.60  # corrections by reviewers (late lines); the rest by users (embedded)
 JUDGE_MEAN = (0.33, 0.83)  # mean judge score of a (bad, good) answer: Beta(2,4) and Beta(8,1.6)
 CODE_CHECK_FAIL = (0.08, 0.02)
+# (e) judge bias: a pass/fail judge, accurate in general but lenient on one model, and a
+# ready-made review of a random sample of the judged events by simulated reviewers. Drawn from
+# a stream of its own (ingest/demo/review.py), so every draw above is unchanged.
+VERDICT_NAME = "resolves_issue"  # the rubric: does the answer resolve the customer's issue?
+VERDICT_VERSION = "1"
+VERDICT_FALSE_FAIL = 0.06  # good answers the judge fails
+VERDICT_CATCH = 0.88  # bad answers the judge fails ...
+VERDICT_LENIENT_MODEL = MODEL_NEW[1]
+VERDICT_CATCH_LENIENT = 0.35  # ... except on this model, where it passes most of them
+VERDICT_COST_USD = (0.0007, 0.0016)  # per judge call
+REVIEW_RATE = 0.12  # of judged events, each drawn independently: a random sample
+REVIEW_DOUBLE = 0.20  # of reviewed items, labelled by a second reviewer (inter-rater kappa)
+REVIEW_ACCURACY = 0.95  # a simulated reviewer's label matches the truth
+REVIEW_DELAY_DAYS = (1.0, 6.0)  # after the judge run
+REVIEW_QUEUE_ID = 1
+REVIEW_QUEUE_NAME = "Demo weekly sample (simulated reviewers)"
+FAILURE_TAGS = ("hallucination", "incomplete", "wrong policy", "ignored context", "off-topic",
+                "formatting")  # fmt: skip
+SEED_SALT_REVIEW = 14  # the review stream is default_rng([seed, 14])
 NON_ENGLISH_RATE = 0.04
 TYPO_RATE = 0.08
 TURNS_P = (0.80, 0.14, 0.06)  # sessions of 1, 2, 3 turns

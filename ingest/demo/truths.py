@@ -14,6 +14,7 @@ import numpy as np
 
 from ingest.demo import plan as P
 from ingest.demo.lines import LinesResult
+from ingest.demo.review import review_truths
 from ingest.demo.sample import GROUP_INDEX, GROUP_NAMES, MS_WEEK, Sample
 from ingest.demo.text import ALL_GROUPS, BASE_GROUPS
 
@@ -192,6 +193,8 @@ def build_truths(s: Sample, lines: LinesResult, end_date: str) -> dict[str, Any]
         },
     }
 
+    review = review_truths(s, lines.review, judged, lines.labels_kept, lines.review_items)
+
     return {
         "generator": "reviewdeck demo-data",
         "format": "native",
@@ -276,6 +279,10 @@ def build_truths(s: Sample, lines: LinesResult, end_date: str) -> dict[str, Any]
             "new_topic": new_topic,
             "error_spike": error_spike,
         },
+        # Not under "planted": those are changes in time (each has its week); this holds
+        # throughout the data.
+        "judge_bias": review["judge_bias"],
+        "review": review["review"],
         "observed": {
             "events_by_week": {str(w): int(per_week[w]) for w in weeks},
             "error_rate": round(float(s.err.mean()), 4),

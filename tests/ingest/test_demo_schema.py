@@ -41,6 +41,15 @@ CONVENTIONS = {
     "helpfulness": ("score", {"llm_judge"}),
     "correctness": ("score", {"llm_judge"}),
     "links_valid": ("score", {"code"}),
+    # The pass/fail judge (m006 convention): its verdicts are scores, the reviewers' labels on the
+    # same rubric are labels.
+    "resolves_issue": ("score", {"llm_judge"}),
+}
+REVIEW = ("resolves_issue", "label", "reviewer")
+# Keys the evaluator and review rows add after `ts` (docs/native-format.md).
+EXTRA_KEYS = {
+    ("resolves_issue", "llm_judge"): ["evaluator_version", "judge_model", "cost_usd"],
+    ("resolves_issue", "reviewer"): ["queue_id", "tags"],
 }
 
 
@@ -126,28 +135,48 @@ def test_feedback_follows_the_naming_conventions(demo) -> None:
     assert len({f["feedback_id"] for _, f in rows}) == len(rows)
     names = Counter()
     for event, f in rows:
-        assert [k for k in f if k not in ("type", "event_id")] == FEEDBACK_KEYS
-        kind, sources = CONVENTIONS[f["name"]]
-        assert f["kind"] == kind and f["source"] in sources, f
+        extra = EXTRA_KEYS.get((f["name"], f["source"]), [])
+        assert [k for k in f if k not in ("type", "event_id")] == FEEDBACK_KEYS + extra
+        if (f["name"], f["kind"], f["source"]) != REVIEW:
+            kind, sources = CONVENTIONS[f["name"]]
+            assert f["kind"] == kind and f["source"] in sources, f
         assert 0.0 <= f["value"] <= 1.0
         assert TS.match(f["ts"]) and f["ts"] > event["ts_end"] or f["ts"] == event["ts_end"]
         names[f["name"], f["source"]] += 1
         if f["name"] in ("thumbs", "links_valid"):
             assert f["value"] in (0.0, 1.0)
-        if f["name"] == "links_valid":
+        if f["name"] in ("links_valid", "resolves_issue"):
+            assert f["value"] in (0.0, 1.0)
             assert f["label"] == ("pass" if f["value"] == 1.0 else "fail")
+        if f["name"] == "resolves_issue" and f["source"] == "llm_judge":
+            assert f["evaluator_version"] == "1" and f["judge_model"] == f["author"]
+            assert 0 < f["cost_usd"] < 0.01
+        if f["source"] == "reviewer" and f["kind"] == "label":
+            assert f["queue_id"] == 1 and f["author"] in ("maria.k", "tom.r", "ana.s", "li.w")
+            assert (f["tags"] == []) == (f["value"] == 1.0), f  # a fail carries its tags
         if f["source"] == "llm_judge":
             assert f["comment"] and f["author"] == "gpt-4.1-2025-04-14"
         if f["kind"] == "correction":
             assert f["correction"] and f["correction"] != event["output_text"] or f["value"] > 0
         if f["source"] == "user":
             assert f["author"] == event["user_id"]
-    assert set(names) == {(n, s) for n, (_, srcs) in CONVENTIONS.items() for s in srcs}
-    # Late lines are the reviewers' corrections and part of the judge's scores.
+    expected = {(n, s) for n, (_, srcs) in CONVENTIONS.items() for s in srcs}
+    assert set(names) == expected | {(REVIEW[0], REVIEW[2])}
+    # Late lines are the reviewers' corrections and labels and part of the judge's scores.
     assert {(f["name"], f["source"]) for f in late} == {
         ("correction", "reviewer"), ("helpfulness", "llm_judge"),
         ("correctness", "llm_judge"), ("links_valid", "code"),
+        ("resolves_issue", "llm_judge"), ("resolves_issue", "reviewer"),
     }  # fmt: skip
+    # Every judged event has one verdict; reviewer labels only on judged events, at most two.
+    judged = Counter(f["event_id"] if "event_id" in f else e["event_id"]
+                     for e, f in rows if f["name"] == "helpfulness")  # fmt: skip
+    verdicts = Counter(e["event_id"] for e, f in rows if f["name"] == "resolves_issue"
+                       and f["source"] == "llm_judge")  # fmt: skip
+    labels = Counter(e["event_id"] for e, f in rows if f["source"] == "reviewer"
+                     and f["kind"] == "label")  # fmt: skip
+    assert verdicts == judged
+    assert set(labels) <= set(judged) and max(labels.values()) == 2
     assert [f["ts"] for f in late] == sorted(f["ts"] for f in late)
 
 
