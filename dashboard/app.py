@@ -52,6 +52,18 @@ pages = {
             url_path=nav.WEEKLY,
             icon=":material/event_note:",
         ),
+        st.Page(
+            nav.page_file(nav.EVALUATORS),
+            title="Evaluators",
+            url_path=nav.EVALUATORS,
+            icon=":material/rule:",
+        ),
+        st.Page(
+            nav.page_file(nav.QUEUE),
+            title="Review queue",
+            url_path=nav.QUEUE,
+            icon=":material/rate_review:",
+        ),
     ],
     "Investigate": [
         st.Page(

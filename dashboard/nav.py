@@ -17,6 +17,8 @@ EXPLORER = "events"
 DRIFT = "drift"
 PLAYGROUND = "playground"
 WEEKLY = "weekly"
+EVALUATORS = "evaluators"
+QUEUE = "queue"
 
 
 # Filter keys a page carries in its URL beyond the sidebar's shared ones (filters_ui.SHARED_KEYS):

@@ -12,9 +12,13 @@ import sys
 import typer
 
 from dashboard.cli import analyze as analyze_cli
+from dashboard.cli import collect as collect_cli
 from dashboard.cli import demo as demo_cli
 from dashboard.cli import demo_data as demo_data_cli
+from dashboard.cli import evaluate as evaluate_cli
+from dashboard.cli import export as export_cli
 from dashboard.cli import ingest as ingest_cli
+from dashboard.cli import queue as queue_cli
 from dashboard.cli import report as report_cli
 from dashboard.cli import rerun as rerun_cli
 from dashboard.cli import serve as serve_cli
@@ -36,6 +40,10 @@ app.command("rerun")(rerun_cli.rerun)
 app.command("report")(report_cli.report)
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
+app.command("collect")(collect_cli.collect)
+app.add_typer(queue_cli.app, name="queue")
+app.add_typer(export_cli.app, name="export")
+app.command("evaluate")(evaluate_cli.evaluate)
 
 
 def main() -> None:
