@@ -3,7 +3,8 @@
 A request body (protobuf `application/x-protobuf` or OTLP/JSON `application/json`, gzip or
 not) becomes one OTLP/JSON document, the shape the file readers of ingest/formats/ take. The
 protobuf form is decoded with the opentelemetry-proto classes and converted with
-google.protobuf.json_format.MessageToDict; protobuf's JSON mapping differs from OTLP/JSON in
+google.protobuf.json_format.MessageToDict (traces: fastproto.py, tested equal to it and several
+times faster); protobuf's JSON mapping differs from OTLP/JSON in
 two ways that matter here, both normalised: `bytes` ids come out base64 where OTLP/JSON writes
 them as hex, and enums would come out as names (asked for as integers, as OTLP/JSON writes them).
 
@@ -136,6 +137,12 @@ def decode(path: str, ctype: str, body: bytes) -> dict[str, Any]:
             msg.ParseFromString(body)
         except DecodeError as exc:
             raise bad_request(f"body is not a protobuf {type(msg).__name__}: {exc}") from exc
+        if path == TRACES:  # the hot path: the same dict, built without json_format's reflection
+            from ingest.collect.fastproto import traces_request
+
+            doc = traces_request(msg)
+            doc.setdefault(key, [])
+            return doc
         doc = MessageToDict(msg, use_integers_for_enums=True)
     else:
         try:
