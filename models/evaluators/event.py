@@ -22,6 +22,7 @@ COLUMNS = (
     "session_id", "tags", "environment", "source_format", "raw",
 )  # fmt: skip
 JSON_COLUMNS = frozenset({"input_messages", "output_messages", "params", "raw"})
+_INDEX = {c: i for i, c in enumerate(COLUMNS)}
 DERIVED = ("system_prompt", "context", "correction")
 
 
@@ -47,37 +48,45 @@ def message_text(content: Any) -> str:
 class Event:
     """One event; see the module docstring. `text(column)` gives a JSON column's raw text."""
 
-    __slots__ = ("_row", "_parsed", "correction")
+    __slots__ = ("_row", "_parsed", "correction", "_messages", "_outputs")
 
     def __init__(self, row: tuple | dict[str, Any], correction: str | None = None) -> None:
-        self._row = row if isinstance(row, dict) else dict(zip(COLUMNS, row, strict=False))
+        # A tuple in COLUMNS order (as store.py selects it), or a dict (tests, users' scripts).
+        self._row = tuple(row.get(c) for c in COLUMNS) if isinstance(row, dict) else row
         self._parsed: dict[str, Any] = {}
         self.correction = correction
+        self._messages: list[dict[str, Any]] | None = None
+        self._outputs: list[dict[str, Any]] | None = None
 
     def text(self, column: str) -> str | None:
-        value = self._row.get(column)
+        value = self._row[_INDEX[column]]
         return value if isinstance(value, str) or value is None else orjson.dumps(value).decode()
 
     def __getitem__(self, key: str) -> Any:
-        if key in JSON_COLUMNS:
-            if key not in self._parsed:
-                self._parsed[key] = _loads(self._row.get(key))
-            return self._parsed[key]
+        i = _INDEX.get(key)
+        if i is not None:
+            if key in JSON_COLUMNS:
+                if key not in self._parsed:
+                    self._parsed[key] = _loads(self._row[i])
+                return self._parsed[key]
+            return self._row[i]
         if key == "system_prompt":
             return self.system_prompt
         if key == "context":
             return self.context
         if key == "correction":
             return self.correction
-        if key in self._row:
-            return self._row[key]
         raise KeyError(key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        try:
-            value = self[key]
-        except KeyError:
-            return default
+        i = _INDEX.get(key)
+        if i is not None and key not in JSON_COLUMNS:
+            value = self._row[i]
+        else:
+            try:
+                value = self[key]
+            except KeyError:
+                return default
         return default if value is None else value
 
     def __getattr__(self, key: str) -> Any:
@@ -94,13 +103,19 @@ class Event:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        msgs = self["input_messages"]
-        return [m for m in msgs if isinstance(m, dict)] if isinstance(msgs, list) else []
+        if self._messages is None:
+            msgs = self["input_messages"]
+            self._messages = [m for m in msgs if isinstance(m, dict)] \
+                if isinstance(msgs, list) else []
+        return self._messages
 
     @property
     def outputs(self) -> list[dict[str, Any]]:
-        msgs = self["output_messages"]
-        return [m for m in msgs if isinstance(m, dict)] if isinstance(msgs, list) else []
+        if self._outputs is None:
+            msgs = self["output_messages"]
+            self._outputs = [m for m in msgs if isinstance(m, dict)] \
+                if isinstance(msgs, list) else []
+        return self._outputs
 
     @property
     def system_prompt(self) -> str:
@@ -114,4 +129,4 @@ class Event:
                                                 "document"))
 
     def __repr__(self) -> str:
-        return f"Event({self._row.get('event_id')!r})"
+        return f"Event({self._row[0]!r})"

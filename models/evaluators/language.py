@@ -11,7 +11,6 @@ not listed here comes back None (unknown), and the check then abstains rather th
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 # Writing systems that name one language (or one we report by script).
 _SCRIPTS = (
@@ -26,7 +25,8 @@ _SCRIPTS = (
     ("th", re.compile(r"[\u0e00-\u0e7f]")),
 )
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+# Punctuation and digits become spaces, so str.split gives the words (faster than a regex).
+_SPACES = str.maketrans({c: " " for c in ".,!?;:¿¡\"()[]{}<>*#/\\-_=+|~`@$%^&0123456789«»“”„"})
 
 _STOPWORDS = {
     "en": "the and is are was were you your to of in it that this for with have has not be "
@@ -65,9 +65,10 @@ NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it":
 
 MIN_LETTERS = 12
 MIN_HITS = 2
+MAX_WORDS = 80
 
 
-def detect(text: str | None, sample_chars: int = 600) -> str | None:
+def detect(text: str | None, sample_chars: int = 400) -> str | None:
     """An ISO 639-1 code for the text's language, or None when unsure."""
     if not text:
         return None
@@ -80,17 +81,18 @@ def detect(text: str | None, sample_chars: int = 600) -> str | None:
             n = len(pattern.findall(text))
             if n >= max(4, 0.3 * letters):
                 return code
-    words = _WORD.findall(text.lower())
+    words = text.lower().translate(_SPACES).split()[:MAX_WORDS]
     if sum(map(len, words)) < MIN_LETTERS:
         return None
-    scores: Counter[str] = Counter()
+    scores: dict[str, int] = {}
     for word in words:
         for lang in _INDEX.get(word, ()):
-            scores[lang] += 1
+            scores[lang] = scores.get(lang, 0) + 1
     if not scores:
         return None
-    (best, n1), *rest = scores.most_common(2)
-    n2 = rest[0][1] if rest else 0
+    ranked = sorted(scores.values(), reverse=True)
+    n1, n2 = ranked[0], (ranked[1] if len(ranked) > 1 else 0)
+    best = max(scores, key=scores.__getitem__)
     if n1 < MIN_HITS or n1 < 1.5 * n2:
         return None
     return best

@@ -35,8 +35,8 @@ from models.evaluators.verdict import normalise
 
 DEFAULT_CONCURRENCY = 16
 WRITE_EVERY_S = 1.0  # judges: a commit about once a second
-CODE_WRITE_EVERY_S = 5.0  # code checks: fewer, bigger commits (each reopens the file)
-WRITE_EVERY_ROWS = 50_000
+CODE_CHUNK = 5_000  # code checks: events per step; a commit once WRITE_EVERY_ROWS are ready
+WRITE_EVERY_ROWS = 100_000
 CONSECUTIVE_FAILURES = 5  # a judge whose calls fail this many times in a row is given up
 
 
@@ -162,7 +162,7 @@ class _Writer:
 
     def __init__(self, db_path: str, run_id: int, counts: dict[str, Counts]) -> None:
         self.db_path, self.run_id, self.counts = db_path, run_id, counts
-        self.every_s = CODE_WRITE_EVERY_S
+        self.every_s = WRITE_EVERY_S
         self.buffer: list[store.Row] = []
         self.last = time.monotonic()
 
@@ -206,15 +206,22 @@ def _code_rows(spec: EvaluatorSpec, fn: Callable[[Any], Any], event: Event) -> s
 
 def _run_code(specs: list[EvaluatorSpec], todo: dict[str, list[str]], events: dict[str, Event],
               writer: _Writer, tick: Callable[[int], None], stop: threading.Event) -> None:
-    for spec in specs:
-        fn = load_function(spec)
-        for event_id in todo[spec.name]:
+    """Chunks of events through every code evaluator, so that one commit (and its refresh of
+    the derived tables) touches each event once."""
+    fns = [(spec, load_function(spec), set(todo[spec.name])) for spec in specs]
+    order = list(dict.fromkeys(e for spec in specs for e in todo[spec.name]))
+    for start in range(0, len(order), CODE_CHUNK):
+        for event_id in order[start:start + CODE_CHUNK]:
             if stop.is_set():
                 return
             event = events.get(event_id)
-            if event is not None:
-                writer.add(_code_rows(spec, fn, event))
-            tick(1)
+            for spec, fn, wanted in fns:
+                if event_id in wanted:
+                    if event is not None:
+                        writer.buffer.append(_code_rows(spec, fn, event))
+                    tick(1)
+        if len(writer.buffer) >= WRITE_EVERY_ROWS:
+            writer.flush()
 
 
 def _run_llm(specs: list[EvaluatorSpec], todo: dict[str, list[str]], events: dict[str, Event],
@@ -351,9 +358,13 @@ def run(db_path: str | Path, config: Config | str | Path | None = None, *,
     writer = _Writer(db_path, summary.run_id, counts)
     progress = {"done": 0}
 
+    progress["shown"] = 0.0
+
     def tick(n: int) -> None:
         progress["done"] += n
-        if on_progress:
+        now = time.monotonic()
+        if on_progress and (now - progress["shown"] >= 0.1 or progress["done"] == total):
+            progress["shown"] = now
             on_progress(Progress(progress["done"], total, _spent()))
 
     def _spent() -> float:
@@ -364,7 +375,6 @@ def run(db_path: str | Path, config: Config | str | Path | None = None, *,
         _run_code(code, todo, events, writer, tick, stop)
         writer.flush()
         if llm and not stop.is_set():
-            writer.every_s = WRITE_EVERY_S
             summary.stopped = _run_llm(llm, todo, events, writer, tick, stop, concurrency,
                                        max_cost_usd, _spent, counts, clients)
         elif stop.is_set():

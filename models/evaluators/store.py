@@ -51,7 +51,12 @@ def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
 def pending_ids(con: duckdb.DuckDBPyConnection, spec: EvaluatorSpec, where: str,
                 params: list[Any]) -> tuple[int, list[str]]:
     """(events the evaluator applies to, the ids of those not yet evaluated by this version)."""
-    matched = con.execute(f"SELECT count(*) FROM events e WHERE {where}", params).fetchone()[0]
+    matched, done = con.execute(
+        f"""SELECT (SELECT count(*) FROM events e WHERE {where}),
+                   (SELECT count(*) FROM evaluations WHERE evaluator = ? AND version = ?)""",
+        [*params, spec.name, spec.version]).fetchone()
+    if done >= matched:  # every event it applies to has its row (the usual rerun): no anti-join
+        return matched, []
     ids = con.execute(
         f"""SELECT e.event_id FROM events e WHERE {where} AND NOT EXISTS (
                 SELECT 1 FROM evaluations v WHERE v.evaluator = ? AND v.version = ?
@@ -93,95 +98,86 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, stopped: str | None)
                 [stopped, run_id])
 
 
-def _arrow(columns: dict[str, list[Any]], types: dict[str, Any]) -> Any:
-    import pyarrow as pa
-
-    return pa.table({k: pa.array(v, type=types.get(k, pa.string())) for k, v in columns.items()})
-
-
 def write(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Row]) -> list[Row]:
     """Commit rows (evaluations + feedback + run counts + derived refresh) in one transaction;
-    returns the rows written (those not already present)."""
-    import pyarrow as pa
-
+    returns the rows written (those whose key no earlier commit holds)."""
     from ingest.load.derived import refresh
 
     if not rows:
         return []
     now = dt.datetime.now(dt.UTC)
+    con.register("_eval_rows", _table(rows))
     con.execute("BEGIN TRANSACTION")
     try:
-        keys = _arrow({"evaluator": [r.spec.name for r in rows],
-                       "version": [r.spec.version for r in rows],
-                       "event_id": [r.event_id for r in rows]}, {})
-        con.register("_eval_keys", keys)
-        taken = set(con.execute(
-            "SELECT k.evaluator, k.version, k.event_id FROM _eval_keys k JOIN evaluations v "
-            "USING (evaluator, version, event_id)").fetchall())
-        con.unregister("_eval_keys")
-        fresh, seen = [], set(taken)
-        for r in rows:
-            key = (r.spec.name, r.spec.version, r.event_id)
-            if key not in seen:
-                seen.add(key)
-                fresh.append(r)
-        if fresh:
-            _insert(con, run_id, fresh, now, pa)
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _eval_fresh AS
+               SELECT r.* FROM _eval_rows r ANTI JOIN evaluations v
+               ON v.evaluator = r.evaluator AND v.version = r.version
+               AND v.event_id = r.event_id""")
+        n_fresh = con.execute("SELECT count(*) FROM _eval_fresh").fetchone()[0]
+        fresh = rows
+        if n_fresh != len(rows):
+            keep = set(con.execute("SELECT i FROM _eval_fresh").fetchall())
+            fresh = [r for i, r in enumerate(rows) if (i,) in keep]
+        if n_fresh:
+            _insert(con, run_id, now)
             refresh(con)
+        con.execute("DROP TABLE _eval_fresh")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.unregister("_eval_rows")
     return fresh
 
 
-def _insert(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Row], now: dt.datetime,
-            pa: Any) -> None:
-    scored = [r for r in rows if r.status == "scored" and r.verdict is not None]
-    ev = {
+def _table(rows: list[Row]) -> Any:
+    """The rows as one Arrow table: the evaluation's columns and its feedback row's."""
+    import pyarrow as pa
+
+    llm = [r.spec.kind == "llm" for r in rows]
+    v = [r.verdict for r in rows]
+    columns: dict[str, list[Any]] = {
+        "i": list(range(len(rows))),
         "evaluator": [r.spec.name for r in rows], "version": [r.spec.version for r in rows],
         "event_id": [r.event_id for r in rows], "status": [r.status for r in rows],
         "feedback_id": [feedback_id(r.spec, r.event_id) if r.status == "scored" else None
                         for r in rows],
-        "value": [r.verdict.value if r.verdict else None for r in rows],
-        "label": [r.verdict.label if r.verdict else None for r in rows],
-        "reason": [r.verdict.reason if r.verdict else None for r in rows],
+        "kind": [x.kind if x else None for x in v],
+        "value": [x.value if x else None for x in v],
+        "label": [x.label if x else None for x in v],
+        "reason": [x.reason if x else None for x in v],
         "raw": [r.raw for r in rows], "judge_model": [r.judge_model for r in rows],
         "cost_usd": [r.cost_usd for r in rows], "latency_ms": [r.latency_ms for r in rows],
+        "source": [r.spec.feedback_source for r in rows],
+        "author": [(r.judge_model or r.spec.model) if is_llm else f"{r.spec.name}@{r.spec.version}"
+                   for r, is_llm in zip(rows, llm, strict=True)],
     }
-    con.register("_eval_rows", _arrow(ev, {"value": pa.float64(), "cost_usd": pa.float64(),
-                                           "latency_ms": pa.float64()}))
+    types = {"i": pa.int64(), "value": pa.float64(), "cost_usd": pa.float64(),
+             "latency_ms": pa.float64()}
+    return pa.table({k: pa.array(col, type=types.get(k, pa.string()))
+                     for k, col in columns.items()})
+
+
+def _insert(con: duckdb.DuckDBPyConnection, run_id: int, now: dt.datetime) -> None:
     con.execute(
         "INSERT INTO evaluations (evaluator, version, event_id, run_id, status, feedback_id, "
         "value, label, reason, raw, judge_model, cost_usd, latency_ms, created_at) "
         "SELECT evaluator, version, event_id, ?, status, feedback_id, value, label, reason, raw, "
-        "judge_model, cost_usd, latency_ms, ? FROM _eval_rows", [run_id, now])
-    con.unregister("_eval_rows")
-    if scored:
-        fb = {
-            "feedback_id": [feedback_id(r.spec, r.event_id) for r in scored],
-            "event_id": [r.event_id for r in scored], "name": [r.spec.name for r in scored],
-            "kind": [r.verdict.kind for r in scored],
-            "value": [r.verdict.value for r in scored],
-            "label": [r.verdict.label for r in scored],
-            "source": [r.spec.feedback_source for r in scored],
-            "comment": [r.verdict.reason for r in scored],
-            "author": [r.judge_model or r.spec.model if r.spec.kind == "llm"
-                       else f"{r.spec.name}@{r.spec.version}" for r in scored],
-            "evaluator_version": [r.spec.version for r in scored],
-            "judge_model": [r.judge_model if r.spec.kind == "llm" else None for r in scored],
-            "cost_usd": [r.cost_usd for r in scored],
-        }
-        con.register("_eval_fb", _arrow(fb, {"value": pa.float64(), "cost_usd": pa.float64()}))
-        con.execute(
-            "INSERT INTO feedback (feedback_id, event_id, name, kind, value, label, source, "
-            "comment, author, ts, source_format, evaluator_version, judge_model, cost_usd) "
-            "SELECT feedback_id, event_id, name, kind, value, label, source, comment, author, "
-            "?, NULL, evaluator_version, judge_model, cost_usd FROM _eval_fb", [now])
-        con.unregister("_eval_fb")
+        "judge_model, cost_usd, latency_ms, ? FROM _eval_fresh ORDER BY i", [run_id, now])
     con.execute(
-        "UPDATE evaluator_runs SET n_scored = n_scored + ?, n_errors = n_errors + ?, "
-        "n_unparsed = n_unparsed + ?, cost_usd = cost_usd + ? WHERE run_id = ?",
-        [len(scored), sum(r.status == "error" for r in rows),
-         sum(r.status == "unparsed" for r in rows),
-         sum(r.cost_usd or 0.0 for r in rows), run_id])
+        "INSERT INTO feedback (feedback_id, event_id, name, kind, value, label, source, "
+        "comment, author, ts, evaluator_version, judge_model, cost_usd) "
+        "SELECT feedback_id, event_id, evaluator, kind, value, label, source, reason, author, "
+        "?, version, CASE WHEN source = 'llm_judge' THEN judge_model END, cost_usd "
+        "FROM _eval_fresh WHERE status = 'scored' ORDER BY i", [now])
+    con.execute(
+        """UPDATE evaluator_runs SET
+               n_scored = n_scored + f.scored, n_errors = n_errors + f.errors,
+               n_unparsed = n_unparsed + f.unparsed, cost_usd = cost_usd + f.cost
+           FROM (SELECT count(*) FILTER (WHERE status = 'scored') AS scored,
+                        count(*) FILTER (WHERE status = 'error') AS errors,
+                        count(*) FILTER (WHERE status = 'unparsed') AS unparsed,
+                        coalesce(sum(cost_usd), 0) AS cost FROM _eval_fresh) f
+           WHERE run_id = ?""", [run_id])
