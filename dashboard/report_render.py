@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 from string import Template
 
-from models.report.model import Example, Metric, Report, SegmentMove, format_value
+from dashboard import report_wording_evaluators as ev_words
+from models.report.model import Example, Metric, Report, SegmentMove, event_url, format_value
 from models.report.snapshot import FrozenReport, ReportDiff
 
 TEMPLATES = Path(__file__).parent / "report_templates"
@@ -233,6 +234,7 @@ def render_html(
     parts.append(_segments_html(report, charts))
     parts.append(_clusters_html(report))
     parts.append(_reruns_html(report))
+    parts.append(_evaluators_html(report))
     parts.append(_notes_html(report))
     parts.append('<h2>Where the numbers come from</h2><ul class="meta">')
     parts += [f"<li><b>{e(sec)}</b>: {e(src)}</li>" for sec, src in report.sources]
@@ -412,6 +414,34 @@ def _reruns_html(report: Report) -> str:
         )
     parts.append("</table>")
     return "".join(parts) + _batches_html(report)
+
+
+def _evaluators_html(report: Report) -> str:
+    parts = [f"<h2>{e(ev_words.EVALUATORS_TITLE)}</h2>",
+             f"<p class='meta'>{e(ev_words.section_caption(report))}</p><h3>Review progress</h3>"]
+    if not report.review:
+        parts.append(f"<p class='muted'>{e(ev_words.NO_QUEUES)}</p>")
+    parts += [f"<p>{e(ev_words.review_line(q))}</p>" for q in report.review]
+    if not report.evaluators:
+        parts.append(f"<p class='muted'>{e(ev_words.NO_EVALUATORS)}</p>")
+    for ev in report.evaluators:
+        parts.append(f"<h3>{e(ev_words.evaluator_heading(ev))}</h3><ul>")
+        parts += [f"<li>{e(line)}</li>" for line in ev_words.evaluator_lines(ev)]
+        parts.append("</ul>")
+        if ev.disagreement_ids:
+            links = ", ".join(
+                f"<a href='{_href(event_url(report.base_url, i))}'>{e(i)}</a>"
+                for i in ev.disagreement_ids
+            )
+            parts.append(f"<p class='meta'>Disagreements to open: {links}</p>")
+    parts.append(f"<h3>{e(ev_words.TAGS_TITLE)}</h3>")
+    if not report.failure_tags:
+        parts.append(f"<p class='muted'>{e(ev_words.NO_TAGS)}</p>")
+    for t in report.failure_tags:
+        parts.append(f"<h4>{e(t.tag)} <span class='muted'>({t.n} labels, {t.events} events)"
+                     "</span></h4>")
+        parts.append(_examples_html(t.examples))
+    return "".join(parts)
 
 
 def _notes_html(report: Report) -> str:
@@ -599,6 +629,24 @@ def render_markdown(
             + " |"
             for b in report.batches
         ]
+    out += ["", f"## {ev_words.EVALUATORS_TITLE}", "", md(ev_words.section_caption(report)), ""]
+    out += ["### Review progress", ""]
+    out += [md(ev_words.NO_QUEUES)] if not report.review else []
+    out += [f"- {md(ev_words.review_line(q))}" for q in report.review]
+    if not report.evaluators:
+        out += ["", md(ev_words.NO_EVALUATORS)]
+    for ev in report.evaluators:
+        out += ["", f"### {md(ev_words.evaluator_heading(ev))}", ""]
+        out += [f"- {md(line)}" for line in ev_words.evaluator_lines(ev)]
+        if ev.disagreement_ids:
+            out.append("- Disagreements to open: " + ", ".join(
+                f"[{md(i)}]({event_url(report.base_url, i)})" for i in ev.disagreement_ids))
+    out += ["", f"### {ev_words.TAGS_TITLE}", ""]
+    if not report.failure_tags:
+        out.append(md(ev_words.NO_TAGS))
+    for t in report.failure_tags:
+        out += [f"- **{md(t.tag)}**: {t.n} labels on {t.events} events", ""]
+        out += ["  " + line for line in _md_examples(t.examples)]
     out += ["", "## Notes and action items", ""]
     if not report.notes:
         out.append("No notes or action items for this week.")

@@ -4,6 +4,7 @@ action items, and past reports opened exactly as they were frozen, with what cha
 import streamlit as st
 
 from dashboard import cache, nav
+from dashboard import report_wording_evaluators as ev_words
 from dashboard.queries import weekly
 from dashboard.report_render import (
     BATCHES_TITLE,
@@ -180,7 +181,43 @@ def _show(report: Report, key: str) -> None:
         for warning in unreadable_warnings(report):
             st.warning(md(warning), icon=":material/warning:")
         st.dataframe(_batches_frame(report), hide_index=True, key=f"{key}_batches")
+    _evaluators_section(report)
     st.caption(" · ".join(md(f"{sec}: {src}") for sec, src in report.sources))
+
+
+def _evaluators_section(report: Report) -> None:
+    """The pack's "Evaluators and review" section, worded as in the HTML and Markdown."""
+    st.subheader(ev_words.EVALUATORS_TITLE)
+    st.caption(md(ev_words.section_caption(report)))
+    st.markdown("**Review progress**")
+    if not report.review:
+        st.info(md(ev_words.NO_QUEUES))
+    for q in report.review:
+        st.markdown(md(ev_words.review_line(q)))
+        if q.items:
+            st.progress(q.done / q.items, text=f"{q.done} of {q.items} labelled")
+    if not report.evaluators:
+        st.info(md(ev_words.NO_EVALUATORS))
+    for ev in report.evaluators:
+        st.markdown(f"**{md(ev_words.evaluator_heading(ev))}**")
+        for line in ev_words.evaluator_lines(ev):
+            if line == ev.sampling_note:
+                st.warning(md(line), icon=":material/warning:")
+            else:
+                st.markdown(f"- {md(line)}")
+        for eid in ev.disagreement_ids:
+            st.page_link(
+                nav.page_file(nav.EXPLORER),
+                label=f"disagreement: event {eid}",
+                query_params={"event": eid},
+                icon=":material/open_in_new:",
+            )
+    st.markdown(f"**{ev_words.TAGS_TITLE}**")
+    if not report.failure_tags:
+        st.caption(md(ev_words.NO_TAGS))
+    for t in report.failure_tags:
+        st.markdown(f"**{md(t.tag)}**: {t.n} labels on {t.events} events")
+        _examples(t.examples)
 
 
 def _downloads(report: Report, key: str, frozen=None, diff=None) -> None:

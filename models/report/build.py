@@ -11,6 +11,7 @@ import datetime as dt
 import duckdb
 
 from models.report import clusters as report_clusters
+from models.report import evaluators as report_evaluators
 from models.report import notes as notes_mod
 from models.report import sections
 from models.report.model import (
@@ -67,6 +68,7 @@ def build_report(
     clusters, cluster_src = report_clusters.clusters(ctx)
     reruns, rerun_src = sections.reruns(ctx)
     batches = sections.rerun_batches(ctx)
+    review, evaluators, tags, eval_src = report_evaluators.section(ctx)
     notes = tuple(notes_mod.notes_for_week(con, week))
     n_events = sections.count_events(ctx)
     cover = trend_weeks.coverage(parse_week(week), trend_weeks.data_horizon(con), now)
@@ -104,10 +106,14 @@ def build_report(
             ("segments", seg_src),
             ("clusters", cluster_src),
             ("reruns", rerun_src),
+            ("evaluators and review", eval_src),
         ),
         level=level,
         batches=tuple(batches),
         partial=cover.note,
+        review=tuple(review),
+        evaluators=tuple(evaluators),
+        failure_tags=tuple(tags),
     )
 
 

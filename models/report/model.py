@@ -216,6 +216,67 @@ class RerunBatchItem:
 
 
 @dataclass(frozen=True)
+class QueueProgress:
+    """A review queue open this week: items labelled (by as many reviewers as each needs) of
+    its items, and the labels given during the week."""
+
+    queue_id: int
+    name: str
+    rubric: str
+    items: int
+    done: int
+    labels_this_week: int
+
+
+@dataclass(frozen=True)
+class EvaluatorItem:
+    """One evaluator's latest version on this week's events (models.judge_trust): its fail rate,
+    its agreement with reviewers and the judge-corrected rate. `sample` says what it rests on."""
+
+    name: str
+    version: str
+    kind: str  # 'score' or 'label'
+    sample: str
+    judged: int
+    fails: int
+    rate: float | None
+    rate_lo: float | None
+    rate_hi: float | None
+    paired: int  # events with a human label
+    agreement: float | None
+    kappa: float | None
+    kappa_lo: float | None
+    kappa_hi: float | None
+    disagreements: int
+    reviewer_pairs: int
+    reviewer_kappa: float | None
+    labelled: int
+    human_rate: float | None
+    human_lo: float | None
+    human_hi: float | None
+    corrected: float | None
+    corrected_lo: float | None
+    corrected_hi: float | None
+    narrower: float | None  # 0.3 = corrected interval 30% narrower than humans-only
+    sampling: str  # 'random', 'unknown' or 'selective' (models.judge_trust.summary)
+    sampling_note: str
+    errors: int
+    unparsed: int
+    cost_usd: float | None
+    disagreement_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TagItem:
+    """A failure tag reviewers gave on this week's events, with examples."""
+
+    tag: str
+    n: int
+    events: int
+    examples: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True)
 class NoteItem:
     note_id: int
     week: str
@@ -253,6 +314,9 @@ class Report:
     format_version: str = FORMAT_VERSION
     batches: tuple[RerunBatchItem, ...] = ()
     partial: str = ""  # '' for a complete week, else e.g. 'partial: Mon–Tue' (models.trends.weeks)
+    review: tuple[QueueProgress, ...] = ()  # the "Evaluators and review" section
+    evaluators: tuple[EvaluatorItem, ...] = ()
+    failure_tags: tuple[TagItem, ...] = ()
 
     @property
     def week_title(self) -> str:
@@ -312,6 +376,28 @@ def report_numbers(report: Report) -> list[NumberRow]:
                     float(getattr(b, field)),
                 )
             )
+    for q in report.review:
+        for field in ("items", "done", "labels_this_week"):
+            rows.append(
+                NumberRow(f"review/{q.queue_id}/{field}", f"queue {q.name}: {field}",
+                          float(getattr(q, field)))
+            )
+    for ev in report.evaluators:
+        key = f"evaluator/{ev.name}@{ev.version}"
+        who = f"{ev.name} v{ev.version}"
+        rows.append(NumberRow(f"{key}/fail_rate", f"{who}: fail rate", ev.rate, ev.judged,
+                              ev.rate_lo, ev.rate_hi))
+        rows.append(NumberRow(f"{key}/kappa", f"{who}: Cohen's kappa vs reviewers", ev.kappa,
+                              ev.paired, ev.kappa_lo, ev.kappa_hi))
+        rows.append(NumberRow(f"{key}/agreement", f"{who}: agreement with reviewers",
+                              ev.agreement, ev.paired))
+        if ev.corrected is not None:
+            rows.append(NumberRow(f"{key}/corrected_fail_rate", f"{who}: judge-corrected fail rate",
+                                  ev.corrected, ev.labelled, ev.corrected_lo, ev.corrected_hi))
+            rows.append(NumberRow(f"{key}/human_fail_rate", f"{who}: humans-only fail rate",
+                                  ev.human_rate, ev.labelled, ev.human_lo, ev.human_hi))
+    for t in report.failure_tags:
+        rows.append(NumberRow(f"tag/{t.tag}", f"failure tag {t.tag}", float(t.n), t.events))
     for r in report.reruns:
         for field in ("reruns", "better", "same", "worse", "errors", "no_verdict"):
             rows.append(

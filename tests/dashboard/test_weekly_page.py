@@ -227,3 +227,21 @@ def test_opens_on_the_last_complete_week_and_labels_a_partial_one(planted, monke
     headline = next(d.value for d in at.dataframe if "metric" in d.value.columns)
     assert "2026-W47 (partial: Mon–Tue)" in headline.columns
     assert any(c.value.startswith("2026-W47 (partial: Mon–Tue): 2026-11-16") for c in at.caption)
+
+
+def test_evaluators_and_review_section(tmp_path, monkeypatch):
+    from tests.models.judge_trust.fixtures import plant as plant_judge
+
+    db = tmp_path / "judge.duckdb"
+    with connect(db) as con:
+        plant_judge(con)
+    at = _app(db, monkeypatch, week="2026-W46")
+    assert not at.exception and not at.error
+    assert "Evaluators and review" in [s.value for s in at.subheader]
+    text = _texts(at)
+    assert "Queue 1 “weekly sample” (rubric helpful): 240 of 240 items labelled" in text
+    assert "helpful v2 (latest version)" in text
+    assert "Judge-corrected fail rate (PPI++" in text
+    assert "**hallucination**" in text and "refusal" not in text  # W46 holds no refusal
+    links = [p.label for p in at.get("page_link")]
+    assert any(label.startswith("disagreement: event ev") for label in links)
