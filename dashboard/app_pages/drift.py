@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, charts_drift, nav
+from dashboard import cache, charts_drift, nav, queue_links
 from dashboard.filters_ui import current_filter, should_seed, sync_url
 from dashboard.queries import drift as q
 from dashboard.safe_text import md_escape
@@ -143,7 +143,13 @@ for topic in report.new_topics:
                 f"{qual['n']} events\nJudge score: "
                 + ("no judge scores" if judge is None else f"{judge:.2f} ({qual['n_judged']})")
             )
-        l1, l2 = st.columns(2)
+        l1, l2, l3 = st.columns(3)
+        with l3:
+            queue_links.link_to_queue(
+                "new_topic", event_ids=topic.event_ids,
+                label=f"new topic {topic.topic_id}: {topic.label}",
+                text="Review a sample of this new topic",
+            )
         with l1:
             if topic.cluster_id is not None:
                 nav.link_to_explorer(
@@ -319,6 +325,10 @@ nav.link_to_explorer(
 )
 nav.link_to_explorer(
     flt.with_(cluster_id=cluster_id), f"Open all events of cluster #{cluster_id} in the explorer"
+)
+queue_links.link_to_queue(
+    "cluster", flt=in_window, label=f"cluster #{cluster_id}",
+    text=f"Review a sample of cluster #{cluster_id} in the current window",
 )
 st.caption(f"Latest events of cluster #{cluster_id} in the current window ({current}).")
 events = cache.query(q.cluster_events, cluster_id, in_window)

@@ -10,7 +10,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, charts_trends, nav
+from dashboard import cache, charts_trends, nav, queue_links
 from dashboard import trends_view as view
 from dashboard.filters_ui import current_filter, should_seed, sync_url
 from dashboard.queries import trends as q
@@ -355,6 +355,13 @@ else:
         row = shown.row(moved_pick.selection.rows[0], named=True)
         nav.open_explorer(
             view.drill_filter(trends_moved.segment_filter(row, flt, current), moved_key, current)
+        )
+    # A human look at the segments that moved most: a review queue of their week's events.
+    for r in shown.head(3).iter_rows(named=True):
+        queue_links.link_to_queue(
+            "segment", flt=trends_moved.segment_filter(r, flt, current),
+            label=trends_moved.segment_label(r),
+            text=f"Review a sample of {trends_moved.segment_label(r)} this week",
         )
 
 # ---- implicit signals and corrections ----------------------------------------------------
