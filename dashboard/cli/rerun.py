@@ -6,7 +6,9 @@ command again resumes the same batch: finished events are not called again.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -66,34 +68,39 @@ def rerun(
     from models.rerun.endpoints import get_endpoint
     from models.rerun.llm_client import make_client, warm_up
 
-    ep = get_endpoint(endpoint)
-    # In a fresh process the SDK's import, its HTTP transport and what it builds on first use
-    # take about a second: that is done on a second thread while this one imports the rest
-    # and plans (DuckDB works without the GIL), and what the summary needs is imported there
-    # while the calls are in flight (bench/rerun.py times the whole process).
+    _exit_without_collecting()
     background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rerun-warm-up")
-    client = None if dry_run else background.submit(lambda: warm_up(make_client(ep)))
+    with _no_collection():
+        ep = get_endpoint(endpoint)
+        # In a fresh process the SDK's import, its HTTP transport and what it builds on first
+        # use take most of a second: that is done on a second thread while this one imports
+        # the rest and plans (DuckDB works without the GIL), and what the summary needs is
+        # imported there while the calls are in flight (bench/rerun.py times the whole
+        # process).
+        client = None if dry_run else background.submit(
+            lambda: warm_up(make_client(ep), stream=False))
 
-    from ingest import config
-    from ingest.db import connect
-    from models.filters import parse_where
-    from models.rerun import runner as rr
-    from models.rerun.judge import DEFAULT_RUBRIC
+        from ingest import config
+        from ingest.db import connect
+        from models.filters import parse_where
+        from models.rerun import runner as rr
+        from models.rerun.judge import DEFAULT_RUBRIC
 
-    flt = parse_where(where)
-    judge_ep = get_endpoint(judge_endpoint) if judge_endpoint else None
-    overrides: dict[str, object] = {}
-    if temperature is not None:
-        overrides["temperature"] = temperature
-    if max_tokens is not None:
-        overrides["max_tokens"] = max_tokens
-    opts = rr.BatchOptions(
-        model=model, where_text=flt.to_query_string(), sample_n=sample, seed=seed,
-        max_cost_usd=max_cost, overrides=overrides, judge_model=judge,
-        rubric=rubric.read_text(encoding="utf-8") if rubric else DEFAULT_RUBRIC,
-        concurrency=concurrency or rr.DEFAULT_CONCURRENCY)
-    path = str(config.db_path(db))
-    plan = rr.plan_batch(path, flt, ep.name, opts)
+        flt = parse_where(where)
+        judge_ep = get_endpoint(judge_endpoint) if judge_endpoint else None
+        overrides: dict[str, object] = {}
+        if temperature is not None:
+            overrides["temperature"] = temperature
+        if max_tokens is not None:
+            overrides["max_tokens"] = max_tokens
+        opts = rr.BatchOptions(
+            model=model, where_text=flt.to_query_string(), sample_n=sample, seed=seed,
+            max_cost_usd=max_cost, overrides=overrides, judge_model=judge,
+            rubric=rubric.read_text(encoding="utf-8") if rubric else DEFAULT_RUBRIC,
+            concurrency=concurrency or rr.DEFAULT_CONCURRENCY)
+        path = str(config.db_path(db))
+        plan = rr.plan_batch(path, flt, ep.name, opts)
+        sdk = client.result() if client is not None and plan.n_pending else None
     est = "unknown (model not in the price table)" if plan.estimate_usd is None \
         else f"${plan.estimate_usd:.4f}"
     if not as_json:
@@ -103,14 +110,20 @@ def rerun(
         if max_cost is not None and plan.estimate_usd and plan.estimate_usd > max_cost:
             typer.echo(f"the estimate exceeds the cap: it will stop after about "
                        f"{int(plan.n_pending * max_cost / plan.estimate_usd)} events")
+    from models.rerun.report import batch_report, report_dict
+
+    def read_report(con: object) -> object:
+        return batch_report(con, plan.batch_id, with_pairs=False)
+
     result = None
     if not dry_run and plan.n_pending:
         stop = threading.Event()
-        sdk = client.result()
-        background.submit(_import_report, judge is not None)
+        if judge is not None:
+            background.submit(_import_statistics)
+        # The report is read on the connection of the batch's last write (`after`).
         if as_json:
             result = rr.run_batch(path, plan, opts, endpoint=ep, judge_endpoint=judge_ep,
-                                  stop=stop, client=sdk)
+                                  stop=stop, client=sdk, after=read_report)
         else:
             from rich.progress import Progress as Bar
 
@@ -122,12 +135,13 @@ def rerun(
                                description=f"rerunning (${p.spent_usd:.4f} spent)")
 
                 result = rr.run_batch(path, plan, opts, endpoint=ep, judge_endpoint=judge_ep,
-                                      on_progress=show, stop=stop, client=sdk)
+                                      on_progress=show, stop=stop, client=sdk,
+                                      after=read_report)
     background.shutdown()
-    from models.rerun.report import batch_report, report_dict
-
-    with connect(path, read_only=True) as con:
-        rep = batch_report(con, plan.batch_id)
+    rep = result.after if result is not None else None
+    if rep is None:
+        with connect(path, read_only=True) as con:
+            rep = read_report(con)
     out = report_dict(rep)
     out["estimate_usd"] = plan.estimate_usd
     out["dry_run"] = dry_run
@@ -143,18 +157,43 @@ def rerun(
         raise typer.Exit(1)
 
 
-def _import_report(judged: bool) -> None:
-    """Import what the batch's summary needs (statistics only when a judge ran); the first
-    DuckDB → polars result of a process loads pyarrow, so one tiny result is made here."""
-    import duckdb
+def _import_statistics() -> None:
+    """Import what the judge's summary needs (scipy, statsmodels: about a second) while the
+    batch's calls are in flight."""
+    import scipy.stats  # noqa: F401
+    import statsmodels.stats.proportion  # noqa: F401
 
-    import models.rerun.report  # noqa: F401
 
-    duckdb.connect().sql("SELECT 1 AS warm_up").pl()
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """The cyclic garbage collector off for the start-up, which is mostly imports (the SDK's
+    alone is thousands of classes): run every few hundred allocations, it would walk that
+    growing heap again and again and find no garbage. Back on, if it was, for the batch."""
+    import gc
 
-    if judged:
-        import scipy.stats  # noqa: F401
-        import statsmodels.stats.proportion  # noqa: F401
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+_EXIT_HOOKED: list[bool] = []
+
+
+def _exit_without_collecting() -> None:
+    """At interpreter exit, freeze the heap before the final collections: tearing down a
+    process that imported the SDK otherwise spends a third of a second walking objects that
+    exit frees anyway. Registered once per process (an in-process caller, e.g. a test, only
+    gets it at its own exit)."""
+    if not _EXIT_HOOKED:
+        import atexit
+        import gc
+
+        atexit.register(gc.freeze)
+        _EXIT_HOOKED.append(True)
 
 
 def _usd(x: float | None) -> str:

@@ -8,6 +8,7 @@ Never edit a migration that has shipped: add the next number.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -29,6 +30,13 @@ class Migration:
 
 
 def all_migrations() -> list[Migration]:
+    return list(_discovered())
+
+
+@functools.cache
+def _discovered() -> tuple[Migration, ...]:
+    """The migration modules of this package, found and imported once per process (every
+    connect checks the warehouse against them)."""
     found: list[Migration] = []
     for info in pkgutil.iter_modules(__path__):
         match = _NAME.match(info.name)
@@ -40,7 +48,7 @@ def all_migrations() -> list[Migration]:
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise RuntimeError(f"two migrations share a number: {versions}")
-    return found
+    return tuple(found)
 
 
 def latest_version() -> int:
@@ -49,17 +57,17 @@ def latest_version() -> int:
 
 
 def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()[0]
-    if not exists:
+    # One query, not an information_schema lookup first: every connect runs this.
+    try:
+        rows = con.execute("SELECT version FROM schema_migrations").fetchall()
+    except duckdb.CatalogException:  # a new or foreign file: nothing applied
         return set()
-    return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    return {row[0] for row in rows}
 
 
-def check_version(con: duckdb.DuckDBPyConnection) -> None:
+def check_version(con: duckdb.DuckDBPyConnection, applied: set[int] | None = None) -> None:
     """Refuse a warehouse whose schema is not exactly this code's (readers never migrate)."""
-    applied = applied_versions(con)
+    applied = applied_versions(con) if applied is None else applied
     newest = max(applied, default=0)
     if newest > latest_version():
         raise WarehouseError(
@@ -78,14 +86,16 @@ def check_version(con: duckdb.DuckDBPyConnection) -> None:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet recorded; returns the versions applied now."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-    )
     applied = applied_versions(con)
+    if not applied:
+        # Only then: an up-to-date warehouse is not written to (its connection stays clean).
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
     if max(applied, default=0) > latest_version():
-        check_version(con)
+        check_version(con, applied)
     done: list[int] = []
     for m in all_migrations():
         if m.version in applied:

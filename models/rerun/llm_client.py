@@ -9,6 +9,8 @@ retries are off (`max_retries=0`): models/rerun/runner.py retries with the batch
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,10 +45,38 @@ class CallResult:
             self.http_status in RETRYABLE_STATUS or self.error_type in ("timeout", "connection"))
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
+def import_openai() -> Any:
+    """The openai module, with its HTTP transport (httpcore2) imported without `trio`.
+
+    httpcore2 imports trio at import time when it is installed, only to support async code run
+    under trio; every client here is synchronous, and that import is a tenth of a second of a
+    fresh process (the batch CLI's start-up is on its critical path: bench/rerun.py). So trio is
+    hidden while httpcore2 loads — unless something already imported it, in which case it is
+    used as is — and visible again right after: a later `import trio` works normally.
+    """
+    if "httpcore2" not in sys.modules:
+        with _IMPORT_LOCK:
+            if "httpcore2" not in sys.modules:
+                hide = "trio" not in sys.modules
+                if hide:
+                    sys.modules["trio"] = None  # type: ignore[assignment] - "not installed"
+                try:
+                    import httpcore2  # noqa: F401
+                finally:
+                    if hide and sys.modules.get("trio", 0) is None:
+                        del sys.modules["trio"]
+    import openai
+
+    return openai
+
+
 def make_client(endpoint: Endpoint, *, http_client: Any = None, timeout_s: float = 120.0,
                 max_retries: int = 0) -> Any:
     """An `openai.OpenAI` (or `AzureOpenAI`) client for a named endpoint."""
-    import openai
+    openai = import_openai()
 
     # Local servers (Ollama, vLLM) accept any key, but the SDK insists on one.
     key = endpoint.api_key or "not-needed"
@@ -59,21 +89,26 @@ def make_client(endpoint: Endpoint, *, http_client: Any = None, timeout_s: float
     return openai.OpenAI(base_url=endpoint.base_url, **common)
 
 
-def warm_up(client: Any) -> Any:
-    """Load what the SDK builds lazily on first use — the chat resource and the validators of
-    its response models — so a batch's first calls do not all pay for it at once (about 0.2 s
-    of the GIL in a fresh process). Calls nothing over the network; returns the client."""
+def warm_up(client: Any, *, stream: bool = True) -> Any:
+    """Load what the SDK builds lazily on first use — the chat resource and the deferred
+    pydantic schemas of its response models, built when the first response is read — so a
+    batch's first calls do not all pay for it at once. `stream=False` skips the streamed
+    chunk's model (a batch never streams). Calls nothing over the network; returns the client.
+    """
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
     client.chat.completions  # noqa: B018 - a lazy attribute: touching it imports the resource
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-    ChatCompletion.model_validate({
-        "id": "warm-up", "object": "chat.completion", "created": 0, "model": "",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": ""}}], "usage": usage})
-    ChatCompletionChunk.model_validate({
-        "id": "warm-up", "object": "chat.completion.chunk", "created": 0, "model": "",
-        "choices": [{"index": 0, "delta": {"content": ""}}], "usage": usage})
+    # construct() is how the SDK reads a response (no validation): it completes the deferred
+    # schemas, which is the part worth doing once, here.
+    ChatCompletion.construct(
+        id="warm-up", object="chat.completion", created=0, model="", usage=usage,
+        choices=[{"index": 0, "finish_reason": "stop",
+                  "message": {"role": "assistant", "content": ""}}])
+    if stream:
+        ChatCompletionChunk.construct(
+            id="warm-up", object="chat.completion.chunk", created=0, model="", usage=usage,
+            choices=[{"index": 0, "delta": {"content": ""}}])
     return client
 
 

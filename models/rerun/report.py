@@ -13,9 +13,9 @@ the unreadable or judge-error prefix) are read the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from models.rerun import store
 from models.rerun.judge import (
@@ -26,6 +26,9 @@ from models.rerun.judge import (
     pair_outcome,
     summarize,
 )
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # A judgement's side, with rows of older runs (an unreadable reply stored as a 'tie' with a
 # marker in its rationale) read as unreadable. Parameters: the two prefixes, then UNREADABLE.
@@ -39,7 +42,7 @@ class BatchReport:
     batch: store.Batch
     item_status: dict[str, int]  # pending / done / error / failed
     judge: JudgeSummary | None
-    pairs: pl.DataFrame  # one row per finished item, see pairs_frame
+    pairs: pl.DataFrame | None  # one row per finished item (pairs_frame); None if not asked
     cost_original_usd: float | None
     cost_rerun_usd: float | None
     latency_median_original_ms: float | None
@@ -52,7 +55,9 @@ class BatchReport:
 
 
 def pairs_frame(con: duckdb.DuckDBPyConnection, batch_id: str) -> pl.DataFrame:
-    return con.sql(
+    import polars as pl
+
+    pairs = con.sql(
         """
         SELECT i.event_id, i.rerun_event_id, i.status, i.error_type,
                o.output_text AS original_output, r.output_text AS rerun_output,
@@ -82,25 +87,41 @@ def pairs_frame(con: duckdb.DuckDBPyConnection, batch_id: str) -> pl.DataFrame:
         """.replace("{side}", _SIDE_SQL),
         params=[*_SIDE_PARAMS, *_SIDE_PARAMS, batch_id],
     ).pl()
+    if not len(pairs):
+        return pairs
+    return pairs.with_columns(
+        pl.col("judge_preferred").map_elements(
+            lambda p: pair_outcome("", list(p)).outcome if p is not None and len(p) else None,
+            return_dtype=pl.String).alias("judge_outcome"))
+
+
+def judged_sides(con: duckdb.DuckDBPyConnection, batch_id: str) -> list[tuple[str, list[str]]]:
+    """(original event id, the judge's sides in order original-first, rerun-first) of every
+    item with a judgement, as pairs_frame's judge_preferred has them."""
+    return con.execute(
+        f"""
+        SELECT i.event_id, list({_SIDE_SQL} ORDER BY j.rerun_first)
+          FROM rerun_items i
+          JOIN rerun_judgements j
+            ON j.batch_id = i.batch_id AND j.rerun_event_id = i.rerun_event_id
+         WHERE i.batch_id = ?
+         GROUP BY i.event_id
+         ORDER BY i.event_id
+        """, [*_SIDE_PARAMS, batch_id]).fetchall()
 
 
 def batch_report(con: duckdb.DuckDBPyConnection, batch_id: str,
-                 confidence: float = 0.95) -> BatchReport | None:
+                 confidence: float = 0.95, *, with_pairs: bool = True) -> BatchReport | None:
+    """The batch's report; `with_pairs=False` leaves `pairs` None (the CLI prints only the
+    totals, and building the frame costs a polars + pyarrow import in a fresh process)."""
     batch = store.get_batch(con, batch_id)
     if batch is None:
         return None
     status = dict(con.execute(
         "SELECT status, count(*) FROM rerun_items WHERE batch_id = ? GROUP BY status",
         [batch_id]).fetchall())
-    pairs = pairs_frame(con, batch_id)
-    judged = pairs.filter(pl.col("judge_preferred").list.len() > 0) if len(pairs) else pairs
-    outcomes = [pair_outcome(eid, list(prefs)) for eid, prefs in
-                zip(judged["event_id"], judged["judge_preferred"], strict=True)]
-    if len(pairs):
-        pairs = pairs.with_columns(
-            pl.col("judge_preferred").map_elements(
-                lambda p: pair_outcome("", list(p)).outcome if p is not None and len(p) else None,
-                return_dtype=pl.String).alias("judge_outcome"))
+    pairs = pairs_frame(con, batch_id) if with_pairs else None
+    outcomes = [pair_outcome(eid, list(sides)) for eid, sides in judged_sides(con, batch_id)]
     totals = con.execute(
         """
         SELECT sum(o.cost_usd), sum(r.cost_usd), median(o.latency_ms), median(r.latency_ms)

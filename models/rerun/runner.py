@@ -168,6 +168,28 @@ class BatchOptions:
     max_attempts: int = DEFAULT_ATTEMPTS
 
 
+class _Snapshot:
+    """What run_batch reads before its first call, as plan_batch read it in its transaction:
+    handed to the run that follows the plan in the same process, once (`take`), so that run
+    does not open the warehouse again just to read it back. A second run of the same plan
+    object reads the warehouse, since the first one changed it."""
+
+    def __init__(self, pending: list[str], unjudged: dict[str, tuple[str, str]] | None,
+                 originals: dict[str, store.Original], spent_before: float) -> None:
+        # unjudged is None when the plan had no judge (so it did not look for them).
+        self._value: tuple | None = (pending, unjudged, originals, spent_before)
+        self._lock = threading.Lock()
+
+    def take(self, judged: bool) -> tuple | None:
+        """(pending, unjudged, originals, spent before) for a run with or without a judge, or
+        None: already taken, or taken without the unjudged items a judged run needs."""
+        with self._lock:
+            value, self._value = self._value, None
+        if value is None or (judged and value[1] is None):
+            return None
+        return value if judged else (value[0], {}, value[2], value[3])
+
+
 @dataclass(frozen=True)
 class Plan:
     batch_id: str
@@ -176,6 +198,7 @@ class Plan:
     estimate_usd: float | None  # for the pending items, reruns + judge; None if unpriced
     per_item_usd: dict[str, float]
     resumed: bool
+    snapshot: _Snapshot | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -197,6 +220,7 @@ class BatchResult:
     skipped: int  # not started (cap or interruption)
     spent_usd: float
     elapsed_s: float
+    after: Any = None  # what run_batch's `after(con)` returned, if it ran
 
 
 def batch_id_for(flt: EventFilter, endpoint_name: str, opts: BatchOptions) -> str:
@@ -287,10 +311,13 @@ def plan_batch(db_path: str, flt: EventFilter, endpoint_name: str, opts: BatchOp
             store.set_batch(con, batch_id, max_cost_usd=opts.max_cost_usd,
                             judge_model=opts.judge_model,
                             rubric=opts.rubric if opts.judge_model else None)
-        n_items = con.execute("SELECT count(*) FROM rerun_items WHERE batch_id = ?",
-                              [batch_id]).fetchone()[0]
+        n_items, spent_before = con.execute(
+            "SELECT (SELECT count(*) FROM rerun_items WHERE batch_id = $b),"
+            " (SELECT spent_usd FROM rerun_batches WHERE batch_id = $b)",
+            {"b": batch_id}).fetchone()
         pending = store.pending_items(con, batch_id)
-        originals = store.load_events(con, pending)
+        unjudged = store.unjudged_items(con, batch_id) if opts.judge_model else None
+        originals = store.load_events(con, pending + list(unjudged or ()))
         per_item: dict[str, float] = {}
         total: float | None = 0.0
         for eid in pending:
@@ -303,7 +330,8 @@ def plan_batch(db_path: str, flt: EventFilter, endpoint_name: str, opts: BatchOp
                 total = None if total is None else total + est
         con.execute("UPDATE rerun_batches SET estimate_usd = ? WHERE batch_id = ?",
                     [total, batch_id])
-    return Plan(batch_id, n_items, len(pending), total, per_item, existing is not None)
+    return Plan(batch_id, n_items, len(pending), total, per_item, existing is not None,
+                _Snapshot(pending, unjudged, originals, spent_before))
 
 
 def _judge_pair(client: Any, judge_model: str, rubric: str, original: store.Original,
@@ -335,21 +363,31 @@ def run_batch(
     db_path: str, plan: Plan, opts: BatchOptions, *, endpoint: Endpoint,
     judge_endpoint: Endpoint | None = None, http_client: Any = None,
     on_progress: Callable[[Progress], None] | None = None, stop: threading.Event | None = None,
-    client: Any = None,
+    client: Any = None, after: Callable[[Any], Any] | None = None,
 ) -> BatchResult:
     """Run a planned batch's pending items; safe to interrupt and to call again.
 
     `client` is an SDK client for `endpoint` made beforehand (make_client), e.g. while the plan
     was read: the SDK's import and its HTTP transport take about a second in a fresh process.
+    `after(con)`, if given, runs on the connection of the batch's last write, once it is
+    committed (e.g. to read the batch's report without opening the warehouse again); what it
+    returns is `BatchResult.after`.
     """
     started = time.perf_counter()
     stop = stop or threading.Event()
-    with connect(db_path, read_only=True) as con:
-        pending = store.pending_items(con, plan.batch_id)
-        unjudged = store.unjudged_items(con, plan.batch_id) if opts.judge_model else {}
-        originals = store.load_events(con, pending + list(unjudged))
-        spent_before = con.execute("SELECT spent_usd FROM rerun_batches WHERE batch_id = ?",
-                                   [plan.batch_id]).fetchone()[0]
+    # The plan's own read when this run follows it directly (same process, first run of the
+    # plan), else the warehouse's current state.
+    snapshot = plan.snapshot.take(bool(opts.judge_model)) if plan.snapshot else None
+    if snapshot is not None:
+        pending, unjudged, originals, spent_before = snapshot
+    else:
+        with connect(db_path, read_only=True) as con:
+            pending = store.pending_items(con, plan.batch_id)
+            unjudged = store.unjudged_items(con, plan.batch_id) if opts.judge_model else {}
+            originals = store.load_events(con, pending + list(unjudged))
+            spent_before = con.execute(
+                "SELECT spent_usd FROM rerun_batches WHERE batch_id = ?",
+                [plan.batch_id]).fetchone()[0]
     client = client or make_client(endpoint, http_client=http_client)
     # A judge on the same endpoint shares the client (and its connection pool).
     judge_client = None
@@ -394,6 +432,15 @@ def run_batch(
     write_errors: list[BaseException] = []
     final_status: list[str] = []  # set by this thread before the writer's last write
     status_written: list[bool] = []
+    after_result: list[Any] = []
+    after_errors: list[BaseException] = []
+
+    def run_after(con: Any) -> None:
+        if after is not None:
+            try:
+                after_result.append(after(con))
+            except Exception as exc:  # noqa: BLE001 - re-raised by the main thread
+                after_errors.append(exc)
 
     def writer() -> None:
         finished = False
@@ -417,7 +464,9 @@ def run_batch(
             try:
                 with connect(db_path) as con:
                     store.finish_items(con, plan.batch_id, items, status=status)
-                status_written.append(status is not None)
+                    status_written.append(status is not None)
+                    if status is not None:
+                        run_after(con)
             except BaseException as exc:  # surfaced by the main thread after the run
                 write_errors.append(exc)
             next_write_at = time.monotonic() + WRITE_INTERVAL_S
@@ -498,10 +547,14 @@ def run_batch(
     if not any(status_written):
         with connect(db_path) as con:
             store.set_batch(con, plan.batch_id, status=status)
+            run_after(con)
     if interrupted is not None and not isinstance(interrupted, KeyboardInterrupt):
         raise interrupted
     if write_errors:
         raise ReviewdeckError(f"could not save rerun results: {write_errors[0]}")
+    if after_errors:
+        raise after_errors[0]
     report()
     return BatchResult(plan.batch_id, status, counts["done"], counts["error"], counts["failed"],
-                       skipped, spent_before + spent, time.perf_counter() - started)
+                       skipped, spent_before + spent, time.perf_counter() - started,
+                       after_result[0] if after_result else None)
