@@ -346,6 +346,12 @@ def run(db_path: str | Path, config: Config | str | Path | None = None, *,
     estimates = [c.estimate_usd for c in counts.values()]
     summary = RunSummary(None, conf.path, dry_run, list(counts.values()),
                          None if any(e is None for e in estimates) else sum(estimates))
+    if max_cost_usd is not None:
+        unpriced = [c.name for c in counts.values() if c.estimate_usd is None]
+        if unpriced:
+            raise ConfigError(f"--max-cost needs a price for the judge model of "
+                              f"{', '.join(unpriced)}: add it to a price file named by "
+                              "REVIEWDECK_PRICES (ingest/prices.py), or run without a cap")
     if on_plan:
         on_plan(summary)
     total = sum(len(v) for v in todo.values())

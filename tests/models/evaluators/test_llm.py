@@ -169,3 +169,15 @@ def test_labels_must_be_one_of_the_choices() -> None:
     assert parse_answer(spec, '{"label": "BAD"}').label == "bad"
     assert parse_answer(spec, '{"label": "awful"}') is None
     assert json.loads(json.dumps(spec.labels)) == ["good", "bad"]
+
+
+def test_a_cap_on_an_unpriced_judge_is_refused(db_path: Path, openai_env: OpenAIStub) -> None:  # noqa: F811
+    from ingest.errors import ConfigError
+
+    plain(db_path, 2)
+    conf = config.parse('builtins = false\n[[evaluator]]\nname = "j"\nkind = "llm"\n'
+                        'endpoint = "stub"\nmodel = "house-judge-7b"\nrubric = "{output}"\n',
+                        "j.toml")
+    with pytest.raises(ConfigError, match="needs a price for the judge model of j"):
+        run(db_path, conf, max_cost_usd=1.0)
+    assert openai_env.count("chat") == 0
