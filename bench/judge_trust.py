@@ -58,9 +58,12 @@ def run(reps: int, seed: int, **kw) -> list[dict]:
         fu = rng.binomial(big_n - n, p + b, size=reps)
         est, lo, hi, _ = ppi_counts(c[:, 0], c[:, 1], c[:, 2], c[:, 3], fu, big_n - n, **kw)
         hlo, hhi = wilson_bounds(c[:, 0] + c[:, 1], np.full(reps, n))
+        p11, p10, p01, p00 = probs
         out.append(
             dict(
                 p=p, a=a, b=b, n=n, N=big_n,
+                # the judge says something about the truth only if its verdicts correlate
+                informative=bool(p11 * p00 - p10 * p01 > 1e-12),
                 cover=float(np.mean((lo <= p) & (p <= hi))),
                 human_cover=float(np.mean((hlo <= p) & (p <= hhi))),
                 width=float(np.mean(hi - lo)),
@@ -103,8 +106,13 @@ def main() -> None:
     print(f"accuracy >= 0.8: corrected / humans-only mean width: max {ratio.max():.3f}, "
           f"median {np.median(ratio):.3f}, min {ratio.min():.3f}; "
           f"cells not narrower: {len(wider)} of {len(good)}")
-    for r in wider[:10]:
-        print(f"  p={r['p']} a={r['a']} b={r['b']:+} n={r['n']} N={r['N']}: "
+    blind = [r for r in wider if not r["informative"]]
+    print(f"  of which {len(blind)} have an uninformative judge (its verdicts do not correlate "
+          "with the truth: it never flags a true failure), where the corrected interval is the "
+          "humans-only one")
+    for r in [r for r in wider if r["informative"]][:10]:
+        print(f"  informative judge, not narrower: p={r['p']} a={r['a']} b={r['b']:+} "
+              f"n={r['n']} N={r['N']}: "
               f"{r['width']:.4f} vs {r['human_width']:.4f}")
     for a in ACCURACIES:
         sel = [r["width"] / r["human_width"] for r in rows if r["a"] == a]
