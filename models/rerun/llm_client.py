@@ -73,6 +73,34 @@ def import_openai() -> Any:
     return openai
 
 
+class _TrustOnFirstTLS:
+    """The HTTP transport's TLS context, made when a TLS connection first needs it.
+
+    The transport builds its context when the client is made, and reading the system's
+    certificate bundle into it is a tenth of a second; a local endpoint over plain http (vLLM,
+    Ollama, the test server) never uses it. This stands in for that context and makes the very
+    same one (httpcore2.default_ssl_context, what the SDK's default client would use) on first
+    use — once, whichever thread asks first. `load()` makes it ahead of time (warm_up does, for
+    an https endpoint, on its background thread as before).
+    """
+
+    def __init__(self) -> None:
+        self._ctx: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Any:
+        if self._ctx is None:
+            with self._lock:
+                if self._ctx is None:
+                    import httpcore2
+
+                    self._ctx = httpcore2.default_ssl_context()
+        return self._ctx
+
+    def __getattr__(self, name: str) -> Any:  # set_alpn_protocols, wrap_socket, wrap_bio...
+        return getattr(self.load(), name)
+
+
 def make_client(endpoint: Endpoint, *, http_client: Any = None, timeout_s: float = 120.0,
                 max_retries: int = 0) -> Any:
     """An `openai.OpenAI` (or `AzureOpenAI`) client for a named endpoint."""
@@ -81,8 +109,11 @@ def make_client(endpoint: Endpoint, *, http_client: Any = None, timeout_s: float
     # Local servers (Ollama, vLLM) accept any key, but the SDK insists on one.
     key = endpoint.api_key or "not-needed"
     common: dict[str, Any] = {"api_key": key, "timeout": timeout_s, "max_retries": max_retries}
-    if http_client is not None:
-        common["http_client"] = http_client
+    if http_client is None:
+        # The SDK's own default client (its limits, timeouts, redirects), with the TLS context
+        # made on first use (_TrustOnFirstTLS).
+        http_client = openai.DefaultHttpxClient(verify=_TrustOnFirstTLS())
+    common["http_client"] = http_client
     if endpoint.kind == "azure":
         return openai.AzureOpenAI(azure_endpoint=endpoint.base_url,
                                   api_version=endpoint.api_version, **common)
@@ -98,6 +129,8 @@ def warm_up(client: Any, *, stream: bool = True) -> Any:
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
     client.chat.completions  # noqa: B018 - a lazy attribute: touching it imports the resource
+    if not str(client.base_url).startswith("http://"):
+        _tls_of(client)  # an https endpoint will need it on its first call: make it now
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     # construct() is how the SDK reads a response (no validation): it completes the deferred
     # schemas, which is the part worth doing once, here.
@@ -110,6 +143,16 @@ def warm_up(client: Any, *, stream: bool = True) -> Any:
             id="warm-up", object="chat.completion.chunk", created=0, model="", usage=usage,
             choices=[{"index": 0, "delta": {"content": ""}}])
     return client
+
+
+def _tls_of(client: Any) -> None:
+    """Make the client's TLS context now, if it is one made on first use."""
+    for transport in [getattr(client._client, "_transport", None),
+                      *getattr(client._client, "_mounts", {}).values()]:
+        pool = getattr(transport, "_pool", None)
+        ctx = getattr(pool, "_ssl_context", None)
+        if isinstance(ctx, _TrustOnFirstTLS):
+            ctx.load()
 
 
 def _retry_after(headers: Any) -> float | None:
