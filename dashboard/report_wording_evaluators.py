@@ -5,6 +5,7 @@ escapes it for its medium, since evaluator names, queue names and tags are user 
 
 from __future__ import annotations
 
+from models.judge_trust.summary import version_label
 from models.report.model import EvaluatorItem, QueueProgress, Report
 
 EVALUATORS_TITLE = "Evaluators and review"
@@ -33,12 +34,12 @@ def review_line(q: QueueProgress) -> str:
 
 
 def evaluator_heading(ev: EvaluatorItem) -> str:
-    return f"{ev.name} v{ev.version} (latest version)"
+    return f"{version_label(ev.name, ev.version)} (latest version)"
 
 
 def evaluator_lines(ev: EvaluatorItem) -> list[str]:
     """What the pack says of one evaluator on the week's events, each line naming its sample."""
-    who = f"{ev.name} v{ev.version}"
+    who = version_label(ev.name, ev.version)
     lines = []
     if ev.kind == "score":
         lines.append(

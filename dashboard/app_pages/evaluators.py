@@ -13,6 +13,7 @@ from dashboard.queries import evaluators as q
 from dashboard.safe_text import md_escape
 from models.filters import EventFilter
 from models.judge_trust.agreement import MIN_PAIRS
+from models.judge_trust.summary import version_label
 
 
 def _pct(x: float | None) -> str:
@@ -79,13 +80,13 @@ version = c2.selectbox(
 t = cache.query(q.trust, name, version)
 if t is None or t.judged == 0:
     st.info(
-        f"{md_escape(name)} v{md_escape(version)} has no scored events left in the warehouse. "
+        f"{md_escape(version_label(name, version))} has no scored events left in the warehouse. "
         "Run `reviewdeck evaluate` to score events.",
         icon=":material/rule:",
     )
     st.stop()
 
-who = f"{md_escape(t.name)} v{md_escape(t.version)}"
+who = md_escape(version_label(t.name, t.version))
 st.caption(
     f"{who} · {t.judged:,} events scored · {t.overall.n:,} with a human label on the same rubric"
     + (f" · {t.tied} left out (reviewers tied)" if t.tied else "")

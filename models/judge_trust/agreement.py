@@ -72,7 +72,13 @@ def from_table(
     p_chance = float((arr.sum(0) / n) @ (arr.sum(1) / n))
     if p_chance >= 1.0 - 1e-12:
         return Agreement(n, agree, rate, None, None, None, None, cats, matrix, level)
-    res = cohens_kappa(arr, return_results=True)
+    import warnings
+
+    with warnings.catch_warnings():
+        # statsmodels warns on tables whose variance estimate is not finite (tiny or
+        # one-sided tables); the interval is then left out below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = cohens_kappa(arr, return_results=True)
     kappa = float(res.kappa)
     se = float(res.std_kappa) if math.isfinite(res.std_kappa) else None
     lo = hi = None

@@ -65,9 +65,14 @@ class Trust:
     def sample(self) -> str:
         """Which sample every number rests on, for captions."""
         return (
-            f"{self.name} v{self.version}: {self.judged} events scored, "
+            f"{version_label(self.name, self.version)}: {self.judged} events scored, "
             f"{self.overall.n} with a human label"
         )
+
+
+def version_label(name: str, version: str) -> str:
+    """'helpful v2' (or 'helpful v2.1' for a version written 'v2.1')."""
+    return f"{name} {version}" if version[:1] in ("v", "V") else f"{name} v{version}"
 
 
 def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:

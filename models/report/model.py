@@ -349,6 +349,8 @@ class NumberRow:
 
 
 def report_numbers(report: Report) -> list[NumberRow]:
+    from models.judge_trust.summary import version_label
+
     rows = [NumberRow("events/n", "LLM events this week", float(report.n_events))]
     for m in report.headline:
         rows.append(NumberRow(f"headline/{m.key}", m.label, m.value, m.n, m.lo, m.hi))
@@ -384,7 +386,7 @@ def report_numbers(report: Report) -> list[NumberRow]:
             )
     for ev in report.evaluators:
         key = f"evaluator/{ev.name}@{ev.version}"
-        who = f"{ev.name} v{ev.version}"
+        who = version_label(ev.name, ev.version)
         rows.append(NumberRow(f"{key}/fail_rate", f"{who}: fail rate", ev.rate, ev.judged,
                               ev.rate_lo, ev.rate_hi))
         rows.append(NumberRow(f"{key}/kappa", f"{who}: Cohen's kappa vs reviewers", ev.kappa,

@@ -113,3 +113,36 @@ def test_no_evaluator_rows_says_what_to_run(tmp_path, monkeypatch):
     assert not at.exception and not at.error
     assert any("reviewdeck evaluate" in i.value for i in at.info)
     assert not at.get("arrow_vega_lite_chart") and not at.metric
+
+
+def test_label_rubric_with_a_hostile_name_renders_as_text(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from tests.models.judge_trust.fixtures import insert_rows
+
+    name, version = "topic **[x](http://e.example)**", "v1 <b>"
+    db = tmp_path / "w.duckdb"
+    at_ = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+    rows = []
+    for i in range(60):
+        label = ("billing", "tech", "other")[i % 3]
+        base = {"event_id": f"ev{i:04d}", "name": name, "kind": "label", "value": None,
+                "author": "judge", "ts": at_, "ingested_at": at_, "evaluator_version": version}
+        rows.append({**base, "feedback_id": f"L{i}", "label": label, "source": "llm_judge"})
+        if i < 30:  # a reviewer agrees except on every fourth event
+            rows.append({**base, "feedback_id": f"H{i}", "source": "reviewer", "author": "ana",
+                         "label": label if i % 4 else "tech", "evaluator_version": None})
+    with connect(db) as con:
+        plant(con, n_events=60, n_labelled=10, n_double=0, with_evaluator=False)
+        insert_rows(con, [], rows)
+        t = summary.trust(con, name)
+    at = _app(db, monkeypatch)
+    assert not at.exception and not at.error
+    assert t.kind == "label" and t.overall.n == 30 and t.corrected is None
+    assert _metric(at, "Cohen's κ vs humans") == f"{t.overall.kappa:.2f}"
+    assert not [m for m in at.metric if m.label == "Judge-corrected"]  # pass/fail only
+    # the name's Markdown is escaped: shown as the characters it is, never a link or bold
+    caption = next(c.value for c in at.caption if "events scored" in c.value)
+    assert caption.startswith("topic \\*\\*\\[x\\]\\(http\\://e\\.example\\)\\*\\* v1 \\<b\\>")
+    confusion = _frame(at, "judge says")
+    assert list(confusion["judge says"]) == ["billing", "other", "tech"]

@@ -63,7 +63,7 @@ def plant(
             if k < n_double // 2:  # a third, with the first: the majority is the truth
                 feedback.append(_row(f"r-cy-{eid}", eid, truth[i], "reviewer", "cy",
                                      at + dt.timedelta(hours=2), queue=1))
-    _insert(con, events, feedback)
+    insert_rows(con, events, feedback)
     con.execute(
         "INSERT INTO review_queues (queue_id, name, source_kind, source, rubric, rubric_kind, "
         "n_requested, stratify_by, reviewers_per_item, created_at) "
@@ -100,7 +100,7 @@ def _row(fid, eid, fail, source, author, at, *, version=None, cost=None, queue=N
     }
 
 
-def _insert(con: duckdb.DuckDBPyConnection, events: list[dict], feedback: list[dict]) -> None:
+def insert_rows(con: duckdb.DuckDBPyConnection, events: list[dict], feedback: list[dict]) -> None:
     """Insert as a loader would (derived tables refreshed in the same transaction)."""
     from ingest.load import derived
 
