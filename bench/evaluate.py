@@ -65,11 +65,23 @@ def seed_plain(db: Path, n: int) -> None:
             " 'native')", rows)
 
 
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: list[float] = []  # user + system seconds of each timed CLI process
+
+
 def timed(args: list[str], env: dict[str, str] | None = None, cwd: Path = REPO
           ) -> tuple[float, dict]:
+    cpu0 = _children_cpu()
     t = time.perf_counter()
     done = subprocess.run(CLI + args, env=env, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
+    CPU.append(_children_cpu() - cpu0)
     if done.returncode not in (0, 1):
         raise SystemExit(f"evaluate failed ({done.returncode}):\n{done.stderr}")
     return elapsed, json.loads(done.stdout)
@@ -102,7 +114,8 @@ def llm_bench(n: int, latency: float) -> None:
               f"default concurrency {c}")
         print(f"  whole CLI process   {elapsed:6.2f} s   (bar ≤ 30 s: {verdict}); scored {scored}, "
               f"unparsed {out['totals']['unparsed']}, peak in flight {stats['max_in_flight']}")
-        print(f"  floor n×lat/conc    {floor:6.2f} s   ratio {elapsed / floor:.2f}")
+        print(f"  floor n×lat/conc    {floor:6.2f} s   ratio {elapsed / floor:.2f}; CPU of the "
+              f"process {CPU[-1]:.2f} s")
     finally:
         stub.terminate()
         stub.wait(timeout=10)
@@ -141,10 +154,11 @@ def builtins_bench(n: int) -> None:
     print(f"  whole CLI process   {first:6.2f} s   (bar ≤ 30 s: "
           f"{'PASS' if first <= 30 else 'FAIL'}); {rows} evaluations: {t['scored']} scored "
           f"({t['fails']} fails), {t['skipped']} not applicable, {t['errors']} errors")
+    print(f"  CPU of the process  {CPU[-2]:6.2f} s   (user + system)")
     print("nothing new (same command again)")
     print(f"  whole CLI process   {again:6.2f} s   (bar ≤ 2 s: "
           f"{'PASS' if again <= 2 and out2['totals']['sampled'] == 0 else 'FAIL'}); "
-          f"{out2['totals']['sampled']} to score")
+          f"{out2['totals']['sampled']} to score; CPU {CPU[-1]:.2f} s")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     print(f"  bare interpreter    {time.perf_counter() - t0:6.2f} s; machine load "

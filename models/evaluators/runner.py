@@ -158,41 +158,67 @@ def _estimate(spec: EvaluatorSpec, events: list[Event]) -> float | None:
 
 
 class _Writer:
-    """Buffers rows and commits them in short write transactions."""
+    """Buffers rows and commits them in short write transactions, on a thread of its own so
+    that DuckDB's work (which releases the GIL) overlaps the next batch's evaluation; one
+    commit at a time, in order."""
 
     def __init__(self, db_path: str, run_id: int, counts: dict[str, Counts]) -> None:
         self.db_path, self.run_id, self.counts = db_path, run_id, counts
         self.every_s = WRITE_EVERY_S
         self.buffer: list[store.Row] = []
         self.last = time.monotonic()
+        self.writing_cost = 0.0  # the cost of rows being committed right now
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def add(self, row: store.Row) -> None:
         self.buffer.append(row)
         if len(self.buffer) >= WRITE_EVERY_ROWS or time.monotonic() - self.last >= self.every_s:
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self, wait: bool = False) -> None:
+        self.join()
+        self.last = time.monotonic()
+        if self.buffer:
+            rows, self.buffer = self.buffer, []
+            self.writing_cost = sum(r.cost_usd or 0.0 for r in rows)
+            self._thread = threading.Thread(target=self._write, args=(rows,),
+                                            name="evaluate-writer")
+            self._thread.start()
+        if wait:
+            self.join()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _write(self, rows: list[store.Row]) -> None:
         from ingest.db import connect
 
-        self.last = time.monotonic()
-        if not self.buffer:
-            return
-        rows, self.buffer = self.buffer, []
-        with connect(self.db_path) as con:
-            written = store.write(con, self.run_id, rows)
-        for r in written:
-            c = self.counts[r.spec.name]
-            c.cost_usd += r.cost_usd or 0.0
-            if r.status == "scored":
-                c.scored += 1
-                c.fails += bool(r.verdict and r.verdict.value is not None and r.verdict.value < 0.5)
-            elif r.status == "skipped":
-                c.skipped += 1
-            elif r.status == "error":
-                c.errors += 1
-            elif r.status == "unparsed":
-                c.unparsed += 1
-        self.last = time.monotonic()
+        try:
+            with connect(self.db_path) as con:
+                written = store.write(con, self.run_id, rows)
+            for r in written:
+                c = self.counts[r.spec.name]
+                c.cost_usd += r.cost_usd or 0.0
+                if r.status == "scored":
+                    c.scored += 1
+                    c.fails += bool(r.verdict and r.verdict.value is not None
+                                    and r.verdict.value < 0.5)
+                elif r.status == "skipped":
+                    c.skipped += 1
+                elif r.status == "error":
+                    c.errors += 1
+                elif r.status == "unparsed":
+                    c.unparsed += 1
+        except BaseException as exc:  # noqa: BLE001 - raised again in the run's thread
+            self._error = exc
+        finally:
+            self.writing_cost = 0.0
 
 
 def _code_rows(spec: EvaluatorSpec, fn: Callable[[Any], Any], event: Event) -> store.Row:
@@ -210,16 +236,21 @@ def _run_code(specs: list[EvaluatorSpec], todo: dict[str, list[str]], events: di
     the derived tables) touches each event once."""
     fns = [(spec, load_function(spec), set(todo[spec.name])) for spec in specs]
     order = list(dict.fromkeys(e for spec in specs for e in todo[spec.name]))
+    steps = 0
     for start in range(0, len(order), CODE_CHUNK):
         for event_id in order[start:start + CODE_CHUNK]:
             if stop.is_set():
                 return
             event = events.get(event_id)
+            n = 0
             for spec, fn, wanted in fns:
                 if event_id in wanted:
+                    n += 1
                     if event is not None:
                         writer.buffer.append(_code_rows(spec, fn, event))
-                    tick(1)
+            steps += n
+        tick(steps)
+        steps = 0
         if len(writer.buffer) >= WRITE_EVERY_ROWS:
             writer.flush()
 
@@ -374,8 +405,8 @@ def run(db_path: str | Path, config: Config | str | Path | None = None, *,
             on_progress(Progress(progress["done"], total, _spent()))
 
     def _spent() -> float:
-        return sum(c.cost_usd for c in counts.values()) + sum(r.cost_usd or 0.0
-                                                             for r in writer.buffer)
+        return (sum(c.cost_usd for c in counts.values()) + writer.writing_cost
+                + sum(r.cost_usd or 0.0 for r in writer.buffer))
 
     try:
         _run_code(code, todo, events, writer, tick, stop)
@@ -389,7 +420,7 @@ def run(db_path: str | Path, config: Config | str | Path | None = None, *,
         stop.set()
         summary.stopped = "interrupted"
     finally:
-        writer.flush()
+        writer.flush(wait=True)
         with connect(db_path) as con:
             store.finish_run(con, summary.run_id, summary.stopped)
     summary.cost_usd = sum(c.cost_usd for c in counts.values())

@@ -24,7 +24,7 @@ from models.evaluators.event import COLUMNS, Event
 from models.evaluators.verdict import Verdict
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Row:
     """One evaluator's result on one event, ready to write."""
 
