@@ -5,8 +5,8 @@ Pages and the weekly pack read this; it holds no SQL of its own (models.judge_tr
 
 PPI needs the human-labelled events to be a random sample of the judged ones. What the labels'
 queues say about how they were drawn decides `sampling`:
-- 'random': every label came from a queue drawn at random from a filter with no condition on
-  feedback (a date range at most) and not stratified by a verdict;
+- 'random': every label came from a queue drawn at random from a filter that keeps every judged
+  event (a date range and status=ok at most), not stratified;
 - 'selective': some labels came from a queue stratified by an evaluator's verdict, or drawn from a
   filter on feedback (e.g. only low scores). A corrected rate from them would be biased, so none
   is given: the page says so and how to get one;
@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from ingest.errors import ReviewdeckError
 from models import stats
+from models.filters import EventFilter, parse_where
 from models.judge_trust import data
 from models.judge_trust.agreement import Agreement, agreement
 from models.judge_trust.ppi import Corrected, corrected_rate
@@ -29,7 +31,6 @@ from models.judge_trust.ppi import Corrected, corrected_rate
 RANDOM = "random"
 SELECTIVE = "selective"
 UNKNOWN = "unknown"
-_RANGE_KEYS = {"start", "end"}
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,32 @@ def version_label(name: str, version: str) -> str:
     return f"{name} {version}" if version[:1] in ("v", "V") else f"{name} v{version}"
 
 
+def _queue_filter(q: dict) -> EventFilter | None:
+    """The filter a queue was drawn from (models.queue.sources: {"where": query string}), or
+    None when its source is no filter reviewdeck can read."""
+    source = q.get("source")
+    if not isinstance(source, dict):
+        return None
+    try:
+        return parse_where(str(source.get("where") or ""))
+    except ReviewdeckError:
+        return None
+
+
+def _is_whole_population(flt: EventFilter) -> bool:
+    """A filter that keeps every judged event: a date range at most, and status=ok (evaluators
+    score answers; an errored call has none)."""
+    status = None if flt.status == "ok" else flt.status
+    return flt.with_(start=None, end=None, status=status) == EventFilter()
+
+
 def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
     """How the human labels were drawn, and what that means for the corrected rate."""
+    filters = {q["queue_id"]: _queue_filter(q) for q in queues}
     selective = [
         q for q in queues
         if str(q.get("stratify_by") or "").startswith("verdict")
+        or (filters[q["queue_id"]] is not None and filters[q["queue_id"]].feedback)
         or (isinstance(q.get("source"), dict) and q["source"].get("feedback"))
     ]
     if selective:
@@ -95,12 +117,14 @@ def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
     other = [
         q for q in queues
         if q.get("source_kind") != "filter"
-        or not isinstance(q.get("source"), dict)
-        or any(v for k, v in q["source"].items() if k not in _RANGE_KEYS)
+        or filters[q["queue_id"]] is None
+        or not _is_whole_population(filters[q["queue_id"]])
+        or q.get("stratify_by")
     ]
     if labels_without_queue or other or not queues:
         why = ("some labels came without a review queue" if labels_without_queue
-               else "the labels' queues were drawn from a subset (cluster, segment or filter)")
+               else f"queue {other[0]['queue_id']} '{other[0]['name']}' was drawn from a subset "
+               "(a cluster, segment, filter or strata)")
         return UNKNOWN, (
             f"The corrected rate assumes the labelled events are a random sample of the judged "
             f"ones; {why}, so that is not known here."

@@ -102,3 +102,29 @@ def test_no_evaluator_rows(db_path):
         plant(con, with_evaluator=False)
         assert summary.trust(con, NAME) is None
         assert summary.all_latest(con) == []
+
+
+def _queue(where: str | None, kind: str = "filter", stratify_by: str | None = None) -> dict:
+    source = {} if where is None else {"where": where, "label": "a queue"}
+    return {"queue_id": 7, "name": "q7", "source_kind": kind, "source": source,
+            "stratify_by": stratify_by}
+
+
+@pytest.mark.parametrize(
+    ("queue", "without", "expected"),
+    [
+        (_queue(None), False, summary.RANDOM),
+        (_queue("status=ok&start=2026-11-02&end=2026-11-08"), False, summary.RANDOM),
+        (_queue("status=ok"), True, summary.UNKNOWN),  # some labels without a queue
+        (_queue("model=gpt-4o"), False, summary.UNKNOWN),
+        (_queue("cluster=3", kind="cluster"), False, summary.UNKNOWN),
+        (_queue("", stratify_by="model"), False, summary.UNKNOWN),
+        (_queue("feedback=low_score"), False, summary.SELECTIVE),
+        (_queue("", stratify_by="verdict:helpful"), False, summary.SELECTIVE),
+    ],
+)
+def test_how_the_labels_were_drawn(queue, without, expected):
+    status, note = summary.sampling([queue], without)
+    assert status == expected
+    if expected != summary.RANDOM:
+        assert "random sample" in note
