@@ -222,7 +222,10 @@ def schema_error(instance: Any, schema: dict) -> str | None:
         validator = _validator(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS).decode())
     except (jsonschema.SchemaError, TypeError, ValueError):
         return None
-    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    except Exception:  # noqa: BLE001 - e.g. an unresolvable $ref: the schema's fault, not the answer's
+        return None
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
@@ -286,7 +289,8 @@ def _tool_defs(event: Event) -> dict[str, dict | None]:
 def _calls(event: Event) -> list[tuple[str | None, Any]]:
     calls: list[tuple[str | None, Any]] = []
     for m in event.outputs:
-        for call in m.get("tool_calls") or []:
+        tool_calls = m.get("tool_calls")
+        for call in tool_calls if isinstance(tool_calls, list) else []:
             if isinstance(call, dict):
                 fn = call.get("function") if isinstance(call.get("function"), dict) else call
                 calls.append((fn.get("name"), fn.get("arguments", fn.get("input"))))

@@ -177,3 +177,15 @@ def test_same_language_passes_and_unsure_or_translation_abstains() -> None:
     assert verdict(b.language_mismatch, ev(
         question="Translate into French: why was my card declined at the shop?",
         answer="Pourquoi ma carte a-t-elle été refusée au magasin ?")) is None
+
+
+def test_hostile_events_do_not_break_the_checks() -> None:
+    deep = "[" * 5000 + "]" * 5000
+    huge = "I'm sorry, " + "x" * 2_000_000
+    e = Event({**event("h"), "output_text": huge, "raw": deep, "params": "{not json",
+               "output_messages": "[1, 2, {\"tool_calls\": 7}]", "input_messages": None})
+    for check in b.BUILTINS.values():
+        check.check(e)  # must not raise
+    remote = {"$ref": "https://example.invalid/schema.json"}
+    asked = {"response_format": {"type": "json_schema", "json_schema": {"schema": remote}}}
+    assert verdict(b.invalid_json, ev(params=asked, answer='{"a": 1}')) is True  # no fetch
