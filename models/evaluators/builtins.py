@@ -33,10 +33,18 @@ class Builtin:
 # Finish reasons that mean "cut off at the output limit", per provider: OpenAI `length`,
 # Anthropic `max_tokens`, Gemini `MAX_TOKENS`, OTel GenAI `length`.
 _TRUNCATED = {"length", "max_tokens", "MAX_TOKENS", "max_output_tokens"}
+_Q = r'\\?"'  # a quote, or an escaped one (JSON inside a JSON string, as OTel attributes are)
+_REASON_VALUES = r"(length|max_tokens|MAX_TOKENS|max_output_tokens|content_filter|SAFETY|refusal)"
 _FINISH_KEY = re.compile(
-    r'"(?:finish_reasons?|stop_reason|finishReason|stopReason|gen_ai\.response\.finish_reasons'
-    r'|llm\.finish_reason|incomplete_details)"[^\]}]{0,160}?"(length|max_tokens|MAX_TOKENS|'
-    r'max_output_tokens|content_filter|SAFETY|refusal)"')
+    # a key holding the reason(s): "finish_reason": "length", "finish_reasons": ["length"]
+    rf'{_Q}(?:finish_reasons?|stop_reason|finishReason|stopReason|llm\.finish_reason'
+    rf'|gen_ai\.response\.finish_reasons){_Q}\s*:\s*(?:\[\s*)?{_Q}{_REASON_VALUES}{_Q}'
+    # the Responses API: "incomplete_details": {"reason": "max_output_tokens"}
+    rf'|{_Q}incomplete_details{_Q}\s*:\s*\{{\s*{_Q}reason{_Q}\s*:\s*{_Q}{_REASON_VALUES}{_Q}'
+    # an OTLP attribute: {"key": "gen_ai.response.finish_reasons", "value": {... "stringValue": ..
+    rf'|{_Q}key{_Q}\s*:\s*{_Q}(?:gen_ai\.response\.finish_reasons|llm\.finish_reason){_Q}'
+    rf'\s*,\s*{_Q}value{_Q}\s*:\s*\{{[^}}]{{0,80}}?{_Q}stringValue{_Q}\s*:\s*{_Q}'
+    rf'{_REASON_VALUES}{_Q}')
 
 
 def finish_reasons(event: Event) -> list[str]:
@@ -49,7 +57,7 @@ def finish_reasons(event: Event) -> list[str]:
         for column in ("raw", "params"):
             raw = event.text(column)
             if raw and "eason" in raw:
-                found += [m.group(1) for m in _FINISH_KEY.finditer(raw)]
+                found += [next(g for g in m.groups() if g) for m in _FINISH_KEY.finditer(raw)]
         event.memo["finish_reasons"] = found
     return found
 

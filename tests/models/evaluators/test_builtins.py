@@ -189,3 +189,18 @@ def test_hostile_events_do_not_break_the_checks() -> None:
     remote = {"$ref": "https://example.invalid/schema.json"}
     asked = {"response_format": {"type": "json_schema", "json_schema": {"schema": remote}}}
     assert verdict(b.invalid_json, ev(params=asked, answer='{"a": 1}')) is True  # no fetch
+
+
+def test_a_null_refusal_field_in_the_source_record_is_no_refusal() -> None:
+    # a real OpenAI response: finish_reason stop, then message.refusal null (found by running the
+    # checks over the project's own format fixtures)
+    raw = {"choices": [{"finish_reason": "stop", "index": 0, "logprobs": None,
+                        "message": {"content": "Hi!", "refusal": None, "role": "assistant"}}]}
+    assert verdict(b.refusal, ev(raw=raw)) is True
+    assert verdict(b.empty_or_truncated, ev(raw=raw)) is True
+
+
+def test_finish_reason_inside_an_otel_attribute_string() -> None:
+    inner = json.dumps([{"role": "assistant", "finish_reason": "length"}])
+    raw = {"attributes": [{"key": "gen_ai.output.messages", "value": {"stringValue": inner}}]}
+    assert verdict(b.empty_or_truncated, ev(raw=raw)) is False
