@@ -269,8 +269,9 @@ def _tool_defs(event: Event) -> dict[str, dict | None]:
         value = event[column]
         if isinstance(value, dict):
             holders.append(value)
-            for key in ("request", "body", "inputs", "invocation_params", "extra"):
-                inner = value.get(key)
+            # one level down too: request, body, input (Langfuse), inputs, invocation_params
+            # and extra (LangSmith), kwargs, ...; and a request's body
+            for inner in value.values():
                 if isinstance(inner, dict):
                     holders.append(inner)
                     if isinstance(inner.get("body"), dict):
