@@ -29,28 +29,31 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _SPACES = str.maketrans({c: " " for c in ".,!?;:¿¡\"()[]{}<>*#/\\-_=+|~`@$%^&0123456789«»“”„"})
 
 _STOPWORDS = {
-    "en": "the and is are was were you your to of in it that this for with have has not be "
-          "can will what how do does my me i we they on at or but if from an please thanks "
-          "there which would should could",
-    "fr": "le la les des est et vous votre un une du pour pas que qui dans sur avec ce cette "
-          "je mon ma mes nous sont au aux il elle ne être avez merci bonjour peux comment "
-          "pourquoi",
-    "de": "der die das und ist nicht ich sie es ein eine zu mit den dem auf für von sind "
-          "wie was wir ihr mein meine kann haben bitte danke warum habe auch noch",
-    "es": "el la los las es y que de en un una por para no con se su mi lo como pero más "
-          "está son hola gracias qué cómo puedo tengo usted porque muy",
-    "it": "il lo la gli le è e che di un una per non con sono mi ti come ma più questo "
-          "grazie ciao perché posso ho della del nel anche",
-    "pt": "o a os as é e que de em um uma para não com se seu sua meu minha como mas mais "
-          "está são obrigado olá por você posso tenho do da",
-    "nl": "de het een en is van dat niet ik je u met op voor zijn wat hoe mijn kan heb "
-          "maar ook bedankt waarom er",
-    "pl": "i w nie na się jest to że z do co jak mój moja czy dla jestem mam ale tak "
-          "dziękuję dlaczego proszę",
-    "sv": "och är att det en ett jag du inte på med för som har min mitt kan hur vad tack "
-          "varför vi",
-    "tr": "ve bir bu da de için ne ile mi değil ben sen çok nasıl neden var yok teşekkürler "
-          "benim lütfen",
+    "en": "why when where who does did am it's i'm don't can't today yesterday the and is are was "
+          "were you your to of in it that this for with have has not be can will what how do my "
+          "me i we they on at or but if from an please thanks there which would should could",
+    "fr": "quel quelle quels s'il plaît fait c'est j'ai où quand mais ou très aujourd'hui hier "
+          "est-ce n'est le la les des est et vous votre un une du pour pas que qui dans sur avec "
+          "ce cette je mon ma mes nous sont au aux il elle ne être avez merci bonjour peux "
+          "comment pourquoi",
+    "de": "ist warum wann wo wer heute gestern nicht bitte mir mich dich uns ihnen der die das "
+          "und ich sie es ein eine zu mit den dem auf für von sind wie was wir ihr mein meine "
+          "kann haben danke habe auch noch",
+    "es": "por qué cuándo dónde quién hoy ayer también mí tu tú el la los las es y que de en un "
+          "una para no con se su mi lo como pero más está son hola gracias cómo puedo tengo usted "
+          "porque muy",
+    "it": "perché quando dove chi oggi ieri anche sei siamo il lo la gli le è e che di un una per "
+          "non con sono mi ti come ma più questo grazie ciao posso ho della del nel",
+    "pt": "porque quando onde quem hoje ontem também não o a os as é e que de em um uma para com "
+          "se seu sua meu minha como mas mais está são obrigado olá por você posso tenho do da",
+    "nl": "waarom wanneer waar wie vandaag gisteren niet mijn jij de het een en is van dat ik je "
+          "u met op voor zijn wat hoe kan heb maar ook bedankt er",
+    "pl": "i w nie na się jest to że z do co jak mój moja czy dla jestem mam ale dziękuję "
+          "dlaczego proszę",
+    "sv": "och är att det en ett jag du inte på med för som har min mitt kan hur vad tack varför "
+          "vi",
+    "tr": "ve bir bu da de için ne ile mi değil ben sen çok nasıl neden var yok teşekkürler benim "
+          "lütfen",
 }
 _WORDS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in _STOPWORDS.items()}
 _INDEX: dict[str, tuple[str, ...]] = {}
@@ -64,7 +67,8 @@ NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it":
          "el": "Greek", "ar": "Arabic", "he": "Hebrew", "hi": "Hindi", "th": "Thai"}
 
 MIN_LETTERS = 12
-MIN_HITS = 2
+MIN_HITS = 2.0  # weighted function-word hits needed to name a language
+MARGIN = 2.0  # and at least this many times the runner-up's
 MAX_WORDS = 50
 
 
@@ -84,15 +88,21 @@ def detect(text: str | None, sample_chars: int = 400) -> str | None:
     words = text.lower().translate(_SPACES).split()[:MAX_WORDS]
     if sum(map(len, words)) < MIN_LETTERS:
         return None
-    scores: dict[str, int] = {}
+    # A function word shared by k languages counts 1/k for each: "de" or "a" alone says little.
+    scores: dict[str, float] = {}
     for word in words:
-        for lang in _INDEX.get(word, ()):
-            scores[lang] = scores.get(lang, 0) + 1
+        if len(word) < 2:
+            continue  # "a", "o", "y", "e": shared, and what typos leave behind
+        langs = _INDEX.get(word)
+        if langs:
+            share = 1.0 / len(langs)
+            for lang in langs:
+                scores[lang] = scores.get(lang, 0.0) + share
     if not scores:
         return None
     ranked = sorted(scores.values(), reverse=True)
-    n1, n2 = ranked[0], (ranked[1] if len(ranked) > 1 else 0)
-    best = max(scores, key=scores.__getitem__)
-    if n1 < MIN_HITS or n1 < 1.5 * n2:
+    n1, n2 = ranked[0], (ranked[1] if len(ranked) > 1 else 0.0)
+    if n1 < MIN_HITS or n1 < MARGIN * n2:
         return None
+    best = max(scores, key=scores.__getitem__)
     return best
