@@ -219,6 +219,29 @@ if t.kind == "score":
             st.caption(md_escape(t.sampling_note))
         else:
             st.warning(md_escape(t.sampling_note), icon=":material/warning:")
+        if len(t.corrected_by_week) > 1:
+            st.markdown("**Per week**")
+            st.dataframe(
+                pl.DataFrame(
+                    {
+                        "week": [w for w, _ in t.corrected_by_week],
+                        "judged": [e.judged for _, e in t.corrected_by_week],
+                        "labelled": [e.labelled for _, e in t.corrected_by_week],
+                        "raw_judge": [e.judge_rate for _, e in t.corrected_by_week],
+                        "humans_only": [e.human_rate for _, e in t.corrected_by_week],
+                        "corrected": [e.value for _, e in t.corrected_by_week],
+                        "corrected_lo": [e.lo for _, e in t.corrected_by_week],
+                        "corrected_hi": [e.hi for _, e in t.corrected_by_week],
+                    }
+                ),
+                hide_index=True,
+                key="evaluators_corrected_weeks",
+                column_config={
+                    k: st.column_config.NumberColumn(k.replace("_", " "), format="percent")
+                    for k in ("raw_judge", "humans_only", "corrected", "corrected_lo",
+                              "corrected_hi")
+                },
+            )
 
 st.subheader("Disagreements")
 dis = t.disagreements

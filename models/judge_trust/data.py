@@ -72,18 +72,22 @@ WITH j AS (
     SELECT event_id, any_value(cat) FILTER (WHERE c = mx) AS top,
            count(*) FILTER (WHERE c = mx) AS n_top, sum(c)::BIGINT AS n_humans
     FROM vm GROUP BY event_id
+), cm AS (
+    SELECT event_id, min(cluster_id) AS cluster_id FROM cluster_members
+    WHERE event_id IN (SELECT event_id FROM j) GROUP BY event_id
 ), q AS (
     SELECT event_id, list(DISTINCT queue_id) FILTER (WHERE queue_id IS NOT NULL) AS queues
     FROM per_author GROUP BY event_id
 )
 SELECT j.event_id, strftime(e.ts, '%G-W%V') AS week, e.ts, e.model,
-       (SELECT min(cluster_id) FROM cluster_members m WHERE m.event_id = j.event_id) AS cluster_id,
+       cm.cluster_id,
        j.judge, CASE WHEN h.n_top = 1 THEN h.top END AS human,
        coalesce(h.n_humans, 0) AS n_humans, q.queues, j.cost_usd
 FROM j
 JOIN events e ON e.event_id = j.event_id
 LEFT JOIN h ON h.event_id = j.event_id
 LEFT JOIN q ON q.event_id = j.event_id
+LEFT JOIN cm ON cm.event_id = j.event_id
 ORDER BY e.ts, j.event_id
 """
 

@@ -61,6 +61,7 @@ class Trust:
     sampling_note: str
     counts: dict = field(compare=False)
     tied: int = 0  # events whose reviewers tied: no human label
+    corrected_by_week: tuple[tuple[str, Corrected], ...] = ()
 
     @property
     def sample(self) -> str:
@@ -132,6 +133,22 @@ def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
     return RANDOM, "Humans labelled a random sample of the judged events (PPI's assumption holds)."
 
 
+def _corrected(events: pl.DataFrame, paired: pl.DataFrame) -> Corrected | None:
+    """PPI++ fail rate from the judged events and the paired ones among them."""
+    if paired.height < 2:
+        return None
+    cells = paired.group_by("judge", "human").len()
+
+    def c(j: str, h: str) -> int:
+        row = cells.filter((pl.col("judge") == j) & (pl.col("human") == h))
+        return int(row["len"][0]) if row.height else 0
+
+    return corrected_rate(
+        c("fail", "fail"), c("pass", "fail"), c("fail", "pass"), c("pass", "pass"),
+        int((events["judge"] == "fail").sum()), events.height,
+    )
+
+
 def _agree(frame: pl.DataFrame, categories: tuple[str, ...]) -> Agreement:
     return agreement(frame["judge"].to_list(), frame["human"].to_list(), categories or None)
 
@@ -184,14 +201,13 @@ def trust(
     without = bool(paired.filter(pl.col("queues").is_null() | (pl.col("queues").list.len() == 0))
                    .height)
     how, note = sampling(data.queue_info(con, queues), without)
-    if kind == "score" and paired.height >= 2 and how != SELECTIVE:
-        def c(j, h):
-            return paired.filter((pl.col("judge") == j) & (pl.col("human") == h)).height
-
-        corrected = corrected_rate(
-            c("fail", "fail"), c("pass", "fail"), c("fail", "pass"), c("pass", "pass"),
-            int((events["judge"] == "fail").sum()), events.height,
-        )
+    by_week_corrected = []
+    if kind == "score" and how != SELECTIVE:
+        corrected = _corrected(events, paired)
+        for w in weekly["week"].to_list():
+            est = _corrected(events.filter(pl.col("week") == w), paired.filter(pl.col("week") == w))
+            if est is not None:
+                by_week_corrected.append((w, est))
 
     rev = data.reviewer_pairs(con, name)
     if week is not None:
@@ -212,6 +228,7 @@ def trust(
         disagreements=dis, reviewers=reviewers, corrected=corrected,
         sampling=how, sampling_note=note,
         counts=data.evaluation_counts(con, name, version), tied=tied,
+        corrected_by_week=tuple(by_week_corrected),
     )
 
 

@@ -70,6 +70,9 @@ def test_latest_version_with_agreement_and_corrected_rate(planted, monkeypatch):
     assert f"helpful v2 · 600 events scored · {t.overall.n} with a human label" in text
     assert "narrower than humans-only" in text or "wider than humans-only" in text
     assert "random sample" in text
+    weeks = _frame(at, "week", "corrected")
+    assert list(weeks["week"]) == [w for w, _ in t.corrected_by_week]
+    assert list(weeks["corrected"]) == pytest.approx([e.value for _, e in t.corrected_by_week])
     # per-week κ table, per model: the planted leniency on gpt-b shows
     kmodel = _frame(at, "model")
     by = dict(zip(kmodel["model"], kmodel["kappa"], strict=True))

@@ -53,6 +53,9 @@ def test_trust_of_the_latest_version(planted):
     assert abs(c.value - c.human_rate) < abs(c.judge_rate - c.human_rate)
     assert c.lo <= c.value <= c.hi
     assert t.counts["errors"] == 2 and t.counts["unparsed"] == 1
+    assert [w for w, _ in t.corrected_by_week] == list(WEEKS)
+    assert [e.judged for _, e in t.corrected_by_week] == [200, 200, 200]
+    assert sum(e.labelled for _, e in t.corrected_by_week) == c.labelled
     assert sum(w.n for w in t.weeks) == 600
 
 
