@@ -70,7 +70,8 @@ def rerun(
 
     _exit_without_collecting()
     background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rerun-warm-up")
-    with _no_collection():
+    frozen: list[bool] = []
+    with _no_collection(frozen):
         ep = get_endpoint(endpoint)
         # In a fresh process the SDK's import, its HTTP transport and what it builds on first
         # use take most of a second: that is done on a second thread while this one imports
@@ -78,7 +79,7 @@ def rerun(
         # imported there while the calls are in flight (bench/rerun.py times the whole
         # process).
         client = None if dry_run else background.submit(
-            lambda: warm_up(make_client(ep), stream=False))
+            lambda: warm_up(make_client(ep), stream=False, responses=False))
 
         from ingest import config
         from ingest.db import connect
@@ -101,60 +102,66 @@ def rerun(
         path = str(config.db_path(db))
         plan = rr.plan_batch(path, flt, ep.name, opts)
         sdk = client.result() if client is not None and plan.n_pending else None
-    est = "unknown (model not in the price table)" if plan.estimate_usd is None \
-        else f"${plan.estimate_usd:.4f}"
-    if not as_json:
-        typer.echo(f"batch {plan.batch_id}: {plan.n_items} events, {plan.n_pending} to run"
-                   f"{' (resuming)' if plan.resumed else ''}; estimated cost {est}"
-                   + (f", cap ${max_cost:.4f}" if max_cost is not None else ""))
-        if max_cost is not None and plan.estimate_usd and plan.estimate_usd > max_cost:
-            typer.echo(f"the estimate exceeds the cap: it will stop after about "
-                       f"{int(plan.n_pending * max_cost / plan.estimate_usd)} events")
-    from models.rerun.report import batch_report, report_dict
+        if sdk is not None:
+            # The response models' schemas are built while the first calls are in flight.
+            background.submit(warm_up, sdk, stream=False)
+    try:
+        est = "unknown (model not in the price table)" if plan.estimate_usd is None \
+            else f"${plan.estimate_usd:.4f}"
+        if not as_json:
+            typer.echo(f"batch {plan.batch_id}: {plan.n_items} events, {plan.n_pending} to run"
+                       f"{' (resuming)' if plan.resumed else ''}; estimated cost {est}"
+                       + (f", cap ${max_cost:.4f}" if max_cost is not None else ""))
+            if max_cost is not None and plan.estimate_usd and plan.estimate_usd > max_cost:
+                typer.echo(f"the estimate exceeds the cap: it will stop after about "
+                           f"{int(plan.n_pending * max_cost / plan.estimate_usd)} events")
+        from models.rerun.report import batch_report, report_dict
 
-    def read_report(con: object) -> object:
-        return batch_report(con, plan.batch_id, with_pairs=False)
+        def read_report(con: object) -> object:
+            return batch_report(con, plan.batch_id, with_pairs=False)
 
-    result = None
-    if not dry_run and plan.n_pending:
-        stop = threading.Event()
-        if judge is not None:
-            background.submit(_import_statistics)
-        # The report is read on the connection of the batch's last write (`after`).
-        if as_json:
-            result = rr.run_batch(path, plan, opts, endpoint=ep, judge_endpoint=judge_ep,
-                                  stop=stop, client=sdk, after=read_report)
-        else:
-            from rich.progress import Progress as Bar
-
-            with Bar(transient=True) as bar:
-                task = bar.add_task("rerunning", total=plan.n_pending)
-
-                def show(p: rr.Progress) -> None:
-                    bar.update(task, completed=p.done + p.failed,
-                               description=f"rerunning (${p.spent_usd:.4f} spent)")
-
+        result = None
+        if not dry_run and plan.n_pending:
+            stop = threading.Event()
+            if judge is not None:
+                background.submit(_import_statistics)
+            # The report is read on the connection of the batch's last write (`after`).
+            if as_json:
                 result = rr.run_batch(path, plan, opts, endpoint=ep, judge_endpoint=judge_ep,
-                                      on_progress=show, stop=stop, client=sdk,
-                                      after=read_report)
-    background.shutdown()
-    rep = result.after if result is not None else None
-    if rep is None:
-        with connect(path, read_only=True) as con:
-            rep = read_report(con)
-    out = report_dict(rep)
-    out["estimate_usd"] = plan.estimate_usd
-    out["dry_run"] = dry_run
-    if result is not None:
-        out["run"] = {"status": result.status, "done": result.done, "errors": result.errors,
-                      "failed": result.failed, "skipped": result.skipped,
-                      "elapsed_s": round(result.elapsed_s, 3)}
-    if as_json:
-        typer.echo(json.dumps(out, default=str))
-    else:
-        _print_text(out)
-    if result is not None and result.status in ("partial", "interrupted"):
-        raise typer.Exit(1)
+                                      stop=stop, client=sdk, after=read_report)
+            else:
+                from rich.progress import Progress as Bar
+
+                with Bar(transient=True) as bar:
+                    task = bar.add_task("rerunning", total=plan.n_pending)
+
+                    def show(p: rr.Progress) -> None:
+                        bar.update(task, completed=p.done + p.failed,
+                                   description=f"rerunning (${p.spent_usd:.4f} spent)")
+
+                    result = rr.run_batch(path, plan, opts, endpoint=ep, judge_endpoint=judge_ep,
+                                          on_progress=show, stop=stop, client=sdk,
+                                          after=read_report)
+        background.shutdown()
+        rep = result.after if result is not None else None
+        if rep is None:
+            with connect(path, read_only=True) as con:
+                rep = read_report(con)
+        out = report_dict(rep)
+        out["estimate_usd"] = plan.estimate_usd
+        out["dry_run"] = dry_run
+        if result is not None:
+            out["run"] = {"status": result.status, "done": result.done, "errors": result.errors,
+                          "failed": result.failed, "skipped": result.skipped,
+                          "elapsed_s": round(result.elapsed_s, 3)}
+        if as_json:
+            typer.echo(json.dumps(out, default=str))
+        else:
+            _print_text(out)
+        if result is not None and result.status in ("partial", "interrupted"):
+            raise typer.Exit(1)
+    finally:
+        _unfreeze(frozen)
 
 
 def _import_statistics() -> None:
@@ -165,19 +172,35 @@ def _import_statistics() -> None:
 
 
 @contextlib.contextmanager
-def _no_collection() -> Iterator[None]:
+def _no_collection(frozen: list[bool]) -> Iterator[None]:
     """The cyclic garbage collector off for the start-up, which is mostly imports (the SDK's
     alone is thousands of classes): run every few hundred allocations, it would walk that
-    growing heap again and again and find no garbage. Back on, if it was, for the batch."""
+    growing heap again and again and find no garbage. Then, if it was on, what the start-up
+    built is frozen (gc.freeze: module contents, classes, the client — alive to the end
+    anyway) and the collector is back on for the batch: its first collections would otherwise
+    walk those ~150k objects twice, for 0.1-0.2 s of the GIL, as the first calls return.
+    `_unfreeze(frozen)` returns them to the collector when the command ends."""
     import gc
 
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
-    finally:
+    except BaseException:
         if collecting:
             gc.enable()
+        raise
+    if collecting:
+        gc.freeze()
+        frozen.append(True)
+        gc.enable()
+
+
+def _unfreeze(frozen: list[bool]) -> None:
+    if frozen:
+        import gc
+
+        gc.unfreeze()
 
 
 _EXIT_HOOKED: list[bool] = []

@@ -120,17 +120,21 @@ def make_client(endpoint: Endpoint, *, http_client: Any = None, timeout_s: float
     return openai.OpenAI(base_url=endpoint.base_url, **common)
 
 
-def warm_up(client: Any, *, stream: bool = True) -> Any:
+def warm_up(client: Any, *, stream: bool = True, responses: bool = True) -> Any:
     """Load what the SDK builds lazily on first use — the chat resource and the deferred
     pydantic schemas of its response models, built when the first response is read — so a
     batch's first calls do not all pay for it at once. `stream=False` skips the streamed
-    chunk's model (a batch never streams). Calls nothing over the network; returns the client.
+    chunk's model (a batch never streams); `responses=False` skips the response models (what
+    a first request needs is then ready; a second warm_up can build the rest while it is in
+    flight). Calls nothing over the network; returns the client.
     """
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
     client.chat.completions  # noqa: B018 - a lazy attribute: touching it imports the resource
     if not str(client.base_url).startswith("http://"):
         _tls_of(client)  # an https endpoint will need it on its first call: make it now
+    if not responses:
+        return client
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     # construct() is how the SDK reads a response (no validation): it completes the deferred
     # schemas, which is the part worth doing once, here.

@@ -20,7 +20,7 @@ from models.rerun.endpoints import Endpoint
 from models.rerun.llm_client import _TrustOnFirstTLS, chat, make_client, warm_up
 from models.rerun.report import batch_report, report_dict
 from tests.models.rerun_data import insert_many
-from tests.openai_fixtures import STUB_API_KEY, openai_server  # noqa: F401
+from tests.openai_fixtures import STUB_API_KEY, openai_env, openai_server  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -105,3 +105,24 @@ def test_sdk_is_imported_without_trio_and_trio_still_imports():
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok trio"
+
+
+def test_cli_leaves_the_collector_as_it_found_it(db_path, con, openai_env, monkeypatch, tmp_path):  # noqa: F811
+    """The start-up's heap freeze is undone when the command ends, failed or not, so an
+    in-process caller (these tests, a script) keeps a normal collector."""
+    import gc
+
+    from typer.testing import CliRunner
+
+    from dashboard.cli import app
+
+    monkeypatch.setenv("REVIEWDECK_SECRETS", str(tmp_path / "none.toml"))
+    insert_many(con, 2)
+    con.close()
+    base = ["rerun", "--model", "gpt-4o", "--endpoint", "stub", "--db", str(db_path), "--json"]
+    ok = CliRunner().invoke(app, base)
+    assert ok.exit_code == 0, ok.output
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    bad = CliRunner().invoke(app, [*base, "--where", "model=nothing-like-this"])
+    assert bad.exit_code != 0 and "no events match" in str(bad.exception)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
