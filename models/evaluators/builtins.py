@@ -27,6 +27,9 @@ class Builtin:
     version: str
     summary: str
     check: Callable[[Event], Verdict | None]
+    # SQL over `events AS e` true for every event the check can apply to: the others are never
+    # read (on plain logs most requests ask for no JSON and make no tool calls). Fixed text.
+    prefilter: str | None = None
 
 
 # -- empty or truncated -------------------------------------------------------------------
@@ -368,10 +371,14 @@ BUILTINS: dict[str, Builtin] = {b.name: b for b in (
     Builtin("refusal", "1", "the model declined to answer (many phrasings, six languages, the "
             "API's refusal field, content_filter)", refusal),
     Builtin("invalid_json", "1", "the request asked for JSON (response_format) and the answer "
-            "does not parse, or does not match the requested schema", invalid_json),
+            "does not parse, or does not match the requested schema", invalid_json,
+            "(contains(CAST(e.params AS VARCHAR), 'json_') "
+            "OR contains(CAST(e.raw AS VARCHAR), 'json_'))"),
     Builtin("tool_call_arguments", "1", "a tool call's arguments do not parse, are not an "
             "object, name an unknown tool or do not match the tool's JSON schema",
-            tool_call_arguments),
+            tool_call_arguments,
+            "(contains(CAST(e.output_messages AS VARCHAR), 'tool_calls') "
+            "OR contains(CAST(e.output_messages AS VARCHAR), 'function_call'))"),
     Builtin("language_mismatch", "1", "the answer is in another language than the question "
             "(offline detector, abstains when unsure)", language_mismatch),
 )}

@@ -129,8 +129,13 @@ def _plan(db_path: str, specs: list[EvaluatorSpec], counts: dict[str, Counts]
         if not store.has_tables(con):
             raise ConfigError(f"{db_path}: the warehouse predates evaluators; run "
                               f"`reviewdeck migrate --db {db_path}`")
+        from models.evaluators.builtins import BUILTINS
+
         for spec in specs:
             where, params = where_sql(parse_where(spec.applies_to))
+            narrow = BUILTINS[spec.builtin].prefilter if spec.builtin else None
+            if narrow:
+                where = f"{where} AND {narrow}"
             matched, ids = store.pending_ids(con, spec, where, params)
             todo[spec.name] = sampling.sample(ids, spec.sample_key, spec.sample_rate)
             counts[spec.name].matched = matched
