@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ingest import secrets
 from ingest.db import connect
 from ingest.errors import InputError
 from ingest.load import derived, native, native_parse, parallel_read
@@ -316,6 +317,18 @@ def _dedup_against(
     return _drop_later(stage, table, key)
 
 
+# Columns where a logging library may have put a key (ingest/secrets.py), scrubbed on insert.
+_SCRUBBED = {
+    "params": f"{secrets.json_sql('params', guarded=True)} AS params",
+    "raw": f"{secrets.json_sql('raw', guarded=True)} AS raw",
+    "error_message": f"{secrets.text_sql('error_message')} AS error_message",
+}
+_SCRUBBED_REJECT = secrets.text_sql(
+    f"regexp_replace(raw_text, {secrets.sql_literal(secrets.KEY_PATTERN)}, "
+    f"{secrets.sql_literal(secrets.KEY_REPLACEMENT)}, 'g')"
+)
+
+
 def _insert_events(
     con: duckdb.DuckDBPyConnection,
     stage: duckdb.DuckDBPyConnection,
@@ -325,6 +338,7 @@ def _insert_events(
     """Staged events into the warehouse, read by the warehouse straight from the Parquet parts
     (or from the foreign file's Arrow table)."""
     cols = ", ".join(native.EVENT_COLUMNS)
+    select = ", ".join(_SCRUBBED.get(c, c) for c in native.EVENT_COLUMNS)
     if events is not None:
         con.register("_rd_events", events)
         source = "_rd_events"
@@ -340,7 +354,7 @@ def _insert_events(
         where = "WHERE line_no NOT IN (SELECT line_no FROM _rd_drops)"
     try:
         con.execute(
-            f"INSERT INTO events ({cols}, file_id) SELECT {cols}, ? FROM {source} {where}",
+            f"INSERT INTO events ({cols}, file_id) SELECT {select}, ? FROM {source} {where}",
             [file_id],
         )
     finally:
@@ -413,7 +427,7 @@ def merge(
                 try:
                     con.execute(
                         "INSERT INTO rejects (file_id, path, line_no, reason, raw_text) "
-                        "SELECT ?, ?, line_no, reason, raw_text FROM _rd_rejects",
+                        f"SELECT ?, ?, line_no, reason, {_SCRUBBED_REJECT} FROM _rd_rejects",
                         [file_id, label],
                     )
                 finally:

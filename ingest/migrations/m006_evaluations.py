@@ -75,9 +75,9 @@ def up(con: duckdb.DuckDBPyConnection) -> None:
             name          VARCHAR NOT NULL,
             created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
             created_by    VARCHAR,
-            source_kind   VARCHAR NOT NULL,  -- 'filter', 'cluster', 'segment', 'new_topic', 'rerun_batch'
-            source        JSON,              -- the filter, cluster id, segment key, ... it came from
-            rubric        VARCHAR NOT NULL,  -- the feedback name its labels get (e.g. an evaluator's)
+            source_kind   VARCHAR NOT NULL,  -- filter, cluster, segment, new_topic, rerun_batch
+            source        JSON,              -- the filter, cluster id, segment key, ...
+            rubric        VARCHAR NOT NULL,  -- the feedback name its labels get
             rubric_kind   VARCHAR NOT NULL,  -- 'pass_fail' or 'labels'
             labels        VARCHAR[],         -- the choices when rubric_kind = 'labels'
             failure_tags  VARCHAR[],

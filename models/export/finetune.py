@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest import secrets as redact
 from ingest.db import connect
-from models.export import redact
 from models.filters import EventFilter, where_sql
 
 PAGE = 5_000

@@ -36,9 +36,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest import secrets as redact
 from ingest.db import connect
 from ingest.errors import ReviewdeckError
-from models.export import redact
 
 MANIFEST = "_reviewdeck_export.json"
 LOCK = "_reviewdeck_export.lock"

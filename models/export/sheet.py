@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import secrets as redact
 from ingest.db import connect
-from models.export import redact
 from models.filters import NEGATIVE_SQL, EventFilter, where_sql
 
 
