@@ -51,17 +51,11 @@ def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
 def pending_ids(con: duckdb.DuckDBPyConnection, spec: EvaluatorSpec, where: str,
                 params: list[Any]) -> tuple[int, list[str]]:
     """(events the evaluator applies to, the ids of those not yet evaluated by this version)."""
-    matched, done = con.execute(
-        f"""SELECT (SELECT count(*) FROM events e WHERE {where}),
-                   (SELECT count(*) FROM evaluations WHERE evaluator = ? AND version = ?)""",
-        [*params, spec.name, spec.version]).fetchone()
-    if done >= matched:  # every event it applies to has its row (the usual rerun): no anti-join
-        return matched, []
+    matched = con.execute(f"SELECT count(*) FROM events e WHERE {where}", params).fetchone()[0]
     ids = con.execute(
         f"""SELECT e.event_id FROM events e WHERE {where} AND NOT EXISTS (
                 SELECT 1 FROM evaluations v WHERE v.evaluator = ? AND v.version = ?
-                AND v.event_id = e.event_id)
-            ORDER BY e.ts, e.event_id""",
+                AND v.event_id = e.event_id)""",
         [*params, spec.name, spec.version]).fetchall()
     return matched, [r[0] for r in ids]
 

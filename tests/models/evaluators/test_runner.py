@@ -187,3 +187,14 @@ def test_writing_the_same_rows_twice_changes_nothing(db_path: Path) -> None:
         n = con.execute("SELECT count(*) FROM feedback WHERE name = 'refusal'").fetchone()[0]
         assert n == 3
     assert "refusal" in BUILTINS
+
+
+def test_a_wider_filter_under_the_same_version_scores_the_new_events(
+        db_path: Path, tmp_path: Path) -> None:
+    insert(db_path, [event("a1"), event("a2"), event("a3"), event("b1", model="gpt-4o")])
+    path = tmp_path / "e.toml"
+    body = 'builtins = false\n[[evaluator]]\nname = "r"\nkind = "code"\nbuiltin = "refusal"\n'
+    path.write_text(body + 'applies_to = "model=gpt-4o-mini"\n', encoding="utf-8")
+    assert run(db_path, path).evaluators[0].scored == 3
+    path.write_text(body + 'applies_to = "model=gpt-4o"\n', encoding="utf-8")
+    assert run(db_path, path).evaluators[0].scored == 1  # 3 done elsewhere, 1 new here
