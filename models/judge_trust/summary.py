@@ -123,9 +123,13 @@ def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
         or q.get("stratify_by")
     ]
     if labels_without_queue or other or not queues:
-        why = ("some labels came without a review queue" if labels_without_queue
-               else f"queue {other[0]['queue_id']} '{other[0]['name']}' was drawn from a subset "
-               "(a cluster, segment, filter or strata)")
+        if labels_without_queue:
+            why = "some labels came without a review queue"
+        elif other:
+            why = (f"queue {other[0]['queue_id']} '{other[0]['name']}' was drawn from a subset "
+                   "(a cluster, segment, filter or strata)")
+        else:
+            why = "the labels' review queues are not in this warehouse"
         return UNKNOWN, (
             f"The corrected rate assumes the labelled events are a random sample of the judged "
             f"ones; {why}, so that is not known here."
@@ -200,7 +204,10 @@ def trust(
     queues = sorted({q for qs in paired["queues"].drop_nulls() for q in qs})
     without = bool(paired.filter(pl.col("queues").is_null() | (pl.col("queues").list.len() == 0))
                    .height)
-    how, note = sampling(data.queue_info(con, queues), without)
+    info = data.queue_info(con, queues)
+    # a label whose queue row is missing is as unknown as one without a queue
+    without = without or len(info) < len(queues)
+    how, note = sampling(info, without)
     by_week_corrected = []
     if kind == "score" and how != SELECTIVE:
         corrected = _corrected(events, paired)

@@ -127,7 +127,17 @@ def _queue(where: str | None, kind: str = "filter", stratify_by: str | None = No
     ],
 )
 def test_how_the_labels_were_drawn(queue, without, expected):
+    assert summary.sampling([], False)[0] == summary.UNKNOWN  # queues not in the warehouse
     status, note = summary.sampling([queue], without)
     assert status == expected
     if expected != summary.RANDOM:
         assert "random sample" in note
+
+
+def test_labels_whose_queue_is_missing_are_of_unknown_sampling(db_path):
+    with connect(db_path) as con:
+        plant(con, n_events=120, n_labelled=60, n_double=0)
+        con.execute("DELETE FROM review_queues")
+        t = summary.trust(con, NAME)
+    assert t.sampling == summary.UNKNOWN and t.corrected is not None
+    assert "not in this warehouse" in t.sampling_note or "without a review queue" in t.sampling_note
