@@ -26,6 +26,21 @@ DEMO_DIR = Path("demo")
 DEMO_FILE = "demo-events.jsonl"
 
 
+def _builtin_evaluators(db: Path) -> None:
+    """The built-in code checks over every demo event (what `reviewdeck evaluate` does with no
+    config), so the Evaluators page has code checks beside the planted judge on first open.
+    Their own defaults, not a stray ./evaluators.toml; a rerun scores only what is new."""
+    from models import evaluators
+    from models.evaluators.config import default_config
+
+    summary = evaluators.run(db, default_config())
+    t = summary.totals
+    typer.echo(
+        f"reviewdeck: built-in evaluators scored {t.get('scored', 0):,} checks "
+        f"({t.get('fails', 0):,} fails) in {summary.elapsed_s:.1f} s"
+    )
+
+
 def demo(
     db: Annotated[
         Path | None,
@@ -94,10 +109,7 @@ def demo(
         typer.echo(planted_summary(result.truths))
     ingest(paths=[str(data)], db=str(db))
     _review_queue(db, truths_path(data))
-    # --- built-in evaluators -------------------------------------------------------------
-    # The issue's `reviewdeck demo` runs the built-in code evaluators here (models/evaluators,
-    # `reviewdeck evaluate` with no config): wire the call in once that package lands.
-    # ---------------------------------------------------------------------------------------
+    _builtin_evaluators(db)
     run_analysis(db, log=lambda msg: typer.echo(f"  {msg}"))
     typer.echo("reviewdeck: analysis done")
     if no_serve:

@@ -55,14 +55,36 @@ def test_no_serve_leaves_the_queue_the_judge_rows_and_the_labels(demo_dir: Path)
     assert labels[0] >= 5 and labels[1:] == (1, P.REVIEW_QUEUE_ID)
 
 
+def test_the_built_in_evaluators_ran_on_every_event(demo_dir: Path) -> None:
+    from models.evaluators.builtins import BUILTINS
+
+    with connect(demo_dir / "reviewdeck.duckdb", read_only=True) as con:
+        per = dict(con.execute(
+            "SELECT evaluator, count(DISTINCT event_id) FROM evaluations GROUP BY 1"
+        ).fetchall())
+        n_events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        code_rows = con.execute(
+            "SELECT count(*) FROM feedback WHERE source = 'code' AND evaluator_version IS NOT NULL"
+        ).fetchall()[0][0]
+    # Every built-in that applies to a demo event ran on all of them (the demo asks for no JSON
+    # and declares no tools, so invalid_json and tool_call_arguments apply to none).
+    assert set(per) <= set(BUILTINS)
+    for name in ("empty_or_truncated", "refusal", "language_mismatch"):
+        assert per.get(name) == n_events, per
+    assert code_rows > 0
+
+
 def test_running_it_again_keeps_one_queue(demo_dir: Path) -> None:
     with connect(demo_dir / "reviewdeck.duckdb", read_only=True) as con:
         before = con.execute("SELECT count(*) FROM queue_items").fetchall()[0][0]
+        scored = con.execute("SELECT count(*) FROM evaluations").fetchall()[0][0]
     res = CliRunner().invoke(app, ["demo", "--no-serve", "--dir", str(demo_dir)])
     assert res.exit_code == 0, res.output
     with connect(demo_dir / "reviewdeck.duckdb", read_only=True) as con:
         assert con.execute("SELECT count(*) FROM review_queues").fetchall()[0][0] == 1
         assert con.execute("SELECT count(*) FROM queue_items").fetchall()[0][0] == before
+        # nothing new: the built-ins score nothing twice
+        assert con.execute("SELECT count(*) FROM evaluations").fetchall()[0][0] == scored
 
 
 def _free_port() -> int:
