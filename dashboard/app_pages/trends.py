@@ -299,6 +299,29 @@ else:
         )
         nav.open_explorer(target)
 
+# ---- judge-corrected rates ---------------------------------------------------------------
+corrected = cache.query(q.corrected_rates, week)
+if not corrected.is_empty():
+    st.subheader("Judge-corrected fail rates")
+    st.caption(
+        "For each pass/fail evaluator (latest version) that scored this week's events: its raw "
+        "fail rate, the rate among the events humans labelled (Wilson), and the two combined by "
+        "prediction-powered inference (PPI++), which stays valid when the judge is biased as "
+        "long as the labelled events are a random sample of the judged ones. n = events judged "
+        "and labelled this week; the sidebar filters do not apply. See the Evaluators page."
+    )
+    st.dataframe(
+        corrected.drop("note"),
+        hide_index=True,
+        key="trends_corrected",
+        column_config={
+            k: st.column_config.NumberColumn(format="percent")
+            for k in ("judge fail rate", "humans only", "corrected", "narrower than humans-only")
+        },
+    )
+    for note in corrected.filter(pl.col("sample") != "random")["note"].unique().to_list():
+        st.warning(note, icon=":material/warning:")
+
 # ---- what moved --------------------------------------------------------------------------
 st.subheader("What moved")
 moved_key = st.selectbox(

@@ -161,3 +161,45 @@ def rerun_verdicts(con: duckdb.DuckDBPyConnection, flt: EventFilter, week: dt.da
         """,
         params=[start, start + dt.timedelta(days=7), *params],
     ).pl()
+
+
+def corrected_rates(con: duckdb.DuckDBPyConnection, week: dt.date) -> pl.DataFrame:
+    """The judge-corrected fail rate of each pass/fail evaluator (latest version) in the ISO week
+    starting `week`, beside its raw judge rate and the humans-only rate (models.judge_trust):
+    one row per evaluator that scored events that week and has human labels on some of them."""
+    from models.judge_trust import data as trust_data
+    from models.judge_trust import summary as trust_summary
+
+    iso = f"{week.isocalendar().year}-W{week.isocalendar().week:02d}"
+    rows = []
+    # Only rubrics humans label too: a code check nobody reviews has no corrected rate.
+    reviewed = {r[0] for r in con.execute(
+        "SELECT DISTINCT name FROM feedback WHERE source = 'reviewer'"
+    ).fetchall()}
+    versions = trust_data.evaluator_versions(con).filter(
+        pl.col("latest") & (pl.col("kind") == "score") & pl.col("name").is_in(list(reviewed))
+    )
+    for r in versions.iter_rows(named=True):
+        t = trust_summary.trust(con, r["name"], r["version"], week=iso)
+        if t is None or t.judged == 0 or t.overall.n == 0:
+            continue
+        c = t.corrected
+        rows.append({
+            "evaluator": trust_summary.version_label(t.name, t.version),
+            "judged": t.judged,
+            "human labels": t.overall.n,
+            "judge fail rate": None if c is None else c.judge_rate,
+            "judge 95% CI": _interval(c.judge_lo, c.judge_hi) if c else None,
+            "humans only": None if c is None else c.human_rate,
+            "humans 95% CI": _interval(c.human_lo, c.human_hi) if c else None,
+            "corrected": None if c is None else c.value,
+            "corrected 95% CI": _interval(c.lo, c.hi) if c else None,
+            "narrower than humans-only": None if c is None else c.narrower,
+            "sample": t.sampling,
+            "note": t.sampling_note,
+        })
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _interval(lo: float | None, hi: float | None) -> str | None:
+    return None if lo is None or hi is None else f"{lo:.1%}–{hi:.1%}"
