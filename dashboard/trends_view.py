@@ -88,9 +88,10 @@ NO_FEEDBACK = "no feedback logged"
 NO_FEEDBACK_HELP = (
     "These events carry no feedback at all (no votes, regenerates, edits, corrections or "
     "scores), so the rates made of feedback are unmeasured, not 0%. To measure them, log your "
-    "users' feedback with the events (see docs/formats.md), or score a random sample of traffic "
-    "with evaluators (`reviewdeck evaluate` and a review queue are coming; not in this version "
-    "yet)."
+    "users' feedback with the events (see docs/formats.md), or make your own: `reviewdeck "
+    "evaluate` runs the built-in checks (empty or truncated answers, refusals, invalid JSON, bad "
+    "tool calls, wrong language) with no setup, and the Review queue page has people label a "
+    "sample (docs/evaluators.md, docs/review-queue.md)."
 )
 
 
