@@ -229,7 +229,7 @@ def test_logs_without_feedback_say_so_instead_of_a_perfect_week(tmp_path, monkey
         assert _metric(at, label).value == "–"
     assert _metric(at, "Error rate").value.endswith("%")  # errors come with the event itself
     assert [c.value for c in at.caption].count("no feedback logged: not measurable") == 3
-    hint = "`reviewdeck evaluate` and a review queue are coming; not in this version yet"
+    hint = "`reviewdeck evaluate` runs the built-in checks"
     assert any("No feedback logged on this week's events" in i.value for i in at.info)
     assert any(hint in i.value for i in at.info)
     # no flat line at 0% for the default metric (negative signals): a message instead
