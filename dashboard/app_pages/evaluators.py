@@ -64,7 +64,11 @@ if versions.height == 0:
     )
     st.stop()
 
-names = sorted(set(versions["name"]))
+# The evaluators people check come first (their trust is what this page is for), then the LLM
+# judges, then the code checks; by name within each.
+reviewed = set(cache.query(q.reviewed_rubrics))
+judges = set(versions.filter(pl.col("source") == "llm_judge")["name"])
+names = sorted(set(versions["name"]), key=lambda n: (n not in reviewed, n not in judges, n))
 c1, c2 = st.columns(2)
 name = c1.selectbox("Evaluator", names, key="evaluators_name")
 mine = versions.filter(pl.col("name") == name)

@@ -149,3 +149,24 @@ def test_label_rubric_with_a_hostile_name_renders_as_text(tmp_path, monkeypatch)
     assert caption.startswith("topic \\*\\*\\[x\\]\\(http\\://e\\.example\\)\\*\\* v1 \\<b\\>")
     confusion = _frame(at, "judge says")
     assert list(confusion["judge says"]) == ["billing", "other", "tech"]
+
+
+def test_the_judge_people_check_opens_first(tmp_path, monkeypatch):
+    """A code check sorted before it by name does not hide the reviewed judge on first open."""
+    import datetime as dt
+
+    from tests.models.judge_trust.fixtures import insert_rows
+
+    db = tmp_path / "w.duckdb"
+    with connect(db) as con:
+        plant(con, n_events=90, n_labelled=30, n_double=0)
+        at = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+        rows = [{"feedback_id": f"c{i}", "event_id": f"ev{i:04d}", "name": "a_code_check",
+                 "kind": "score", "value": 1.0, "label": "pass", "source": "code",
+                 "author": "a_code_check@1", "ts": at, "ingested_at": at,
+                 "evaluator_version": "1"} for i in range(90)]
+        insert_rows(con, [], rows)
+    page = _app(db, monkeypatch)
+    assert not page.exception and not page.error
+    assert page.selectbox(key="evaluators_name").options == [NAME, "a_code_check"]
+    assert page.selectbox(key="evaluators_name").value == NAME
