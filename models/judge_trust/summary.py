@@ -240,11 +240,12 @@ def trust(
 
 
 def all_latest(con: duckdb.DuckDBPyConnection, *, week: str | None = None) -> list[Trust]:
-    """The trust report of every evaluator's latest version."""
+    """The trust report of every evaluator's latest version: those with human labels first
+    (their trust is the point), then LLM judges, then code checks, by name within each."""
     versions = data.evaluator_versions(con).filter(pl.col("latest"))
     out = []
-    for name, version in versions.select("name", "version").iter_rows():
+    for name, version, source in versions.select("name", "version", "source").iter_rows():
         t = trust(con, name, version, week=week)
         if t is not None:
-            out.append(t)
-    return out
+            out.append((t.overall.n == 0, source != "llm_judge", name, t))
+    return [t for *_, t in sorted(out, key=lambda x: x[:3])]
