@@ -64,8 +64,9 @@ def evaluator_lines(ev: EvaluatorItem) -> list[str]:
             word = "narrower" if ev.narrower >= 0 else "wider"
             narrower = f" The corrected interval is {abs(ev.narrower):.0%} {word} than humans-only."
         lines.append(
-            f"Judge-corrected fail rate (PPI++, {ev.judged} verdicts and {ev.labelled} human "
-            f"labels): {_pct(ev.corrected)}{_ci(ev.corrected_lo, ev.corrected_hi)}; humans only "
+            f"Judge-corrected fail rate (prediction-powered inference, {ev.judged} verdicts and "
+            f"{ev.labelled} human labels): {_pct(ev.corrected)}"
+            f"{_ci(ev.corrected_lo, ev.corrected_hi)}; humans only "
             f"{_pct(ev.human_rate)}{_ci(ev.human_lo, ev.human_hi)}; raw judge {_pct(ev.rate)}."
             + narrower
         )

@@ -201,7 +201,7 @@ if t.kind == "score":
     else:
         st.caption(
             f"{who} · fail rate estimated three ways, 95% intervals. Corrected = prediction-"
-            f"powered inference (PPI++): the judge's {c.judged:,} verdicts, with its error "
+            f"powered inference (PPI): the judge's {c.judged:,} verdicts, with its error "
             f"measured on the {c.labelled:,} human-labelled events (λ = {c.lam:.2f})."
         )
         k1, k2, k3 = st.columns(3)

@@ -306,7 +306,7 @@ if not corrected.is_empty():
     st.caption(
         "For each pass/fail evaluator (latest version) that scored this week's events: its raw "
         "fail rate, the rate among the events humans labelled (Wilson), and the two combined by "
-        "prediction-powered inference (PPI++), which stays valid when the judge is biased as "
+        "prediction-powered inference (PPI), which stays valid when the judge is biased as "
         "long as the labelled events are a random sample of the judged ones. n = events judged "
         "and labelled this week; the sidebar filters do not apply. See the Evaluators page."
     )

@@ -138,7 +138,7 @@ def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
 
 
 def _corrected(events: pl.DataFrame, paired: pl.DataFrame) -> Corrected | None:
-    """PPI++ fail rate from the judged events and the paired ones among them."""
+    """The judge-corrected (PPI) fail rate from the judged events and the paired ones among them."""
     if paired.height < 2:
         return None
     cells = paired.group_by("judge", "human").len()

@@ -22,7 +22,7 @@ from models.report.sections import Context, _clip
 SOURCE = (
     "evaluators' feedback rows (latest version each) paired with reviewers' labels on the same "
     "events of this week (majority label, ties left out); Cohen's kappa from statsmodels; "
-    "corrected rates by prediction-powered inference (PPI++); review progress from review "
+    "corrected rates by prediction-powered inference (PPI); review progress from review "
     "queues open this week; failure tags from reviewers' labels on this week's events"
 )
 

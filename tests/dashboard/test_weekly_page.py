@@ -241,7 +241,7 @@ def test_evaluators_and_review_section(tmp_path, monkeypatch):
     text = _texts(at)
     assert "Queue 1 “weekly sample” (rubric helpful): 240 of 240 items labelled" in text
     assert "helpful v2 (latest version)" in text
-    assert "Judge-corrected fail rate (PPI++" in text
+    assert "Judge-corrected fail rate (prediction-powered inference" in text
     assert "**hallucination**" in text and "refusal" not in text  # W46 holds no refusal
     links = [p.label for p in at.get("page_link")]
     assert any(label.startswith("disagreement: event ev") for label in links)

@@ -70,7 +70,7 @@ def test_renderings_and_freeze(planted, tmp_path):
     html = render_html(report, charts=False)
     for text in (md, html):
         assert "Evaluators and review" in text and "Top failure tags from reviewers" in text
-        assert "Judge-corrected fail rate (PPI++" in text
+        assert "Judge-corrected fail rate (prediction-powered inference" in text
         assert "helpful v2 (latest version)" in text
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
     assert "/events?event=ev" in md  # disagreements and examples are openable
