@@ -264,6 +264,7 @@ def run_analysis(
         new_weeks = list(np.unique(_days(events.filter(~events["assigned"]))))
         topic_c = topic_seeds.weekly_seeds(
             x[ev_hash_idx], _days(events), weeks=_mondays(new_weeks),
+            groups=events["grp"].to_numpy(),
             existing=np.vstack([old_c, seeds]) if len(seeds) else old_c, seed=opts.seed,
         )
         seeds = np.vstack([seeds, topic_c]) if len(topic_c) else seeds
@@ -276,7 +277,8 @@ def run_analysis(
         # Seed a cluster for each new topic the weekly novelty tests find, so none merges into
         # a catch-all (models/drift/topic_seeds.py).
         topic_c = topic_seeds.weekly_seeds(
-            x[ev_hash_idx], _days(events), existing=cl.centroids, seed=opts.seed
+            x[ev_hash_idx], _days(events), existing=cl.centroids, seed=opts.seed,
+            groups=events["grp"].to_numpy(),
         )
         if len(topic_c):
             say(f"{len(topic_c)} new topic(s) given clusters of their own")

@@ -29,6 +29,7 @@ TAIL = 0.01
 N_PERMUTATIONS = 200
 MAX_PER_SIDE = 4000
 MIN_TOPIC_SIZE = 3
+MAX_SAME_GROUP = 50  # neighbours fetched beyond k to skip an event's own session
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,17 @@ def neighbourhood_test(
     min_topic_size: int = MIN_TOPIC_SIZE,
     alpha: float = 0.05,
     seed: int = 0,
+    groups_reference: np.ndarray | None = None,
+    groups_current: np.ndarray | None = None,
 ) -> NoveltyResult:
     """The kNN neighbourhood test of the current window against the reference (rows: unit
     vectors). Each side is subsampled (seeded) to at most `max_per_side` rows; the permutation
-    null holds for any subsample. Topics are only formed when the test rejects at `alpha`."""
+    null holds for any subsample. Topics are only formed when the test rejects at `alpha`.
+
+    `groups_*` (one key per row, e.g. the session) leave an event's own group out of its
+    neighbours: one user asking the same thing five times in a week is one question, not a
+    neighbourhood of five current events (the events of a session are not exchangeable; their
+    sessions are)."""
     rng = np.random.default_rng(seed)
     ref_rows = np.arange(len(x_reference))
     cur_rows = np.arange(len(x_current))
@@ -87,12 +95,27 @@ def neighbourhood_test(
         return _empty(m, n, cur_rows)
     k = int(min(k, m + n - 1))
     z = np.vstack([x_reference[ref_rows], x_current[cur_rows]]).astype(np.float32)
+    groups = None
+    extra = 0
+    if groups_reference is not None and groups_current is not None:
+        pooled = np.concatenate([np.asarray(groups_reference, dtype=object)[ref_rows],
+                                 np.asarray(groups_current, dtype=object)[cur_rows]])
+        _, groups = np.unique(pooled.astype(str), return_inverse=True)
+        extra = int(min(np.bincount(groups).max() - 1, MAX_SAME_GROUP))
+        k = int(min(k, m + n - 1 - extra))
     # Shuffle the pool so that ties among equal similarities are not broken by window.
     order = rng.permutation(m + n)
-    idx, _ = projection.exact_knn(np.ascontiguousarray(z[order]), k + 1)
+    idx, _ = projection.exact_knn(np.ascontiguousarray(z[order]), k + 1 + extra)
     inv = np.empty(m + n, dtype=np.int64)
     inv[order] = np.arange(m + n)
     knn = order[idx[:, 1:]][inv]  # neighbours of pooled row i (pooled numbering), self left out
+    if groups is not None and extra:
+        # Keep the k nearest neighbours from other groups (stable: nearest first).
+        other = groups[knn] != groups[:, None]
+        pick = np.argsort(~other, axis=1, kind="stable")[:, :k]
+        knn = np.take_along_axis(knn, pick, axis=1)
+    else:
+        knn = knn[:, :k]
     t = threshold_count(k, n / (m + n - 1), tail)
     labels = np.zeros(m + n, dtype=bool)
     labels[m:] = True

@@ -109,10 +109,10 @@ def compute_drift(
         reference, current = reference or ref_d, current or cur_d
     ref_b, cur_b = _bounds(reference), _bounds(current)
     per_side = max(max_per_side, MAX_PER_SIDE)
-    _, ref_texts, x_ref = store.window_sample(con, run["embedder_id"], run["field"], *ref_b,
-                                              per_side, seed)
-    cur_ids, cur_texts, x_cur = store.window_sample(con, run["embedder_id"], run["field"],
-                                                    *cur_b, per_side, seed)
+    _, ref_texts, x_ref, ref_groups = store.window_sample(
+        con, run["embedder_id"], run["field"], *ref_b, per_side, seed)
+    cur_ids, cur_texts, x_cur, cur_groups = store.window_sample(
+        con, run["embedder_id"], run["field"], *cur_b, per_side, seed)
     ref_counts = store.window_counts(con, *ref_b)
     cur_counts = store.window_counts(con, *cur_b)
     info = store.active_cluster_info(con)
@@ -121,6 +121,7 @@ def compute_drift(
         x_ref, x_cur, ids, [ref_counts.get(c, 0) for c in ids],
         [cur_counts.get(c, 0) for c in ids], alpha=alpha, seed=seed,
         n_permutations=n_permutations, max_per_side=max_per_side, novelty_per_side=per_side,
+        groups=(np.asarray(ref_groups, dtype=object), np.asarray(cur_groups, dtype=object)),
     )
     n_current = int(sum(cur_counts.values()))
     new_topics = _new_topics(con, verdict.novelty, x_cur, cur_ids, cur_texts, ref_texts,

@@ -218,6 +218,7 @@ def drift_verdict(
     max_per_side: int = 1000,
     novelty: bool = True,
     novelty_per_side: int = MAX_PER_SIDE,
+    groups: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Verdict:
     """The three tests with alpha split between them (ALPHA_SHARES, weighted Bonferroni), so
     that "drift found" (any of them rejects) is itself a level-alpha verdict: the chance that any
@@ -231,9 +232,10 @@ def drift_verdict(
                                  alpha=alpha * shares["clusters"])
     nov = None
     if novelty:
+        g_ref, g_cur = groups if groups is not None else (None, None)
         nov = neighbourhood_test(x_reference, x_current, alpha=alpha * shares["novelty"],
                                  n_permutations=n_permutations, max_per_side=novelty_per_side,
-                                 seed=seed)
+                                 seed=seed, groups_reference=g_ref, groups_current=g_cur)
     return Verdict(overall, shifts, nov)
 
 

@@ -34,11 +34,17 @@ def _text_sql(field: str) -> str:
     return FIELDS[field]
 
 
+# The unit the novelty test treats as exchangeable: an event's session, else its user, else
+# the event itself (models/drift/novelty.py leaves an event's own group out of its neighbours).
+GROUP_SQL = "coalesce(e.session_id, e.user_id, e.event_id)"
+
+
 def events_frame(con: duckdb.DuckDBPyConnection, field: str) -> pl.DataFrame:
-    """event_id, ts, content_hash, assigned (had a cluster before) of every eligible event."""
+    """event_id, ts, content_hash, assigned (had a cluster before) and group (GROUP_SQL) of
+    every eligible event."""
     text = _text_sql(field)
     return con.sql(
-        f"SELECT e.event_id, e.ts, md5({text}) AS content_hash, "
+        f"SELECT e.event_id, e.ts, md5({text}) AS content_hash, {GROUP_SQL} AS grp, "
         "e.event_id IN (SELECT event_id FROM cluster_members) AS assigned "
         f"FROM events e WHERE {ELIGIBLE} ORDER BY e.ts, e.event_id"
     ).pl()
@@ -344,19 +350,20 @@ def window_sample(
     con: duckdb.DuckDBPyConnection, embedder_id: str, field: str, start: Any, end: Any,
     limit: int, seed: int,
 ) -> tuple[list[str], list[str], np.ndarray]:
-    """(event ids, texts, vectors) of a seeded random sample (at most `limit`) of the window's
-    analysed events: the rows the novelty test sees, so a flagged row names its event."""
+    """(event ids, texts, vectors, groups) of a seeded random sample (at most `limit`) of the
+    window's analysed events: the rows the novelty test sees, so a flagged row names its event.
+    The group of an event is its session (else its user, else itself): GROUP_SQL."""
     text = _text_sql(field)
     table = con.sql(
-        f"WITH s AS (SELECT e.event_id, md5({text}) AS h, {text} AS t FROM events e "
-        f"JOIN cluster_members m USING (event_id) WHERE e.ts >= ? AND e.ts < ? "
+        f"WITH s AS (SELECT e.event_id, md5({text}) AS h, {text} AS t, {GROUP_SQL} AS g "
+        f"FROM events e JOIN cluster_members m USING (event_id) WHERE e.ts >= ? AND e.ts < ? "
         f"ORDER BY hash(e.event_id || ?::VARCHAR), e.event_id LIMIT ?) "
-        f"SELECT s.event_id, s.t, v.vector FROM s JOIN embeddings v ON v.content_hash = s.h "
+        f"SELECT s.event_id, s.t, v.vector, s.g FROM s JOIN embeddings v ON v.content_hash = s.h "
         f"AND v.embedder_id = ? ORDER BY s.event_id",
         params=[start, end, seed, limit, embedder_id],
     ).to_arrow_table()
     return (table.column("event_id").to_pylist(), table.column("t").to_pylist(),
-            _to_matrix(table, "vector"))
+            _to_matrix(table, "vector"), table.column("g").to_pylist())
 
 
 def active_cluster_info(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -38,13 +38,15 @@ def weekly_seeds(
     *,
     weeks: list[dt.date] | None = None,
     existing: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
     reference_weeks: int = 4,
     seed: int = 0,
 ) -> np.ndarray:
     """Unit centroids of the new topics of each week (Mondays in `weeks`, default every week
     with `reference_weeks` of history before it), as a (m, d) array.
 
-    `x_events` holds one unit vector per event and `days` its UTC date (datetime64[D]). A topic
+    `x_events` holds one unit vector per event, `days` its UTC date (datetime64[D]) and
+    `groups` its session (novelty.neighbourhood_test leaves an event's own out). A topic
     whose centroid is within SAME_TOPIC of an `existing` centroid already has its cluster.
     """
     dim = x_events.shape[1] if x_events.ndim == 2 else 0
@@ -69,6 +71,8 @@ def weekly_seeds(
         result = novelty.neighbourhood_test(
             x_events[ref], x_events[cur], max_per_side=PER_SIDE, n_permutations=PERMUTATIONS,
             seed=seed,
+            groups_reference=None if groups is None else groups[ref],
+            groups_current=None if groups is None else groups[cur],
         )
         x_cur = x_events[cur[result.current_rows]]
         for topic in result.topics:

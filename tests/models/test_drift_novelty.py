@@ -72,3 +72,25 @@ def test_a_small_new_topic_is_detected_most_of_the_time() -> None:
                         + [_blob(rng, np.eye(6)[4], 10, 0.3)])  # 10% of the window is new
         hits += neighbourhood_test(ref, cur, k=10, n_permutations=99, seed=t).drifted
     assert hits >= 18, hits
+
+
+def test_one_sessions_repeats_are_not_a_new_topic() -> None:
+    """Twenty near-identical messages of one session in the current week make a tight group a
+    plain kNN count flags; leaving an event's own session out of its neighbours does not."""
+    import numpy as np
+
+    from models.drift.cluster import unit
+    from models.drift.novelty import neighbourhood_test
+
+    rng = np.random.default_rng(3)
+    centres = unit(rng.standard_normal((10, 24)))
+    ref = unit(centres[rng.integers(0, 10, 800)] + 0.3 * rng.standard_normal((800, 24)))
+    cur = unit(centres[rng.integers(0, 10, 400)] + 0.3 * rng.standard_normal((400, 24)))
+    burst = unit(unit(rng.standard_normal((1, 24))) + 0.02 * rng.standard_normal((20, 24)))
+    cur = np.vstack([cur, burst])
+    g_ref = np.array([f"r{i}" for i in range(len(ref))], dtype=object)
+    g_cur = np.array([f"c{i}" for i in range(400)] + ["one-session"] * 20, dtype=object)
+    plain = neighbourhood_test(ref, cur, seed=0)
+    grouped = neighbourhood_test(ref, cur, seed=0, groups_reference=g_ref, groups_current=g_cur)
+    assert plain.drifted and plain.topics  # the burst reads as a new topic
+    assert not grouped.drifted and grouped.topics == []
