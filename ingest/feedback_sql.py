@@ -25,3 +25,13 @@ FEEDBACK_CHOICES = {
     "any_explicit": "f.kind IN ('vote', 'correction', 'label') OR f.source = 'reviewer'",
     "any": "TRUE",
 }
+
+# An evaluator's rows carry its version; a new version never overwrites an old one's rows, and
+# a metric made of scores counts only each evaluator's latest version (the one written last):
+# mixing v1 and v2 would average two different questions. Rows without a version (imported
+# scores, the demo's nightly judge) always count.
+CURRENT_VERSION_SQL = (
+    "(f.evaluator_version IS NULL OR f.name || chr(31) || f.evaluator_version IN ("
+    "SELECT name || chr(31) || arg_max(evaluator_version, ingested_at) FROM feedback "
+    "WHERE evaluator_version IS NOT NULL GROUP BY name))"
+)

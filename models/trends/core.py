@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from ingest.feedback_sql import CURRENT_VERSION_SQL
 from models import stats
 from models.filters import EventFilter, where_sql
 
@@ -219,7 +220,7 @@ def period_scores(
             stddev_samp(f.value) AS sd
         FROM feedback f JOIN trend_facts t ON t.event_id = f.event_id
         JOIN {values} ON t.ts >= p.lo AND t.ts < p.hi
-        WHERE f.kind = 'score' AND {where} AND t.ts >= ? AND t.ts < ?
+        WHERE f.kind = 'score' AND {CURRENT_VERSION_SQL} AND {where} AND t.ts >= ? AND t.ts < ?
         GROUP BY ALL ORDER BY f.source, f.name
     """
     bounds = [day_start(min(p.start for p in periods)), day_start(max(p.end for p in periods))]

@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from ingest.feedback_sql import CURRENT_VERSION_SQL
 from models import stats
 from models.filters import EventFilter
 from models.trends.core import (
@@ -68,7 +69,7 @@ def series_counts(
     if m.kind == "score":
         _, fb_source, fb_name = metric_key.split(":", 2)
         source += (" JOIN feedback f ON f.event_id = t.event_id AND f.kind = 'score'"
-                   " AND f.source = ? AND f.name = ?")
+                   f" AND f.source = ? AND f.name = ? AND {CURRENT_VERSION_SQL}")
         params = [fb_source, fb_name, *params]
     key = TAG_SQL.replace("t.tags", "split") if split == "tag" else "split"
     # Grouping by a list compares lists; grouping by its 64-bit hash (a collision among a few
