@@ -32,7 +32,7 @@ def _fmt(r: CheckResult, v: float | None) -> str:
 
 
 def _p(v: float | None) -> str:
-    return "–" if v is None else (f"{v:.2g}" if v >= 1e-4 else "<1e-4")
+    return "–" if v is None else f"{v:.2g}"
 
 
 def line(r: CheckResult) -> str:

@@ -216,3 +216,12 @@ def test_bad_config_message(tmp_path):
         load_config(cfg)
     with pytest.raises(AlertConfigError, match="no such file"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_example_config_is_valid():
+    from pathlib import Path
+
+    from models.alerts.config import load_config
+
+    cfg = load_config(Path(__file__).parents[3] / "examples" / "alerts.toml")
+    assert cfg.thresholds.error_rate == 0.05 and cfg.new_topic.min_events == 5
