@@ -30,6 +30,9 @@ def evaluate(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Count what would be scored and estimate the cost; call nothing.")
     ] = False,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", help="Score only this dataset's events (`reviewdeck dataset list`); "
+        "sampling still applies.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -43,8 +46,18 @@ def evaluate(
     from models.evaluators.runner import DEFAULT_CONCURRENCY, run
 
     path = str(settings.db_path(db))
+    event_ids = None
+    if dataset is not None:
+        from ingest.db import connect
+        from models.datasets import store as datasets
+
+        with connect(path, read_only=True) as con:
+            event_ids = datasets.event_ids(con, dataset)
+        if not as_json:
+            typer.echo(f"dataset {dataset}: {len(event_ids)} events")
     kwargs = dict(only=only or None, sample_rate=sample_rate, max_cost_usd=max_cost,
-                  dry_run=dry_run, concurrency=concurrency or DEFAULT_CONCURRENCY)
+                  dry_run=dry_run, concurrency=concurrency or DEFAULT_CONCURRENCY,
+                  event_ids=event_ids)
 
     def show_plan(s) -> None:
         if as_json:

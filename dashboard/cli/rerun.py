@@ -22,6 +22,9 @@ WHERE_HELP = "Which events: the explorer's filter, key=value pairs joined by '&'
 def rerun(
     model: Annotated[str, typer.Option("--model", help="Model to rerun the events with.")],
     where: Annotated[str, typer.Option("--where", help=WHERE_HELP)] = "",
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", help="Rerun a dataset's frozen events (`reviewdeck dataset list`) instead "
+        "of --where; the batch records the dataset, so runs on it can be compared.")] = None,
     endpoint: Annotated[str | None, typer.Option(
         "--endpoint", help="Named endpoint (see docs/playground.md); default: the only one, "
         "or 'openai'.")] = None,
@@ -60,6 +63,9 @@ def rerun(
     reruns (exclude, the default, include or only: playground reruns are left out otherwise).
     Example: --where 'feedback=thumbs_down&tag=topic:billing&start=2026-11-09'.
 
+    --dataset NAME reruns exactly the dataset's events (docs/datasets.md); it cannot be
+    combined with --where (make another dataset instead). --sample still applies.
+
     Running the same command again resumes the batch; finished events are not called again.
     """
     import threading
@@ -68,6 +74,11 @@ def rerun(
     from models.rerun.endpoints import get_endpoint
     from models.rerun.llm_client import make_client, warm_up
 
+    if dataset is not None and where.strip():
+        from ingest.errors import ReviewdeckError
+
+        raise ReviewdeckError("give --dataset or --where, not both: a dataset is already a "
+                              "fixed set of events (make a new dataset for a narrower one)")
     _exit_without_collecting()
     background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rerun-warm-up")
     frozen: list[bool] = []
@@ -88,6 +99,14 @@ def rerun(
         from models.rerun.judge import DEFAULT_RUBRIC
 
         flt = parse_where(where)
+        dataset_ids: tuple[str, ...] | None = None
+        path = str(config.db_path(db))
+        if dataset is not None:
+            from models.datasets import store as datasets
+
+            with connect(path, read_only=True) as con:
+                dataset_ids = tuple(datasets.event_ids(con, dataset))
+                dataset = datasets.get_dataset(con, dataset).name
         judge_ep = get_endpoint(judge_endpoint) if judge_endpoint else None
         overrides: dict[str, object] = {}
         if temperature is not None:
@@ -98,8 +117,8 @@ def rerun(
             model=model, where_text=flt.to_query_string(), sample_n=sample, seed=seed,
             max_cost_usd=max_cost, overrides=overrides, judge_model=judge,
             rubric=rubric.read_text(encoding="utf-8") if rubric else DEFAULT_RUBRIC,
-            concurrency=concurrency or rr.DEFAULT_CONCURRENCY)
-        path = str(config.db_path(db))
+            concurrency=concurrency or rr.DEFAULT_CONCURRENCY, event_ids=dataset_ids,
+            dataset=dataset)
         plan = rr.plan_batch(path, flt, ep.name, opts)
         sdk = client.result() if client is not None and plan.n_pending else None
         if sdk is not None:
@@ -109,8 +128,9 @@ def rerun(
         est = "unknown (model not in the price table)" if plan.estimate_usd is None \
             else f"${plan.estimate_usd:.4f}"
         if not as_json:
-            typer.echo(f"batch {plan.batch_id}: {plan.n_items} events, {plan.n_pending} to run"
-                       f"{' (resuming)' if plan.resumed else ''}; estimated cost {est}"
+            on = f" of dataset {dataset} ({len(dataset_ids or ())} events)" if dataset else ""
+            typer.echo(f"batch {plan.batch_id}{on}: {plan.n_items} events, {plan.n_pending} to "
+                       f"run{' (resuming)' if plan.resumed else ''}; estimated cost {est}"
                        + (f", cap ${max_cost:.4f}" if max_cost is not None else ""))
             if max_cost is not None and plan.estimate_usd and plan.estimate_usd > max_cost:
                 typer.echo(f"the estimate exceeds the cap: it will stop after about "
@@ -150,6 +170,7 @@ def rerun(
         out = report_dict(rep)
         out["estimate_usd"] = plan.estimate_usd
         out["dry_run"] = dry_run
+        out["dataset"] = dataset
         if result is not None:
             out["run"] = {"status": result.status, "done": result.done, "errors": result.errors,
                           "failed": result.failed, "skipped": result.skipped,

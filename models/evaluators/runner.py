@@ -119,8 +119,8 @@ def resolve(config: Config | str | Path | None, only: list[str] | None,
     return cfg.select(config, only, sample_rate)
 
 
-def _plan(db_path: str, specs: list[EvaluatorSpec], counts: dict[str, Counts]
-          ) -> tuple[dict[str, list[str]], dict[str, Event]]:
+def _plan(db_path: str, specs: list[EvaluatorSpec], counts: dict[str, Counts],
+          event_ids: list[str] | None = None) -> tuple[dict[str, list[str]], dict[str, Event]]:
     from ingest.db import connect
     from models.filters import parse_where, where_sql
 
@@ -136,6 +136,9 @@ def _plan(db_path: str, specs: list[EvaluatorSpec], counts: dict[str, Counts]
             narrow = BUILTINS[spec.builtin].prefilter if spec.builtin else None
             if narrow:
                 where = f"{where} AND {narrow}"
+            if event_ids is not None:  # a dataset's events only (models.datasets)
+                where = f"({where}) AND e.event_id IN (SELECT unnest(?::VARCHAR[]))"
+                params = [*params, event_ids]
             matched, ids = store.pending_ids(con, spec, where, params)
             todo[spec.name] = sampling.sample(ids, spec.sample_key, spec.sample_rate)
             counts[spec.name].matched = matched
@@ -354,8 +357,12 @@ def run(db_path: str | Path, config: Config | str | Path | None = None, *,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_plan: Callable[[RunSummary], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
-        stop: threading.Event | None = None) -> RunSummary:
-    """Run the evaluators over what they have not scored yet; see the module docstring."""
+        stop: threading.Event | None = None,
+        event_ids: list[str] | None = None) -> RunSummary:
+    """Run the evaluators over what they have not scored yet; see the module docstring.
+
+    `event_ids` (a dataset's, models.datasets) restricts every evaluator to those events; each
+    evaluator's applies-to filter and sample still apply within them."""
     from ingest.db import connect
 
     started = time.monotonic()
@@ -375,7 +382,8 @@ def run(db_path: str | Path, config: Config | str | Path | None = None, *,
         with connect(db_path):
             pass  # brings the schema up to date (migration 006) before reading
     counts = {s.name: Counts(s.name, s.version, s.kind, s.sample_rate) for s in specs}
-    todo, events = _plan(db_path, specs, counts)
+    todo, events = _plan(db_path, specs, counts,
+                         None if event_ids is None else list(event_ids))
     for s in specs:
         counts[s.name].estimate_usd = _estimate(s, [events[e] for e in todo[s.name]
                                                     if e in events])

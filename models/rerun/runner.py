@@ -6,10 +6,11 @@ writer thread (group commit: at most once per WRITE_INTERVAL_S it opens the file
 item finished since, in one transaction with one trend_facts refresh), so a dashboard or an
 ingest can take the file between.
 
-A batch is planned first (models.filters selects the events, a seeded sample is fixed, one
-pending item per event is stored, the cost is estimated), then run with bounded concurrency,
-retries with backoff on 429/5xx/timeouts (honouring retry-after), a spend cap checked before
-each launch against money spent plus money reserved for calls in flight, and a progress callback.
+A batch is planned first (models.filters selects the events, or a dataset's frozen list names
+them; a seeded sample is fixed, one pending item per event is stored, the cost is estimated),
+then run with bounded concurrency, retries with backoff on 429/5xx/timeouts (honouring
+retry-after), a spend cap checked before each launch against money spent plus money reserved
+for calls in flight, and a progress callback.
 Running the same batch again resumes it: finished items are skipped.
 """
 
@@ -166,6 +167,10 @@ class BatchOptions:
     rubric: str = judge_mod.DEFAULT_RUBRIC
     concurrency: int = DEFAULT_CONCURRENCY
     max_attempts: int = DEFAULT_ATTEMPTS
+    # A dataset's frozen event ids (models.datasets): the batch covers exactly these (the
+    # filter is then not used) and records the dataset's name in rerun_batches.dataset.
+    event_ids: tuple[str, ...] | None = None
+    dataset: str | None = None
 
 
 class _Snapshot:
@@ -224,8 +229,13 @@ class BatchResult:
 
 
 def batch_id_for(flt: EventFilter, endpoint_name: str, opts: BatchOptions) -> str:
-    """Same filter, model, endpoint, parameters, sample and seed → same batch (so it resumes)."""
-    key = json.dumps([flt.to_query_string(), opts.model, endpoint_name, opts.overrides,
+    """Same filter (or dataset and its event ids), model, endpoint, parameters, sample and seed
+    → same batch (so it resumes)."""
+    selection: object = flt.to_query_string()
+    if opts.event_ids is not None:
+        ids = hashlib.sha256("\n".join(opts.event_ids).encode()).hexdigest()
+        selection = {"dataset": opts.dataset, "event_ids": ids}
+    key = json.dumps([selection, opts.model, endpoint_name, opts.overrides,
                       opts.sample_n, opts.seed], sort_keys=True, default=str)
     return "batch-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -253,9 +263,14 @@ def estimate_item(o: store.Original, model: str, judge_model: str | None) -> flo
     return cost
 
 
-def select_events(con: Any, flt: EventFilter, sample_n: int | None, seed: int) -> list[str]:
-    """Matching original LLM events with replayable messages (never reruns of reruns)."""
-    sql, params = where_sql(flt)
+def select_events(con: Any, flt: EventFilter, sample_n: int | None, seed: int,
+                  event_ids: tuple[str, ...] | list[str] | None = None) -> list[str]:
+    """Matching original LLM events with replayable messages (never reruns of reruns); with
+    `event_ids` (a dataset's), those events instead of the filter's."""
+    if event_ids is not None:
+        sql, params = "e.event_id IN (SELECT unnest(?::VARCHAR[]))", [list(event_ids)]
+    else:
+        sql, params = where_sql(flt)
     query = (f"SELECT e.event_id FROM events e WHERE {sql} AND e.rerun_of IS NULL"
              " AND e.input_messages IS NOT NULL AND json_array_length(e.input_messages) > 0"
              " ORDER BY hash(e.event_id || ?), e.event_id")
@@ -298,15 +313,24 @@ def plan_batch(db_path: str, flt: EventFilter, endpoint_name: str, opts: BatchOp
     with connect(db_path) as con:
         existing = store.get_batch(con, batch_id)
         if existing is None:
-            ids = select_events(con, flt, opts.sample_n, opts.seed)
+            ids = select_events(con, flt, opts.sample_n, opts.seed, opts.event_ids)
+            if not ids and opts.event_ids is not None:
+                raise ReviewdeckError(
+                    f"none of the {len(opts.event_ids)} events of dataset {opts.dataset!r} has "
+                    "logged messages to replay")
             if not ids:
                 raise ReviewdeckError(
                     f"no events match {flt.to_query_string() or '(no filter)'} with messages to "
                     "replay; widen the filter")
+            where_text = flt.to_query_string() if opts.event_ids is None \
+                else f"dataset={opts.dataset}"
             store.create_batch(con, store.Batch(
-                batch_id, flt.to_query_string(), opts.model, endpoint_name, opts.overrides,
+                batch_id, where_text, opts.model, endpoint_name, opts.overrides,
                 opts.sample_n, opts.seed, opts.max_cost_usd, None, 0.0, opts.judge_model,
                 opts.rubric if opts.judge_model else None, "planned", len(ids)), ids)
+            if opts.dataset is not None:
+                con.execute("UPDATE rerun_batches SET dataset = ? WHERE batch_id = ?",
+                            [opts.dataset, batch_id])
         else:
             store.set_batch(con, batch_id, max_cost_usd=opts.max_cost_usd,
                             judge_model=opts.judge_model,

@@ -1,0 +1,1 @@
+"""Tests of models.datasets and `reviewdeck dataset`, `rerun --dataset`, `evaluate --dataset`."""
