@@ -50,8 +50,12 @@ def create(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Make a dataset: the events the source names now, frozen (later ingests never change
-    it)."""
+    """Make a dataset: the events its source names now, frozen (never changed by ingests).
+
+    Sources: a filter (--where), a review queue (--from queue --queue ID), a cluster
+    (--from cluster --cluster N), a new topic or plain event ids (--from new_topic|events
+    --ids a,b,c or @FILE). --sample N --seed S keeps a seeded random N of them.
+    """
     from dashboard.cli.queue import _ids
     from ingest import config
     from ingest.db import connect
