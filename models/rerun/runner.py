@@ -328,13 +328,15 @@ def plan_batch(db_path: str, flt: EventFilter, endpoint_name: str, opts: BatchOp
                 batch_id, where_text, opts.model, endpoint_name, opts.overrides,
                 opts.sample_n, opts.seed, opts.max_cost_usd, None, 0.0, opts.judge_model,
                 opts.rubric if opts.judge_model else None, "planned", len(ids)), ids)
-            if opts.dataset is not None:
-                con.execute("UPDATE rerun_batches SET dataset = ? WHERE batch_id = ?",
-                            [opts.dataset, batch_id])
         else:
             store.set_batch(con, batch_id, max_cost_usd=opts.max_cost_usd,
                             judge_model=opts.judge_model,
                             rubric=opts.rubric if opts.judge_model else None)
+        if opts.dataset is not None:
+            # Not in create_batch's transaction: a plan killed between the two leaves it NULL,
+            # and the next run of the same command (the same batch) sets it.
+            con.execute("UPDATE rerun_batches SET dataset = ? WHERE batch_id = ?"
+                        " AND dataset IS NULL", [opts.dataset, batch_id])
         n_items, spent_before = con.execute(
             "SELECT (SELECT count(*) FROM rerun_items WHERE batch_id = $b),"
             " (SELECT spent_usd FROM rerun_batches WHERE batch_id = $b)",
