@@ -12,7 +12,9 @@ import sys
 import typer
 
 from dashboard.cli import analyze as analyze_cli
+from dashboard.cli import check as check_cli
 from dashboard.cli import collect as collect_cli
+from dashboard.cli import dataset as dataset_cli
 from dashboard.cli import demo as demo_cli
 from dashboard.cli import demo_data as demo_data_cli
 from dashboard.cli import evaluate as evaluate_cli
@@ -43,7 +45,9 @@ app.command("demo")(demo_cli.demo)
 app.command("collect")(collect_cli.collect)
 app.add_typer(queue_cli.app, name="queue")
 app.add_typer(export_cli.app, name="export")
+app.add_typer(dataset_cli.app, name="dataset")
 app.command("evaluate")(evaluate_cli.evaluate)
+app.command("check")(check_cli.check)
 
 
 def main() -> None:
