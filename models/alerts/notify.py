@@ -23,7 +23,9 @@ def _fmt(r: CheckResult, v: float | None) -> str:
     if v is None:
         return "–"
     if r.check in ("cost_total", "cost_per_event") or r.key == "cost":
-        return f"${v:,.4f}"
+        # Per-event costs are fractions of a cent: four significant figures, not four decimals
+        # (which printed "$0.0002 (before $0.0002)" for a 7% rise).
+        return f"${v:,.2f}" if abs(v) >= 100 else f"${v:.4g}"
     if r.check == "new_topic":
         return f"{v:.0f}"
     if r.key == "latency":
