@@ -11,7 +11,8 @@ from tests.e2e.server import start_server
 
 pytestmark = pytest.mark.browser
 
-PAGES = (nav.OVERVIEW, nav.TRENDS, nav.DRIFT, nav.WEEKLY, nav.EXPLORER, nav.PLAYGROUND)
+PAGES = (nav.OVERVIEW, nav.TRENDS, nav.DRIFT, nav.WEEKLY, nav.EVALUATORS, nav.QUEUE, nav.EXPLORER,
+         nav.PLAYGROUND)
 
 
 @pytest.mark.parametrize("url_path", PAGES)
