@@ -34,14 +34,28 @@ def _any(v: Any) -> dict[str, Any]:
 
 
 def _kvs(items: Any) -> list[dict[str, Any]]:
-    out = []
+    # The hot loop (a GenAI span is mostly attributes): each access to a upb field builds a
+    # Python object, so each is read once, and the two common shapes (a keyed string or int)
+    # are built directly; anything else takes the general path.
+    out: list[dict[str, Any]] = []
+    append = out.append
     for kv in items:
+        key = kv.key
+        v = kv.value
+        which = v.WhichOneof("value")
+        if key:
+            if which == "string_value":
+                append({"key": key, "value": {"stringValue": v.string_value}})
+                continue
+            if which == "int_value":
+                append({"key": key, "value": {"intValue": str(v.int_value)}})
+                continue
         d: dict[str, Any] = {}
-        if kv.key:
-            d["key"] = kv.key
+        if key:
+            d["key"] = key
         if kv.HasField("value"):
-            d["value"] = _any(kv.value)
-        out.append(d)
+            d["value"] = _any(v)
+        append(d)
     return out
 
 
