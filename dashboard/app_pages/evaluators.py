@@ -219,7 +219,7 @@ if t.kind == "score":
                f"The corrected interval is {abs(narrow):.0%} "
                f"{'narrower' if narrow >= 0 else 'wider'} than humans-only.")
         )
-        if t.sampling == "random":
+        if t.sampling in ("random", "by_verdict"):
             st.caption(md_escape(t.sampling_note))
         else:
             st.warning(md_escape(t.sampling_note), icon=":material/warning:")

@@ -172,6 +172,36 @@ def queue_info(con: duckdb.DuckDBPyConnection, queue_ids: list[int]) -> list[dic
     return out
 
 
+def verdict_strata(
+    con: duckdb.DuckDBPyConnection, queue_ids: list[int], name: str, version: str
+) -> dict[int, tuple[int, int]]:
+    """Per queue: (items, items whose stratum is not this version's verdict on the event).
+
+    A queue stratified by `verdict:<name>` keeps the verdict it was drawn on in each item's
+    stratum; where that is still the version's verdict, the draw depended on the judge's verdict
+    alone, which the corrected rate allows (docs/judge-trust.md). A mismatch means the strata came
+    from another version (or another scale), and the draw is of unknown bias."""
+    if not queue_ids:
+        return {}
+    rows = con.execute(
+        f"""
+        WITH j AS (
+            SELECT event_id, arg_max({_CAT}, {_WHEN}) AS judge FROM feedback
+            WHERE name = ? AND evaluator_version = ? AND source IN ('llm_judge', 'code')
+              AND event_id IS NOT NULL
+            GROUP BY event_id
+        )
+        SELECT i.queue_id, count(*),
+               count(*) FILTER (WHERE j.judge IS DISTINCT FROM i.stratum)
+        FROM queue_items i LEFT JOIN j ON j.event_id = i.event_id
+        WHERE i.queue_id IN (SELECT unnest(?))
+        GROUP BY i.queue_id
+        """,
+        [name, version, list(queue_ids)],
+    ).fetchall()
+    return {int(q): (int(n), int(bad)) for q, n, bad in rows}
+
+
 def review_progress(con: duckdb.DuckDBPyConnection, start, end) -> pl.DataFrame:
     """Per queue created before `end` and open in [start, end): items, items labelled (by as many
     reviewers as they need), labels given in the window, and labels overall."""

@@ -7,16 +7,23 @@ PPI needs the human-labelled events to be a random sample of the judged ones. Wh
 queues say about how they were drawn decides `sampling`:
 - 'random': every label came from a queue drawn at random from a filter that keeps every judged
   event (a date range and status=ok at most), not stratified;
-- 'selective': some labels came from a queue stratified by an evaluator's verdict, or drawn from a
-  filter on feedback (e.g. only low scores). A corrected rate from them would be biased, so none
-  is given: the page says so and how to get one;
+- 'by_verdict': as 'random', but some queues were stratified by this evaluator's own verdict
+  (half its fails, half its passes, say), with every item's stratum still the version's verdict.
+  The draw then depends on the judge's verdict alone, and the corrected rate, which estimates
+  P(fail | judge fail) and P(fail | judge pass) within each verdict and weights them by the
+  judge's own fail rate over every judged event, stays valid; the humans-only rate does not (it
+  over-counts the judge's fails), so it is not given;
+- 'selective': some labels came from a queue stratified by another evaluator's verdict (or on
+  strata that are no longer this version's verdicts), or drawn from a filter on feedback (e.g.
+  only low scores). A corrected rate from them would be biased, so none is given: the page says
+  so and how to get one;
 - 'unknown': labels without a queue, or from a cluster / segment / filtered sample. The corrected
   rate is shown with the warning that it holds only if the labelled events are a random sample.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import polars as pl
@@ -29,6 +36,7 @@ from models.judge_trust.agreement import Agreement, agreement
 from models.judge_trust.ppi import Corrected, corrected_rate
 
 RANDOM = "random"
+BY_VERDICT = "by_verdict"
 SELECTIVE = "selective"
 UNKNOWN = "unknown"
 
@@ -96,12 +104,27 @@ def _is_whole_population(flt: EventFilter) -> bool:
     return flt.with_(start=None, end=None, status=status) == EventFilter()
 
 
-def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
-    """How the human labels were drawn, and what that means for the corrected rate."""
+def _own_verdict_strata(q: dict, evaluator: str | None, strata: dict) -> bool:
+    """A queue stratified by this evaluator's verdict, every item's stratum still its verdict."""
+    items, mismatched = strata.get(q["queue_id"], (0, 1))
+    return (evaluator is not None and q.get("stratify_by") == f"verdict:{evaluator}"
+            and items > 0 and mismatched == 0)
+
+
+def sampling(
+    queues: list[dict], labels_without_queue: bool, evaluator: str | None = None,
+    strata: dict[int, tuple[int, int]] | None = None,
+) -> tuple[str, str]:
+    """How the human labels were drawn, and what that means for the corrected rate.
+
+    `strata` is data.verdict_strata for `evaluator`'s version: without it, any verdict-stratified
+    queue counts as selective."""
+    strata = strata or {}
     filters = {q["queue_id"]: _queue_filter(q) for q in queues}
+    own = {q["queue_id"] for q in queues if _own_verdict_strata(q, evaluator, strata)}
     selective = [
         q for q in queues
-        if str(q.get("stratify_by") or "").startswith("verdict")
+        if (str(q.get("stratify_by") or "").startswith("verdict") and q["queue_id"] not in own)
         or (filters[q["queue_id"]] is not None and filters[q["queue_id"]].feedback)
         or (isinstance(q.get("source"), dict) and q["source"].get("feedback"))
     ]
@@ -109,6 +132,8 @@ def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
         q = selective[0]
         how = (f"stratified by {q['stratify_by']}" if q.get("stratify_by")
                else "drawn from a filter on feedback")
+        if q["queue_id"] in strata and q.get("stratify_by") == f"verdict:{evaluator}":
+            how += " on verdicts that are not this version's"
         return SELECTIVE, (
             f"Humans labelled a selected sample (queue {q['queue_id']} '{q['name']}' was {how}), "
             "not a random sample of the judged events, so no corrected rate is given: it would "
@@ -120,7 +145,7 @@ def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
         if q.get("source_kind") != "filter"
         or filters[q["queue_id"]] is None
         or not _is_whole_population(filters[q["queue_id"]])
-        or q.get("stratify_by")
+        or (q.get("stratify_by") and q["queue_id"] not in own)
     ]
     if labels_without_queue or other or not queues:
         if labels_without_queue:
@@ -134,13 +159,28 @@ def sampling(queues: list[dict], labels_without_queue: bool) -> tuple[str, str]:
             f"The corrected rate assumes the labelled events are a random sample of the judged "
             f"ones; {why}, so that is not known here."
         )
+    if own:
+        return BY_VERDICT, (
+            "Humans labelled samples drawn by the judge's own verdict (a stratified queue): the "
+            "corrected rate holds, since it weights what people found among the judge's fails "
+            "and among its passes by the judge's fail rate over every judged event. The "
+            "humans-only rate of such a sample over-represents one verdict, so it is not given."
+        )
     return RANDOM, "Humans labelled a random sample of the judged events (PPI's assumption holds)."
 
 
-def _corrected(events: pl.DataFrame, paired: pl.DataFrame) -> Corrected | None:
-    """The judge-corrected (PPI) fail rate from the judged events and the paired ones among them."""
+def _corrected(events: pl.DataFrame, paired: pl.DataFrame, humans_only: bool) -> Corrected | None:
+    """The judge-corrected (PPI) fail rate from the judged events and the paired ones among them;
+    without the humans-only rate when the labels were drawn by the judge's verdict."""
     if paired.height < 2:
         return None
+    out = _corrected_counts(events, paired)
+    if not humans_only:
+        out = replace(out, human_rate=None, human_lo=None, human_hi=None)
+    return out
+
+
+def _corrected_counts(events: pl.DataFrame, paired: pl.DataFrame) -> Corrected:
     cells = paired.group_by("judge", "human").len()
 
     def c(j: str, h: str) -> int:
@@ -207,12 +247,16 @@ def trust(
     info = data.queue_info(con, queues)
     # a label whose queue row is missing is as unknown as one without a queue
     without = without or len(info) < len(queues)
-    how, note = sampling(info, without)
+    strata = data.verdict_strata(con, queues, name, version)
+    how, note = sampling(info, without, name, strata)
+    # labels drawn by the judge's verdict: no humans-only rate, whatever else the labels are
+    humans_only = not any(_own_verdict_strata(q, name, strata) for q in info)
     by_week_corrected = []
     if kind == "score" and how != SELECTIVE:
-        corrected = _corrected(events, paired)
+        corrected = _corrected(events, paired, humans_only)
         for w in weekly["week"].to_list():
-            est = _corrected(events.filter(pl.col("week") == w), paired.filter(pl.col("week") == w))
+            est = _corrected(events.filter(pl.col("week") == w),
+                             paired.filter(pl.col("week") == w), humans_only)
             if est is not None:
                 by_week_corrected.append((w, est))
 

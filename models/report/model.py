@@ -258,7 +258,7 @@ class EvaluatorItem:
     corrected_lo: float | None
     corrected_hi: float | None
     narrower: float | None  # 0.3 = corrected interval 30% narrower than humans-only
-    sampling: str  # 'random', 'unknown' or 'selective' (models.judge_trust.summary)
+    sampling: str  # 'random', 'by_verdict', 'unknown' or 'selective' (models.judge_trust.summary)
     sampling_note: str
     errors: int
     unparsed: int

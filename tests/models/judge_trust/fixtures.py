@@ -24,9 +24,14 @@ def plant(
     n_double: int = 40,
     seed: int = 0,
     stratify_by: str | None = None,
+    strata_of: str | None = None,
     with_evaluator: bool = True,
 ) -> dict:
-    """Plant events, judge rows, a review queue and its labels; returns the planted truth."""
+    """Plant events, judge rows, a review queue and its labels; returns the planted truth.
+
+    With `strata_of` ('1' or '2'), the queue is a verdict-stratified draw: half its items from
+    that version's fails, half from its passes, each item's stratum the verdict (give
+    `stratify_by=f"verdict:{NAME}"` with it)."""
     rng = np.random.default_rng(seed)
     events, feedback = [], []
     truth = rng.random(n_events) < 0.3  # True = a real failure
@@ -42,14 +47,23 @@ def plant(
         ts = MONDAY + dt.timedelta(days=7 * (i % 3), hours=i % 100)
         events.append({"event_id": eid, "ts": ts, "model": str(models[i]),
                        "input_text": f"question {i}", "output_text": f"answer {i} <b>bold</b>"})
+    v1 = rng.random(n_events) < 0.5
     if with_evaluator:
         old = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
         new = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
         for i, eid in enumerate(ids):
-            for version, fail, at in (("1", rng.random() < 0.5, old), ("2", judge[i], new)):
+            for version, fail, at in (("1", v1[i], old), ("2", judge[i], new)):
                 feedback.append(_row(f"j{version}-{eid}", eid, fail, "llm_judge",
                                      f"judge@{version}", at, version=version, cost=0.001))
-    queue_items = rng.choice(n_events, size=n_labelled, replace=False)
+    strata: list[str | None] = [None] * n_events
+    if strata_of is None:
+        queue_items = rng.choice(n_events, size=n_labelled, replace=False)
+    else:
+        verdict = {"1": v1, "2": judge}[strata_of]
+        fails, passes = np.flatnonzero(verdict), np.flatnonzero(~verdict)
+        queue_items = np.concatenate([rng.choice(fails, size=n_labelled // 2, replace=False),
+                                      rng.choice(passes, size=n_labelled // 2, replace=False)])
+        strata = ["fail" if f else "pass" for f in verdict]
     for k, i in enumerate(queue_items):
         eid = ids[i]
         at = MONDAY + dt.timedelta(days=20, minutes=k)
@@ -71,9 +85,9 @@ def plant(
         [json.dumps({}), NAME, n_labelled, stratify_by, MONDAY],
     )
     con.executemany(
-        "INSERT INTO queue_items (queue_id, position, event_id, reviewers_needed) "
-        "VALUES (1, ?, ?, 1)",
-        [[k, ids[i]] for k, i in enumerate(queue_items)],
+        "INSERT INTO queue_items (queue_id, position, event_id, stratum, reviewers_needed) "
+        "VALUES (1, ?, ?, ?, 1)",
+        [[k, ids[i], strata[i]] for k, i in enumerate(queue_items)],
     )
     con.executemany(
         "INSERT INTO cluster_members (event_id, cluster_id, similarity) VALUES (?, ?, 1.0)",

@@ -100,6 +100,61 @@ def test_verdict_stratified_queue_gets_no_corrected_rate(db_path):
     assert "not a random sample" in t.sampling_note
 
 
+def test_queue_stratified_by_the_judges_own_verdict_keeps_the_corrected_rate(db_path):
+    with connect(db_path) as con:
+        truth = plant(con, stratify_by=f"verdict:{NAME}", strata_of="2", n_labelled=200,
+                      n_double=0)
+        t = summary.trust(con, NAME)
+        random_draw = summary.trust(con, NAME, "2")
+    assert t.sampling == summary.BY_VERDICT == random_draw.sampling
+    assert "stratified" in t.sampling_note
+    c = t.corrected
+    # half the labels are judge fails, against ~20% of the judged events: the raw share of
+    # human fails among the labels is far off, so no humans-only rate is given ...
+    labelled = np.isin(truth["ids"], truth["labelled"])
+    assert truth["judge"][labelled].mean() == pytest.approx(0.5)
+    assert c.human_rate is None and c.human_lo is None and c.narrower is None
+    # ... while the corrected rate is the stratified estimate: P(fail | verdict) from the labels,
+    # weighted by the judge's fail rate over every judged event
+    q = truth["judge"].mean()
+    a = truth["truth"][labelled & truth["judge"]].mean()
+    b = truth["truth"][labelled & ~truth["judge"]].mean()
+    assert c.value == pytest.approx(q * a + (1 - q) * b)
+    assert c.lo <= truth["truth"].mean() <= c.hi
+    assert all(e.human_rate is None for _, e in t.corrected_by_week)
+
+
+def test_strata_of_another_version_are_selective(db_path):
+    with connect(db_path) as con:
+        plant(con, stratify_by=f"verdict:{NAME}", strata_of="1")  # drawn on v1, latest is v2
+        t = summary.trust(con, NAME)
+    assert t.sampling == summary.SELECTIVE and t.corrected is None
+    assert "not this version's" in t.sampling_note
+
+
+def test_corrected_interval_covers_under_verdict_stratified_draws():
+    # equal numbers of the judge's fails and passes labelled (what a verdict-stratified queue
+    # draws) instead of a random sample: â and b̂ are still unbiased within each verdict, so the
+    # interval keeps its coverage (at 100 labels the rarest cell is sparse, as with random draws:
+    # docs/judge-trust.md)
+    from models.judge_trust.ppi import ppi_counts
+
+    rng = np.random.default_rng(3)
+    reps, big_n, n = 4000, 10_000, 200
+    covered = []
+    for rate, q, a in ((0.1, 0.08, 0.7), (0.3, 0.25, 0.8), (0.5, 0.55, 0.85)):
+        b = (rate - q * a) / (1 - q)  # P(fail | judge pass) that makes the true rate `rate`
+        fails = rng.binomial(big_n, q, size=reps)
+        m1 = np.minimum(n // 2, fails)
+        m0 = n - m1
+        c11 = rng.binomial(m1, a)
+        c10 = rng.binomial(m0, b)
+        est, lo, hi, _ = ppi_counts(c11, c10, m1 - c11, m0 - c10, fails - m1, big_n - n)
+        assert abs(est.mean() - rate) < 0.01
+        covered.append(np.mean((lo <= rate) & (rate <= hi)))
+    assert all(0.93 <= c <= 0.97 for c in covered), covered
+
+
 def test_no_evaluator_rows(db_path):
     with connect(db_path) as con:
         plant(con, with_evaluator=False)
@@ -107,10 +162,11 @@ def test_no_evaluator_rows(db_path):
         assert summary.all_latest(con) == []
 
 
-def _queue(where: str | None, kind: str = "filter", stratify_by: str | None = None) -> dict:
+def _queue(where: str | None, kind: str = "filter", stratify_by: str | None = None,
+           strata: tuple[int, int] | None = None) -> dict:
     source = {} if where is None else {"where": where, "label": "a queue"}
     return {"queue_id": 7, "name": "q7", "source_kind": kind, "source": source,
-            "stratify_by": stratify_by}
+            "stratify_by": stratify_by, "strata": strata}
 
 
 @pytest.mark.parametrize(
@@ -124,13 +180,20 @@ def _queue(where: str | None, kind: str = "filter", stratify_by: str | None = No
         (_queue("", stratify_by="model"), False, summary.UNKNOWN),
         (_queue("feedback=low_score"), False, summary.SELECTIVE),
         (_queue("", stratify_by="verdict:helpful"), False, summary.SELECTIVE),
+        # stratified by the evaluator's own verdict, with strata that are its verdicts
+        (_queue("", stratify_by="verdict:helpful", strata=(50, 0)), False, summary.BY_VERDICT),
+        (_queue("", stratify_by="verdict:helpful", strata=(50, 3)), False, summary.SELECTIVE),
+        (_queue("", stratify_by="verdict:other", strata=(50, 0)), False, summary.SELECTIVE),
+        (_queue("model=gpt-4o", stratify_by="verdict:helpful", strata=(50, 0)), False,
+         summary.UNKNOWN),
     ],
 )
 def test_how_the_labels_were_drawn(queue, without, expected):
     assert summary.sampling([], False)[0] == summary.UNKNOWN  # queues not in the warehouse
-    status, note = summary.sampling([queue], without)
+    strata = {} if queue["strata"] is None else {7: queue["strata"]}
+    status, note = summary.sampling([queue], without, "helpful", strata)
     assert status == expected
-    if expected != summary.RANDOM:
+    if expected not in (summary.RANDOM, summary.BY_VERDICT):
         assert "random sample" in note
 
 
