@@ -18,9 +18,7 @@ def evaluator_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def reviewed_rubrics(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Feedback names people labelled (reviewer rows): the rubrics a judge can be checked on."""
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT name FROM feedback WHERE source = 'reviewer' ORDER BY 1"
-    ).fetchall()]
+    return data.reviewed_rubrics(con)
 
 
 def trust(con: duckdb.DuckDBPyConnection, name: str, version: str) -> summary.Trust | None:

@@ -173,21 +173,19 @@ def corrected_rates(con: duckdb.DuckDBPyConnection, week: dt.date) -> pl.DataFra
     iso = f"{week.isocalendar().year}-W{week.isocalendar().week:02d}"
     rows = []
     # Only rubrics humans label too: a code check nobody reviews has no corrected rate.
-    reviewed = {r[0] for r in con.execute(
-        "SELECT DISTINCT name FROM feedback WHERE source = 'reviewer'"
-    ).fetchall()}
+    reviewed = trust_data.reviewed_rubrics(con)
     versions = trust_data.evaluator_versions(con).filter(
-        pl.col("latest") & (pl.col("kind") == "score") & pl.col("name").is_in(list(reviewed))
+        pl.col("latest") & (pl.col("kind") == "score") & pl.col("name").is_in(reviewed)
     )
     for r in versions.iter_rows(named=True):
-        t = trust_summary.trust(con, r["name"], r["version"], week=iso)
-        if t is None or t.judged == 0 or t.overall.n == 0:
+        t = trust_summary.corrected_in_week(con, r["name"], r["version"], iso)
+        if t.judged == 0 or t.paired == 0:
             continue
         c = t.corrected
         rows.append({
             "evaluator": trust_summary.version_label(t.name, t.version),
             "judged": t.judged,
-            "human labels": t.overall.n,
+            "human labels": t.paired,
             "judge fail rate": None if c is None else c.judge_rate,
             "judge 95% CI": _interval(c.judge_lo, c.judge_hi) if c else None,
             "humans only": None if c is None else c.human_rate,

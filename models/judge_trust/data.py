@@ -51,6 +51,13 @@ def latest_version(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     return rows["version"][0] if rows.height else None
 
 
+def reviewed_rubrics(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Feedback names people labelled (reviewer rows): the rubrics a judge can be checked on."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT name FROM feedback WHERE source = 'reviewer' ORDER BY 1"
+    ).fetchall()]
+
+
 _PAIRS = f"""
 WITH j AS (
     SELECT event_id, arg_max({_CAT}, {_WHEN}) AS judge, sum(cost_usd) AS cost_usd

@@ -204,6 +204,47 @@ def _grouped(frame: pl.DataFrame, by: str, cats) -> tuple[tuple[str, Agreement],
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class WeekCorrected:
+    """The corrected rate of one evaluator version in one week, without the rest of the trust
+    report (what the trends page needs, at a fraction of its cost)."""
+
+    name: str
+    version: str
+    judged: int
+    paired: int
+    corrected: Corrected | None
+    sampling: str
+    sampling_note: str
+
+
+def _how_drawn(con: duckdb.DuckDBPyConnection, name: str, version: str,
+               paired: pl.DataFrame) -> tuple[str, str, bool]:
+    """(sampling status, its note, whether a humans-only rate may be given) for the labels."""
+    queues = sorted({q for qs in paired["queues"].drop_nulls() for q in qs})
+    without = bool(paired.filter(pl.col("queues").is_null() | (pl.col("queues").list.len() == 0))
+                   .height)
+    info = data.queue_info(con, queues)
+    # a label whose queue row is missing is as unknown as one without a queue
+    without = without or len(info) < len(queues)
+    strata = data.verdict_strata(con, queues, name, version)
+    how, note = sampling(info, without, name, strata)
+    # labels drawn by the judge's verdict: no humans-only rate, whatever else the labels are
+    humans_only = not any(_own_verdict_strata(q, name, strata) for q in info)
+    return how, note, humans_only
+
+
+def corrected_in_week(
+    con: duckdb.DuckDBPyConnection, name: str, version: str, week: str
+) -> WeekCorrected:
+    """The corrected fail rate of a pass/fail evaluator version over the events of ISO `week`."""
+    events = data.judged_events(con, name, version).filter(pl.col("week") == week)
+    paired = events.filter(pl.col("human").is_not_null())
+    how, note, humans_only = _how_drawn(con, name, version, paired)
+    corrected = None if how == SELECTIVE else _corrected(events, paired, humans_only)
+    return WeekCorrected(name, version, events.height, paired.height, corrected, how, note)
+
+
 def trust(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -241,16 +282,7 @@ def trust(
         weeks.append(WeekRate(w, int(n), int(fails), est.value, est.lo, est.hi))
 
     corrected = None
-    queues = sorted({q for qs in paired["queues"].drop_nulls() for q in qs})
-    without = bool(paired.filter(pl.col("queues").is_null() | (pl.col("queues").list.len() == 0))
-                   .height)
-    info = data.queue_info(con, queues)
-    # a label whose queue row is missing is as unknown as one without a queue
-    without = without or len(info) < len(queues)
-    strata = data.verdict_strata(con, queues, name, version)
-    how, note = sampling(info, without, name, strata)
-    # labels drawn by the judge's verdict: no humans-only rate, whatever else the labels are
-    humans_only = not any(_own_verdict_strata(q, name, strata) for q in info)
+    how, note, humans_only = _how_drawn(con, name, version, paired)
     by_week_corrected = []
     if kind == "score" and how != SELECTIVE:
         corrected = _corrected(events, paired, humans_only)

@@ -155,6 +155,20 @@ def test_corrected_interval_covers_under_verdict_stratified_draws():
     assert all(0.93 <= c <= 0.97 for c in covered), covered
 
 
+@pytest.mark.parametrize("strata_of", [None, "2", "1"])
+def test_corrected_in_week_is_the_trust_reports_figure(db_path, strata_of):
+    with connect(db_path) as con:
+        plant(con, stratify_by=None if strata_of is None else f"verdict:{NAME}",
+              strata_of=strata_of, n_double=0)
+        for week in WEEKS:
+            full = summary.trust(con, NAME, "2", week=week)
+            quick = summary.corrected_in_week(con, NAME, "2", week)
+            assert (quick.judged, quick.paired) == (full.judged, full.overall.n)
+            assert (quick.sampling, quick.sampling_note) == (full.sampling, full.sampling_note)
+            assert quick.corrected == full.corrected
+    assert (quick.corrected is None) == (strata_of == "1")
+
+
 def test_no_evaluator_rows(db_path):
     with connect(db_path) as con:
         plant(con, with_evaluator=False)
