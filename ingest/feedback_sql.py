@@ -30,8 +30,15 @@ FEEDBACK_CHOICES = {
 # a metric made of scores counts only each evaluator's latest version (the one written last):
 # mixing v1 and v2 would average two different questions. Rows without a version (imported
 # scores, the demo's nightly judge) always count.
+# (name, version) of each evaluator's latest version: the one whose rows were written last, the
+# higher version on a tie. The one definition: pages' metrics (CURRENT_VERSION_SQL) and the
+# judge-trust reports (models.judge_trust.data) both read it.
+LATEST_VERSIONS_SQL = (
+    "SELECT name, first(evaluator_version ORDER BY ingested_at DESC, evaluator_version DESC) "
+    "AS version FROM feedback WHERE evaluator_version IS NOT NULL "
+    "AND source IN ('llm_judge', 'code') GROUP BY name"
+)
 CURRENT_VERSION_SQL = (
     "(f.evaluator_version IS NULL OR f.name || chr(31) || f.evaluator_version IN ("
-    "SELECT name || chr(31) || arg_max(evaluator_version, ingested_at) FROM feedback "
-    "WHERE evaluator_version IS NOT NULL GROUP BY name))"
+    f"SELECT name || chr(31) || version FROM ({LATEST_VERSIONS_SQL})))"
 )

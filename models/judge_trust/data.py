@@ -2,7 +2,8 @@
 
 Conventions (docs/evaluators.md, docs/judge-trust.md):
 - an evaluator N's verdicts are feedback rows name = N, source 'llm_judge' or 'code', with
-  `evaluator_version`; pages use the latest version (the one whose rows were written last);
+  `evaluator_version`; pages use the latest version (ingest.feedback_sql.LATEST_VERSIONS_SQL: the
+  one whose rows were written last);
 - a verdict's category is the label for label rubrics (kind 'label'), else 'fail' when value < 0.5
   (ingest.feedback_sql.LOW_SCORE) and 'pass' otherwise;
 - humans' labels are rows name = N, source 'reviewer'. Each reviewer (author) counts once per
@@ -22,7 +23,7 @@ import json
 import duckdb
 import polars as pl
 
-from ingest.feedback_sql import LOW_SCORE
+from ingest.feedback_sql import LATEST_VERSIONS_SQL, LOW_SCORE
 
 EVALUATOR_SOURCES = ("llm_judge", "code")
 _CAT = f"CASE WHEN kind = 'label' THEN label WHEN value < {LOW_SCORE} THEN 'fail' ELSE 'pass' END"
@@ -32,16 +33,18 @@ _WHEN = "coalesce(ts, ingested_at)"
 def evaluator_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every (evaluator, version) with rows, newest version of each first, and `latest`."""
     return con.sql(
-        """
-        SELECT name, evaluator_version AS version, any_value(source) AS source,
-               CASE WHEN bool_or(kind = 'label') THEN 'label' ELSE 'score' END AS kind,
-               count(*) AS n_rows, max(ingested_at) AS last_written,
-               row_number() OVER (PARTITION BY name ORDER BY max(ingested_at) DESC,
-                                  evaluator_version DESC) = 1 AS latest
-        FROM feedback
-        WHERE source IN ('llm_judge', 'code') AND evaluator_version IS NOT NULL
-        GROUP BY name, evaluator_version
-        ORDER BY name, last_written DESC, version DESC
+        f"""
+        WITH v AS (
+            SELECT name, evaluator_version AS version, any_value(source) AS source,
+                   CASE WHEN bool_or(kind = 'label') THEN 'label' ELSE 'score' END AS kind,
+                   count(*) AS n_rows, max(ingested_at) AS last_written
+            FROM feedback
+            WHERE source IN ('llm_judge', 'code') AND evaluator_version IS NOT NULL
+            GROUP BY name, evaluator_version
+        )
+        SELECT v.*, l.name IS NOT NULL AS latest
+        FROM v LEFT JOIN ({LATEST_VERSIONS_SQL}) l ON l.name = v.name AND l.version = v.version
+        ORDER BY v.name, v.last_written DESC, v.version DESC
         """
     ).pl()
 

@@ -218,3 +218,23 @@ def test_labels_whose_queue_is_missing_are_of_unknown_sampling(db_path):
         t = summary.trust(con, NAME)
     assert t.sampling == summary.UNKNOWN and t.corrected is not None
     assert "not in this warehouse" in t.sampling_note or "without a review queue" in t.sampling_note
+
+
+def test_pages_and_trust_reports_agree_on_the_latest_version(db_path):
+    from ingest.feedback_sql import CURRENT_VERSION_SQL
+
+    def latest(con):
+        pages = {r[0] for r in con.execute(
+            f"SELECT DISTINCT f.evaluator_version FROM feedback f WHERE f.name = ? "
+            f"AND f.evaluator_version IS NOT NULL AND {CURRENT_VERSION_SQL}", [NAME]).fetchall()}
+        trust = set(data.evaluator_versions(con).filter(pl.col("latest"))["version"])
+        return pages, trust
+
+    with connect(db_path) as con:
+        plant(con, n_events=60, n_labelled=20, n_double=0)
+        assert latest(con) == ({"2"}, {"2"})  # v2's rows were written last
+        # a tie on the time written: the higher version, on both sides
+        con.execute("UPDATE feedback SET ingested_at = TIMESTAMPTZ '2026-11-27 00:00:00+00' "
+                    "WHERE evaluator_version IS NOT NULL")
+        con.execute("UPDATE feedback SET evaluator_version = '3' WHERE evaluator_version = '1'")
+        assert latest(con) == ({"3"}, {"3"})
