@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli.options import DbOption, JsonOption
+from dashboard.cli.options import DbOption, JsonOption, echo_rows
+from dashboard.cli.options import event_ids as parse_ids
 
 app = typer.Typer(
     help="Datasets: named, frozen sets of events for regression checks (create, list, show, "
@@ -56,7 +57,6 @@ def create(
     (--from cluster --cluster N), a new topic or plain event ids (--from new_topic|events
     --ids a,b,c or @FILE). --sample N --seed S keeps a seeded random N of them.
     """
-    from dashboard.cli.queue import _ids
     from ingest import config
     from ingest.db import connect
     from models.datasets import store
@@ -66,7 +66,7 @@ def create(
     if cluster is not None:
         where_text = "&".join(filter(None, [f"cluster={cluster}", where.strip()]))
     source = DatasetSource(source_kind, where=where_text, queue_id=queue,
-                           event_ids=_ids(ids) if ids else (), label=label, sample_n=sample,
+                           event_ids=parse_ids(ids) if ids else (), label=label, sample_n=sample,
                            seed=seed)
     with connect(config.db_path(db)) as con:
         ds = store.create_dataset(con, name, source, created_by=by, description=description)
@@ -85,18 +85,12 @@ def list_(db: DbOption = None, as_json: JsonOption = False) -> None:
 
     with connect(config.db_path(db), read_only=True) as con:
         frame = store.list_datasets(con)
-    if as_json:
-        typer.echo(frame.write_json())
-        return
-    if frame.is_empty():
-        typer.echo("no datasets yet; make one with `reviewdeck dataset create`")
-        return
-    for row in frame.iter_rows(named=True):
-        typer.echo(f"{row['name']}: {row['n_events']} events ({row['source_kind']}), made "
-                   f"{row['created_at']:%Y-%m-%d %H:%M} UTC"
-                   + (f" by {row['created_by']}" if row["created_by"] else "")
-                   + f"; {row['rerun_batches']} rerun batch(es)"
-                   + (f" — {row['description']}" if row["description"] else ""))
+    echo_rows(frame, as_json, "no datasets yet; make one with `reviewdeck dataset create`",
+              lambda row: f"{row['name']}: {row['n_events']} events ({row['source_kind']}), made "
+                          f"{row['created_at']:%Y-%m-%d %H:%M} UTC"
+                          + (f" by {row['created_by']}" if row["created_by"] else "")
+                          + f"; {row['rerun_batches']} rerun batch(es)"
+                          + (f" — {row['description']}" if row["description"] else ""))
 
 
 @app.command("show")

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from dashboard.cli.options import DbOption, JsonOption
+from dashboard.cli.options import DbOption, JsonOption, echo_rows, event_ids
 
 app = typer.Typer(
     help="Human review queues: create, list, show, export and import labels as CSV.",
@@ -21,21 +21,6 @@ app = typer.Typer(
 )
 
 QueueArg = Annotated[int, typer.Argument(help="The queue id (`reviewdeck queue list`).")]
-
-
-def _ids(text: str) -> tuple[str, ...]:
-    """Event ids given as `a,b,c` or `@FILE` (one id a line)."""
-    if text.startswith("@"):
-        path = Path(text[1:])
-        try:
-            raw = path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            from ingest.errors import ReviewdeckError
-
-            raise ReviewdeckError(f"cannot read event ids from {path}: {exc}") from exc
-    else:
-        raw = text.split(",")
-    return tuple(dict.fromkeys(x.strip() for x in raw if x.strip()))
 
 
 @app.command("create")
@@ -83,7 +68,7 @@ def create(
     where_text = where
     if source_kind == "cluster" and where.strip().isdigit():
         where_text = f"cluster={where.strip()}"
-    source = QueueSource(source_kind, where=where_text, event_ids=_ids(ids) if ids else (),
+    source = QueueSource(source_kind, where=where_text, event_ids=event_ids(ids) if ids else (),
                          batch_id=batch, label=label)
     choices = tuple(x.strip() for x in labels.split(",") if x.strip())
     spec = build.QueueSpec(
@@ -113,15 +98,9 @@ def list_(db: DbOption = None, as_json: JsonOption = False) -> None:
 
     with connect(config.db_path(db), read_only=True) as con:
         frame = store.list_queues(con)
-    if as_json:
-        typer.echo(frame.write_json())
-        return
-    if frame.is_empty():
-        typer.echo("no review queues yet; make one with `reviewdeck queue create`")
-        return
-    for r in frame.iter_rows(named=True):
-        typer.echo(f"{r['queue_id']:>4}  {r['name']}  [{r['source_kind']}] rubric {r['rubric']}"
-                   f"  {r['done']}/{r['items']} done, {r['labels']} labels")
+    echo_rows(frame, as_json, "no review queues yet; make one with `reviewdeck queue create`",
+              lambda r: f"{r['queue_id']:>4}  {r['name']}  [{r['source_kind']}] rubric "
+                        f"{r['rubric']}  {r['done']}/{r['items']} done, {r['labels']} labels")
 
 
 @app.command("show")
