@@ -12,7 +12,8 @@ Two kinds of table:
   stamp can appear after we read it: nothing is missed, nothing exported twice. Late feedback
   for an old event lands as a new file in that event's day.
 - **snapshot** tables are rewritten in place by their jobs (rerun_batches, rerun_items update
-  statuses; `reviewdeck analyze` swaps clusters and cluster_members). When one changed since the
+  statuses; `reviewdeck analyze` swaps clusters and cluster_members; datasets and review queues
+  are deleted or closed). When one changed since the
   last run (an order-free hash of its rows), the whole table is written again with the run's
   number in `export_run`; readers take the rows of its highest `export_run`.
 
@@ -80,6 +81,13 @@ TABLES: tuple[Table, ...] = (
     Table("cluster_members", "snapshot", "CAST(r.finished_at AS DATE)",
           joins="LEFT JOIN (SELECT max(finished_at) AS finished_at, max(run_id) AS run_id"
                 " FROM analysis_runs) r ON TRUE"),
+    # Datasets and review queues can be deleted or closed: snapshots, in the day they were made.
+    Table("datasets", "snapshot", "CAST(t.created_at AS DATE)"),
+    Table("dataset_events", "snapshot", "CAST(d.created_at AS DATE)",
+          joins="LEFT JOIN datasets d ON d.dataset_id = t.dataset_id"),
+    Table("review_queues", "snapshot", "CAST(t.created_at AS DATE)"),
+    Table("queue_items", "snapshot", "CAST(q.created_at AS DATE)",
+          joins="LEFT JOIN review_queues q ON q.queue_id = t.queue_id"),
 )
 # Columns scrubbed as text besides every JSON column: error messages and raw judge answers.
 _TEXT_SCRUB = {"error_message", "raw"}

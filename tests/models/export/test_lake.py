@@ -209,3 +209,29 @@ def test_files_of_a_run_that_never_finished_are_removed(demo_db, tmp_path):
     result = export_lake(db, lake)
     assert result.removed_orphans == 1 and not (lake / "_staging").exists()
     assert _lake_rows(f"SELECT count(*) FROM {_lake(lake, 'events')}") == [(1500,)]
+
+
+def test_datasets_and_review_queues_are_in_the_lake(db_path, tmp_path):
+    from models.datasets import store
+    from models.datasets.sources import DatasetSource
+    from models.queue import build
+    from models.queue.sources import QueueSource
+    from tests.models.queue.queue_data import insert_events
+
+    lake = tmp_path / "lake"
+    with connect(db_path) as con:
+        insert_events(con, 12)
+        store.create_dataset(con, "trio", DatasetSource("events", event_ids=("q0005", "q0001",
+                                                                            "q0009")))
+        made = build.create_queue(con, build.QueueSpec(
+            name="check", source=QueueSource("filter", where="model=model-a"), rubric="helpful",
+            n=3, seed=1))
+    export_lake(db_path, lake)
+    ds = f"{_lake(lake, 'datasets')} d JOIN {_lake(lake, 'dataset_events')} e USING (dataset_id)"
+    assert _lake_rows(f"SELECT d.name, e.event_id, e.position FROM {ds}") == [
+        ("trio", "q0001", 2), ("trio", "q0005", 1), ("trio", "q0009", 3)]
+    items = pl.read_parquet(lake / "queue_items" / "**" / "*.parquet", hive_partitioning=True)
+    queues = pl.read_parquet(lake / "review_queues" / "**" / "*.parquet", hive_partitioning=True)
+    assert queues["queue_id"].to_list() == [made.queue_id] and queues["name"][0] == "check"
+    in_warehouse = [r[0] for r in _warehouse_rows(db_path, "SELECT event_id FROM queue_items")]
+    assert items.height == 3 and sorted(items["event_id"]) == in_warehouse
