@@ -35,11 +35,15 @@ __all__ = [
     "read_foreign",
 ]
 
-FORMATS: tuple[str, ...] = ("otlp", "langfuse", "langsmith", "openai", "openai_batch", "scores")
+FORMATS: tuple[str, ...] = (
+    "otlp", "otlp_proto", "langfuse", "langsmith", "openai", "openai_batch", "scores",
+)  # fmt: skip
 
 DESCRIPTIONS = {
     "otlp": "OTLP/JSON TracesData or LogsData (document or JSON Lines), OTel-JS ReadableSpan "
     "arrays, or one span's attribute map",
+    "otlp_proto": "OTLP protobuf ExportTraceServiceRequest/ExportLogsServiceRequest files "
+    "(Collector file exporter's length-prefixed proto, varint-delimited, or one bare message)",
     "langfuse": "Langfuse trace export (trace + observations) or JSON Lines of observations/scores",
     "langsmith": "LangSmith runs (JSON/JSONL, {post, patch} payloads) and feedback",
     "openai": "OpenAI Chat Completions/Responses request/response logs, VCR cassettes (YAML)",
@@ -67,6 +71,10 @@ def _has(head: str, *keys: str) -> bool:
 
 
 def detect_format(path: Path, head: bytes) -> str | None:
+    from ingest.formats import otlp_proto
+
+    if otlp_proto.detect(head):
+        return "otlp_proto"
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     stripped = text.lstrip()
     if re.match(r"(interactions|version)\s*:", stripped) or "\ninteractions:" in text:
@@ -125,6 +133,10 @@ def _read(name: str, path: Path, data: bytes) -> ParsedFile:
         from ingest.formats import otlp
 
         return otlp.read_any(path, data)
+    if name == "otlp_proto":
+        from ingest.formats import otlp_proto
+
+        return otlp_proto.read(path, data)
     if name == "langfuse":
         from ingest.formats import langfuse
 

@@ -32,6 +32,9 @@ EXPECTED_FORMAT = {
     "otlp/openai_v2_deprecated.traces.jsonl": "otlp",
     "otlp/openinference.traces.json": "otlp",
     "otlp/pydantic_ai_events.traces.json": "otlp",
+    "otlp_proto/layout.traces.pb": "otlp_proto",
+    "otlp_proto/openai_v2.logs.binpb": "otlp_proto",
+    "otlp_proto/openai_v2.traces.binpb": "otlp_proto",
     "vercel/ai-sdk.otlp.json": "otlp",
     "vercel/ai-sdk.readable-spans.json": "otlp",
 }
