@@ -78,6 +78,12 @@ pages = {
             url_path=nav.PLAYGROUND,
             icon=":material/science:",
         ),
+        st.Page(
+            nav.page_file(nav.DATASETS),
+            title="Datasets",
+            url_path=nav.DATASETS,
+            icon=":material/dataset:",
+        ),
     ],
 }
 

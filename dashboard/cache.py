@@ -73,7 +73,13 @@ def _cached(name: str, db: str, stamp: tuple, args: tuple, kwargs: tuple) -> Any
     fn = _resolve(name)
     scope = getattr(_run, "scope", None)
     if scope is not None:
-        return fn(_shared(scope, db), *args, **dict(kwargs))
+        # A cursor of the shared connection per query: a query that leaves a result unfetched
+        # (fetchone on a one-row aggregate) cannot then block the next query of the run.
+        cur = _shared(scope, db).cursor()
+        try:
+            return fn(cur, *args, **dict(kwargs))
+        finally:
+            cur.close()
     with connect(db, read_only=True, timeout_s=30) as con:
         return fn(con, *args, **dict(kwargs))
 

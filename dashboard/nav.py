@@ -19,11 +19,13 @@ PLAYGROUND = "playground"
 WEEKLY = "weekly"
 EVALUATORS = "evaluators"
 QUEUE = "queue"
+DATASETS = "datasets"
 
 
 # Filter keys a page carries in its URL beyond the sidebar's shared ones (filters_ui.SHARED_KEYS):
 # the explorer's own filter, which a link to the playground carries along.
-PAGE_FILTER_KEYS = ("status", "feedback", "text", "cluster", "user", "kind", "rerun_of", "reruns")
+PAGE_FILTER_KEYS = ("status", "feedback", "text", "cluster", "user", "kind", "rerun_of", "reruns",
+                    "dataset")
 
 
 def page_file(url_path: str) -> str:

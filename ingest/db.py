@@ -47,7 +47,8 @@ def open_connection(
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             # Timestamps are stored and shown in UTC whatever the machine's zone is.
-            con.execute("SET TimeZone = 'UTC'")
+            # GLOBAL: the cursors pages take of a shared connection (dashboard/cache.py) too.
+            con.execute("SET GLOBAL TimeZone = 'UTC'")
             return con
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):

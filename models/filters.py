@@ -47,6 +47,7 @@ class EventFilter:
     user_id: str | None = None
     kinds: tuple[str, ...] = field(default=("llm",))
     rerun_of: str | None = None  # only the reruns of this event
+    dataset: str | None = None  # only the events of this dataset (models.datasets), by name
     # Playground reruns are events too, but not production traffic: left out unless asked for
     # ('include' or 'only'), or when looking at the reruns of one event (rerun_of).
     reruns: str = "exclude"
@@ -89,6 +90,7 @@ _KEYS = {
     "kind": "kinds",
     "rerun_of": "rerun_of",
     "reruns": "reruns",
+    "dataset": "dataset",
 }
 RERUN_CHOICES = ("exclude", "include", "only")
 _TUPLE_ATTRS = {f.name for f in fields(EventFilter) if f.type.startswith("tuple")}
@@ -204,4 +206,11 @@ def where_sql(flt: EventFilter, alias: str = "e") -> tuple[str, list[object]]:
             f"{a}.event_id IN (SELECT m.event_id FROM cluster_members m WHERE m.cluster_id = ?)"
         )
         params.append(flt.cluster_id)
+    if flt.dataset is not None:
+        # datasets / dataset_events are migration 007's; a name no dataset has matches nothing
+        clauses.append(
+            f"{a}.event_id IN (SELECT de.event_id FROM dataset_events de JOIN datasets d"
+            " ON d.dataset_id = de.dataset_id WHERE d.name = ?)"
+        )
+        params.append(flt.dataset)
     return (" AND ".join(clauses) or "TRUE"), params

@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, charts_drift, nav, queue_links
+from dashboard import cache, charts_drift, dataset_links, nav, queue_links
 from dashboard.filters_ui import current_filter, should_seed, sync_url
 from dashboard.queries import drift as q
 from dashboard.safe_text import md_escape
@@ -149,6 +149,11 @@ for topic in report.new_topics:
                 "new_topic", event_ids=topic.event_ids,
                 label=f"new topic {topic.topic_id}: {topic.label}",
                 text="Review a sample of this new topic",
+            )
+            dataset_links.link_to_dataset(
+                "new_topic", event_ids=topic.event_ids,
+                label=f"new topic {topic.topic_id}: {topic.label}",
+                text="Save this new topic as a dataset",
             )
         with l1:
             if topic.cluster_id is not None:
@@ -329,6 +334,10 @@ nav.link_to_explorer(
 queue_links.link_to_queue(
     "cluster", flt=in_window, label=f"cluster #{cluster_id}",
     text=f"Review a sample of cluster #{cluster_id} in the current window",
+)
+dataset_links.link_to_dataset(
+    "cluster", flt=in_window, label=f"cluster-{cluster_id}",
+    text=f"Save cluster #{cluster_id} in the current window as a dataset",
 )
 st.caption(f"Latest events of cluster #{cluster_id} in the current window ({current}).")
 events = cache.query(q.cluster_events, cluster_id, in_window)

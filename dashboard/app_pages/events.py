@@ -7,7 +7,7 @@ shown with st.text / st.json / st.dataframe only: it is data, never markup.
 
 import streamlit as st
 
-from dashboard import cache, nav, queue_links
+from dashboard import cache, dataset_links, nav, queue_links
 from dashboard.conversation import load_json, render_messages
 from dashboard.filters_ui import current_filter, should_seed, sync_url, url_part
 from dashboard.queries import explorer
@@ -33,6 +33,7 @@ _WIDGETS = (
     "events_kind",
     "events_rerun_of",
     "events_reruns",
+    "events_dataset",
     "events_page",
 )
 
@@ -171,6 +172,7 @@ def _seed(url: dict[str, list[str]], kinds: list[str]) -> None:
     s["events_kind"] = list(flt.kinds) if "kind" in url else ["llm"]
     s["events_rerun_of"] = flt.rerun_of or ""
     s["events_reruns"] = flt.reruns
+    s["events_dataset"] = flt.dataset or _ANY
     try:
         s["events_page"] = max(1, int(url.get("page", ["1"])[0]))
     except ValueError:
@@ -205,7 +207,7 @@ kind = c4.multiselect(
     key="events_kind",
     placeholder="llm",
 )
-d1, d2, d3, d4 = st.columns([1, 2, 2, 1])
+d1, d2, d3, d4, d5 = st.columns([1, 2, 2, 1, 2])
 cluster = d1.number_input(
     "Cluster",
     min_value=-1,
@@ -223,6 +225,13 @@ reruns = d4.selectbox(
     help="Reruns are saved as events linked to their original; left out of the list unless "
     "included here (or looking at the reruns of one event).",
 )
+datasets = cache.query(explorer.dataset_names)
+dataset = d5.selectbox(
+    "Dataset",
+    list(dict.fromkeys([_ANY, *datasets, st.session_state.get("events_dataset", _ANY)])),
+    key="events_dataset",
+    help="Only the events of a dataset (a named, frozen set: the Datasets page).",
+)
 
 flt = current_filter().with_(
     status=None if status == _ANY else status,
@@ -233,6 +242,7 @@ flt = current_filter().with_(
     kinds=tuple(kind) or ("llm",),
     rerun_of=rerun_of.strip() or None,
     reruns=reruns,
+    dataset=None if dataset == _ANY else dataset,
 )
 # A new filter starts again at page 1 (set before the page widget is drawn).
 if st.session_state.get("events_last_filter", flt) != flt:
@@ -246,7 +256,11 @@ p1, p2 = st.columns([1, 4])
 page_no = p1.number_input("Page", min_value=1, max_value=pages, step=1, key="events_page")
 p2.caption(f"{total:,} events match · page {page_no} of {pages:,} · newest first")
 if total:
-    queue_links.link_to_queue("filter", flt=flt, text="Review a sample of these events")
+    r1, r2 = st.columns(2)
+    with r1:
+        queue_links.link_to_queue("filter", flt=flt, text="Review a sample of these events")
+    with r2:
+        dataset_links.link_to_dataset("filter", flt=flt, text="Save these events as a dataset")
 
 wanted = {k: v for k, v in flt.to_query().items() if k in KEYS}
 if page_no > 1:

@@ -10,7 +10,7 @@ as text only (dashboard/conversation.py).
 
 import streamlit as st
 
-from dashboard import cache, nav, queue_links
+from dashboard import cache, dataset_links, nav, queue_links
 from dashboard.conversation import render_messages
 from dashboard.filters_ui import current_filter, url_part
 from dashboard.queries import explorer
@@ -215,6 +215,8 @@ def review(author: str) -> None:
     st.caption(f"Source: {md_escape(qu.source.describe())} · rubric **{md_escape(qu.rubric)}**"
                + (f" · stratified by {md_escape(qu.stratify_by)}" if qu.stratify_by else "")
                + f" · {qu.reviewers_per_item} reviewer(s) per item")
+    dataset_links.link_to_dataset("queue", queue_id=qu.queue_id,
+                                  text="Save this queue's items as a dataset")
     if not author:
         st.info("Type your name above to start reviewing.", icon=":material/person:")
         return

@@ -60,7 +60,8 @@ def rerun(
     inclusive); model; prompt_version; tag; environment; status (ok, error); feedback
     (thumbs_up, thumbs_down, negative, regenerated, corrected, low_score, any_explicit, any,
     none); text (substring of input or output); cluster; user; kind (default llm); rerun_of;
-    reruns (exclude, the default, include or only: playground reruns are left out otherwise).
+    reruns (exclude, the default, include or only: playground reruns are left out otherwise);
+    dataset (the events of a dataset, by name: `reviewdeck dataset list`).
     Example: --where 'feedback=thumbs_down&tag=topic:billing&start=2026-11-09'.
 
     --dataset NAME reruns exactly the dataset's events (docs/datasets.md); it cannot be

@@ -135,3 +135,9 @@ def reruns_of(con: duckdb.DuckDBPyConnection, event_id: str) -> pl.DataFrame:
 
 def kinds_present(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT DISTINCT kind FROM events ORDER BY 1").fetchall()]
+
+
+def dataset_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every dataset's name, newest first (for the explorer's dataset filter)."""
+    return [r[0] for r in con.execute(
+        "SELECT name FROM datasets ORDER BY created_at DESC, dataset_id DESC").fetchall()]
