@@ -10,7 +10,6 @@ exporters retry. On start the spool left by a previous run is drained before the
 
 from __future__ import annotations
 
-import gc
 import math
 import sys
 import threading
@@ -26,9 +25,11 @@ from ingest.collect import batch as batching
 from ingest.collect import wire
 from ingest.collect.spool import Entry, Spool, SpoolFull
 from ingest.db import connect
+from ingest.formats import no_cyclic_gc
 from ingest.load.loader import FileResult
 
 CACHE_BYTES = 128 * 1024 * 1024  # mapped requests kept for the batcher; beyond, it re-reads
+READER_GAP_S = 1.0  # the least time the warehouse stays closed between two batches
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,6 @@ class Collector:
         """Bring the schema up to date, drain what a previous run left, then listen."""
         with connect(self.settings.db):
             pass
-        # A request makes tens of thousands of small dicts, none cyclic; the automatic cyclic
-        # collector would rescan them (and every module object) again and again: measured a
-        # third of the protobuf walk on a warm heap. So it is off while the collector runs,
-        # and the batcher collects once per batch, over what start-up left frozen.
-        self._gc_was_enabled = gc.isenabled()
-        gc.disable()
-        gc.freeze()
         self.drain()
         self._httpd = _Server((self.settings.host, self.settings.port), _Handler)
         self._httpd.collector = self  # type: ignore[attr-defined]
@@ -103,12 +97,7 @@ class Collector:
             self._httpd.server_close()
         for t in self._threads:
             t.join(timeout=60)
-        try:
-            self.drain()
-        finally:
-            gc.unfreeze()
-            if getattr(self, "_gc_was_enabled", False):
-                gc.enable()
+        self.drain()
 
     def drain(self) -> list[BatchReport]:
         """Replay claimed batches, then load every entry regardless of join waits."""
@@ -125,6 +114,16 @@ class Collector:
         return max(1, math.ceil(self.settings.batch_seconds))
 
     def handle(
+        self, path: str, ctype_header: str | None, encoding: str | None, body: bytes
+    ) -> wire.Reply:
+        # A request makes tens of thousands of small dicts, none cyclic, alive until it is
+        # mapped; the cyclic collector would rescan them, and every object of a warm heap,
+        # again and again (the protobuf walk took half as long again with it on). Decoding and
+        # mapping run with it off, as file ingest's readers do.
+        with no_cyclic_gc():
+            return self._handle(path, ctype_header, encoding, body)
+
+    def _handle(
         self, path: str, ctype_header: str | None, encoding: str | None, body: bytes
     ) -> wire.Reply:
         ctype = wire.JSON
@@ -196,7 +195,10 @@ class Collector:
 
     def _batch_loop(self) -> None:
         # One batch per interval, counted from the start of the previous one: a batch that took
-        # longer than the interval (a backlog) is followed at once, not after another interval.
+        # longer than the interval (a backlog) is followed after READER_GAP_S, not after another
+        # interval. The gap, with the warehouse closed, is longer than ingest.db's longest
+        # backoff sleep (0.75 s), so a dashboard waiting to read always gets its turn.
+        gap = min(READER_GAP_S, self.settings.batch_seconds)
         wait = self.settings.batch_seconds
         while not self._stop.wait(wait):
             started = time.monotonic()
@@ -206,8 +208,7 @@ class Collector:
                 msg = f"batch failed, will retry: {type(exc).__name__}: {exc}"
                 self.errors.append(msg)
                 print(f"reviewdeck collect: {msg}", file=sys.stderr, flush=True)
-            gc.collect()  # cheap: start-up objects are frozen, requests make no cycles
-            wait = max(0.0, self.settings.batch_seconds - (time.monotonic() - started))
+            wait = max(gap, self.settings.batch_seconds - (time.monotonic() - started))
 
     def _mapped(self, entry: Entry) -> batching.Mapped:
         with self._lock:
