@@ -36,7 +36,8 @@ __all__ = [
 ]
 
 FORMATS: tuple[str, ...] = (
-    "otlp", "otlp_proto", "langfuse", "langsmith", "openai", "openai_batch", "scores",
+    "otlp", "otlp_proto", "braintrust", "langfuse", "langsmith", "openai", "openai_batch",
+    "scores",
 )  # fmt: skip
 
 DESCRIPTIONS = {
@@ -44,6 +45,8 @@ DESCRIPTIONS = {
     "arrays, or one span's attribute map",
     "otlp_proto": "OTLP protobuf ExportTraceServiceRequest/ExportLogsServiceRequest files "
     "(Collector file exporter's length-prefixed proto, varint-delimited, or one bare message)",
+    "braintrust": "Braintrust logs: span rows as `bt sync pull` writes them (NDJSON), or the "
+    "rows the SDK posts",
     "langfuse": "Langfuse trace export (trace + observations) or JSON Lines of observations/scores",
     "langsmith": "LangSmith runs (JSON/JSONL, {post, patch} payloads) and feedback",
     "openai": "OpenAI Chat Completions/Responses request/response logs, VCR cassettes (YAML)",
@@ -87,6 +90,8 @@ def detect_format(path: Path, head: bytes) -> str | None:
         return None
     if _has(text, "resourceSpans", "resourceLogs", "spanContext", "_spanContext"):
         return "otlp"
+    if _has(text, "span_attributes") or (_has(text, "root_span_id") and _has(text, "span_parents")):
+        return "braintrust"
     if _has(text, "custom_id"):
         return "openai_batch"
     if _has(text, "observations", "parentObservationId", "dataType", "projectId"):
@@ -137,6 +142,10 @@ def _read(name: str, path: Path, data: bytes) -> ParsedFile:
         from ingest.formats import otlp_proto
 
         return otlp_proto.read(path, data)
+    if name == "braintrust":
+        from ingest.formats import braintrust
+
+        return braintrust.read(path, data)
     if name == "langfuse":
         from ingest.formats import langfuse
 

@@ -7,6 +7,8 @@ from ingest.formats import detect_format, read_foreign
 from tests.conftest import DATA
 
 EXPECTED_FORMAT = {
+    "braintrust/project_logs/part-000001.jsonl": "braintrust",
+    "braintrust/sdk_rows.jsonl": "braintrust",
     "langfuse/otel.traces.jsonl": "otlp",
     "langfuse/records.jsonl": "langfuse",
     "langfuse/trace_export.json": "langfuse",
