@@ -20,7 +20,8 @@ from ingest import config
 def analyze(
     db: DbOption = None,
     field: Annotated[
-        str, typer.Option("--field", help="Text to embed: input, or input+output.")
+        str, typer.Option("--field", help="Text to embed: input (what users ask), output (the "
+                          "answers: output drift) or input+output.")
     ] = "input",
     embedder: Annotated[
         str,

@@ -137,7 +137,7 @@ def run_analysis(
             and prev_run["field"] == opts.field and prev_run["seed"] == opts.seed
         )
         if same_setup and not opts.full:
-            new, gone = store.count_unassigned(con)
+            new, gone = store.count_unassigned(con, opts.field)
             if new == 0 and gone == 0:
                 timings["total"] = round(time.perf_counter() - t0, 3)
                 n = con.execute("SELECT count(*) FROM cluster_members").fetchall()[0][0]

@@ -61,6 +61,7 @@ class DriftReport:
     novelty: NoveltyResult | None = None
     new_topics: list[NewTopic] = field(default_factory=list)
     n_current_events: int = 0
+    field: str = "input"  # what the analysis embedded: input, output or input+output
 
     @property
     def drifted(self) -> bool:
@@ -139,7 +140,7 @@ def compute_drift(
     clusters.sort(key=lambda c: (c.shift.status == "stable", c.shift.p_adjusted,
                                  -c.shift.n_current, c.cluster_id))
     return DriftReport(reference, current, overall, clusters, verdict.novelty, new_topics,
-                       n_current)
+                       n_current, run["field"])
 
 
 def _new_topics(
@@ -183,6 +184,7 @@ def to_json(report: DriftReport) -> dict[str, Any]:
     """The documented object of `reviewdeck drift --json` (docs/drift.md), exactly these keys."""
     nov = report.novelty
     return {
+        "field": report.field,
         "verdict": {"drifted": bool(report.drifted),
                     "alpha_shares": dict(drf.ALPHA_SHARES)},
         "overall": {

@@ -17,8 +17,11 @@ import numpy as np
 import polars as pl
 
 # What text of an event is embedded. Keys are the --field choices; values are fixed SQL.
+# "output" is output drift: answers that got longer, a new refusal or a new format show as new
+# territory even when the questions did not change.
 FIELDS = {
     "input": "coalesce(e.input_text, '')",
+    "output": "coalesce(e.output_text, '')",
     "input+output": "coalesce(e.input_text, '') || chr(10) || coalesce(e.output_text, '')",
 }
 # The events an analysis covers: LLM calls with an input, not the playground's reruns.
@@ -26,6 +29,13 @@ ELIGIBLE = (
     "e.kind = 'llm' AND e.rerun_of IS NULL AND e.input_text IS NOT NULL "
     "AND length(trim(e.input_text)) > 0"
 )
+# ... and, for output drift, with an answer (a failed call has none to compare).
+_WITH_OUTPUT = " AND e.output_text IS NOT NULL AND length(trim(e.output_text)) > 0"
+
+
+def eligible_sql(field: str = "input") -> str:
+    """The SQL condition on `events e` of the events an analysis of `field` covers."""
+    return ELIGIBLE + (_WITH_OUTPUT if field == "output" else "")
 
 
 def _text_sql(field: str) -> str:
@@ -46,7 +56,7 @@ def events_frame(con: duckdb.DuckDBPyConnection, field: str) -> pl.DataFrame:
     return con.sql(
         f"SELECT e.event_id, e.ts, md5({text}) AS content_hash, {GROUP_SQL} AS grp, "
         "e.event_id IN (SELECT event_id FROM cluster_members) AS assigned "
-        f"FROM events e WHERE {ELIGIBLE} ORDER BY e.ts, e.event_id"
+        f"FROM events e WHERE {eligible_sql(field)} ORDER BY e.ts, e.event_id"
     ).pl()
 
 
@@ -55,19 +65,20 @@ def unique_texts(con: duckdb.DuckDBPyConnection, field: str) -> pl.DataFrame:
     text = _text_sql(field)
     return con.sql(
         f"SELECT md5({text}) AS content_hash, any_value({text}) AS text FROM events e"
-        f" WHERE {ELIGIBLE} GROUP BY 1 ORDER BY 1"
+        f" WHERE {eligible_sql(field)} GROUP BY 1 ORDER BY 1"
     ).pl()
 
 
-def count_unassigned(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+def count_unassigned(con: duckdb.DuckDBPyConnection, field: str = "input") -> tuple[int, int]:
     """(eligible events without a cluster, assigned events no longer eligible)."""
+    eligible = eligible_sql(field)
     new = con.execute(
-        f"SELECT count(*) FROM events e WHERE {ELIGIBLE} AND e.event_id NOT IN "
+        f"SELECT count(*) FROM events e WHERE {eligible} AND e.event_id NOT IN "
         "(SELECT event_id FROM cluster_members)"
     ).fetchall()[0][0]
     gone = con.execute(
         "SELECT count(*) FROM cluster_members m WHERE m.event_id NOT IN "
-        f"(SELECT e.event_id FROM events e WHERE {ELIGIBLE})"
+        f"(SELECT e.event_id FROM events e WHERE {eligible})"
     ).fetchall()[0][0]
     return int(new), int(gone)
 

@@ -49,7 +49,8 @@ def test_json_has_exactly_the_documented_shape(warehouse) -> None:
     out = _run("drift", "--db", str(warehouse), "--reference", REF, "--current", CUR, "--json")
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
-    assert set(doc) == {"verdict", "overall", "novelty", "new_topics", "clusters"}
+    assert set(doc) == {"field", "verdict", "overall", "novelty", "new_topics", "clusters"}
+    assert doc["field"] == "input"
     assert set(doc["overall"]) == {"statistic", "p_value", "drifted"}
     assert set(doc["novelty"]) == NOVELTY_KEYS
     assert doc["verdict"]["drifted"] is True and doc["novelty"]["drifted"] is True
