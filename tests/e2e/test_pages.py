@@ -12,7 +12,7 @@ from tests.e2e.server import start_server
 pytestmark = pytest.mark.browser
 
 PAGES = (nav.OVERVIEW, nav.TRENDS, nav.DRIFT, nav.WEEKLY, nav.EVALUATORS, nav.QUEUE, nav.EXPLORER,
-         nav.PLAYGROUND)
+         nav.PLAYGROUND, nav.DATASETS)
 
 
 @pytest.mark.parametrize("url_path", PAGES)
