@@ -36,8 +36,8 @@ __all__ = [
 ]
 
 FORMATS: tuple[str, ...] = (
-    "otlp", "otlp_proto", "braintrust", "langfuse", "langsmith", "openai", "openai_batch",
-    "scores",
+    "otlp", "otlp_proto", "braintrust", "helicone", "langfuse", "langsmith", "openai",
+    "openai_batch", "scores",
 )  # fmt: skip
 
 DESCRIPTIONS = {
@@ -47,6 +47,8 @@ DESCRIPTIONS = {
     "(Collector file exporter's length-prefixed proto, varint-delimited, or one bare message)",
     "braintrust": "Braintrust logs: span rows as `bt sync pull` writes them (NDJSON), or the "
     "rows the SDK posts",
+    "helicone": "Helicone request export (JSON Lines of query-clickhouse records, as "
+    "@helicone/export writes them)",
     "langfuse": "Langfuse trace export (trace + observations) or JSON Lines of observations/scores",
     "langsmith": "LangSmith runs (JSON/JSONL, {post, patch} payloads) and feedback",
     "openai": "OpenAI Chat Completions/Responses request/response logs, VCR cassettes (YAML)",
@@ -92,6 +94,8 @@ def detect_format(path: Path, head: bytes) -> str | None:
         return "otlp"
     if _has(text, "span_attributes") or (_has(text, "root_span_id") and _has(text, "span_parents")):
         return "braintrust"
+    if _has(text, "request_id") and _has(text, "request_created_at", "response_created_at"):
+        return "helicone"
     if _has(text, "custom_id"):
         return "openai_batch"
     if _has(text, "observations", "parentObservationId", "dataType", "projectId"):
@@ -146,6 +150,10 @@ def _read(name: str, path: Path, data: bytes) -> ParsedFile:
         from ingest.formats import braintrust
 
         return braintrust.read(path, data)
+    if name == "helicone":
+        from ingest.formats import helicone
+
+        return helicone.read(path, data)
     if name == "langfuse":
         from ingest.formats import langfuse
 

@@ -9,6 +9,7 @@ from tests.conftest import DATA
 EXPECTED_FORMAT = {
     "braintrust/project_logs/part-000001.jsonl": "braintrust",
     "braintrust/sdk_rows.jsonl": "braintrust",
+    "helicone/requests.jsonl": "helicone",
     "langfuse/otel.traces.jsonl": "otlp",
     "langfuse/records.jsonl": "langfuse",
     "langfuse/trace_export.json": "langfuse",
