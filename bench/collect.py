@@ -124,9 +124,19 @@ def sender(endpoint: str, n: int, seed: int, dump: str | None = None) -> None:
     rng = random.Random(seed)
     attrs = [span_attributes(seed * 10_000_000 + i, rng) for i in range(n)]
     provider = TracerProvider(resource=Resource.create({"service.name": f"bench-sender-{seed}"}))
-    exporter = _Recorder() if dump else OTLPSpanExporter(endpoint=endpoint, timeout=60)
+    failed = [0]
+
+    class Counting(OTLPSpanExporter):
+        def export(self, spans):  # type: ignore[no-untyped-def]
+            result = super().export(spans)
+            if result.name != "SUCCESS":
+                failed[0] += len(spans)
+            return result
+
+    exporter = _Recorder() if dump else Counting(endpoint=endpoint, timeout=60)
     # A queue that holds every span: the bench measures throughput, not the SDK's drop policy.
-    processor = BatchSpanProcessor(exporter, max_queue_size=n + 1, max_export_batch_size=512,
+    queue = max(n + 1, 2048)
+    processor = BatchSpanProcessor(exporter, max_queue_size=queue, max_export_batch_size=512,
                                    schedule_delay_millis=100)  # fmt: skip
     provider.add_span_processor(processor)
     tracer = provider.get_tracer("bench.collect")
@@ -137,8 +147,12 @@ def sender(endpoint: str, n: int, seed: int, dump: str | None = None) -> None:
         with tracer.start_as_current_span("chat gpt-4o-mini", kind=SpanKind.CLIENT) as s:
             s.set_attributes(a)
     t_emitted = time.time()
-    provider.shutdown()  # flushes the queue: every span exported (or failed) when it returns
-    report = {"t0": t0, "t_emitted": t_emitted, "t_done": time.time(), "n": n,
+    # force_flush exports the whole queue however long it takes; shutdown alone would wait 30 s
+    # and then drop what is left (SDK 1.45's BatchProcessor.shutdown).
+    provider.force_flush()
+    t_done = time.time()
+    provider.shutdown()
+    report = {"t0": t0, "t_emitted": t_emitted, "t_done": t_done, "n": n, "failed": failed[0],
               "cpu": time.process_time() - cpu0}  # fmt: skip
     if dump:
         import pickle
@@ -278,6 +292,8 @@ def run_sink(total: int, procs: int) -> tuple[float, float]:
     finally:
         proc.kill()
         proc.wait()
+    if lost := sum(r["failed"] for r in reports):
+        raise SystemExit(f"sink: the SDK failed to export {lost} spans")
     seconds = max(r["t_done"] for r in reports) - go
     cpu = sum(r["cpu"] for r in reports)
     print(f"sink (the SDK senders' own limit): {total} spans in {seconds:.2f} s = "
@@ -333,8 +349,12 @@ def run_collector(total: int, procs: int, tmp: Path, batch_seconds: float, name:
         cpu0 = _cpu_s(proc.pid)
         go, reports = run_senders(f"http://127.0.0.1:{port}/v1/traces", total, procs, dump,
                                   replay=dump is not None)  # fmt: skip
-        if not all_in.wait(600):
-            raise SystemExit(f"only {stored[0]} of {total} spans stored after 10 min")
+        lost = sum(r.get("failed", 0) for r in reports)
+        if lost:
+            raise SystemExit(f"{name}: the SDK failed to export {lost} spans (see its log)")
+        # Every span was acknowledged: they are all in the spool, so the batches bring them in.
+        if not all_in.wait(300):
+            raise SystemExit(f"only {stored[0]} of {total} acknowledged spans stored after 5 min")
         t_stored = batches[-1][0]
     finally:
         proc.terminate()
@@ -403,7 +423,9 @@ def run_phoenix(phoenix: str, total: int, procs: int, tmp: Path) -> float | None
          "import importlib.metadata as m; print(m.version('arize-phoenix'))"],
         capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
+    lost = sum(r["failed"] for r in reports)
     print(f"phoenix serve {version} (SQLite store): {n} of {total} spans stored "
+          f"({lost} not acknowledged) "
           f"{seconds:.2f} s after the start = {n / seconds:,.0f} spans/s; "
           f"{senders_summary(go, reports)}")  # fmt: skip
     return n / seconds

@@ -266,6 +266,13 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     allow_reuse_address = True
 
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # An exporter that gave up on a request (its timeout) or exited resets its connection:
+        # nothing was acknowledged on it, so there is nothing to say. Anything else is printed.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: exporters reuse their connection
