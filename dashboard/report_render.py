@@ -348,9 +348,10 @@ def _models_html(s: SegmentMove) -> str:
 
 
 def _clusters_html(report: Report) -> str:
-    parts = ["<h2>New and growing clusters, quality drops inside clusters</h2>"]
+    parts = ["<h2>New topics, new and growing clusters, quality drops inside clusters</h2>"]
     if not report.clusters:
-        parts.append("<p>No new or growing cluster and no quality drop inside a cluster.</p>")
+        parts.append("<p>No new topic, no new or growing cluster and no quality drop inside a "
+                     "cluster.</p>")
         return "".join(parts)
     for c in report.clusters:
         parts.append(
@@ -590,9 +591,9 @@ def render_markdown(
         ]
         out += ["", "Worst-rated examples:", ""]
         out += _md_examples(first.examples)
-    out += ["", "## New and growing clusters, quality drops inside clusters", ""]
+    out += ["", "## New topics, new and growing clusters, quality drops inside clusters", ""]
     if not report.clusters:
-        out.append("No new or growing cluster and no quality drop inside a cluster.")
+        out.append("No new topic, no new or growing cluster and no quality drop inside a cluster.")
     for c in report.clusters:
         out += [f"### [{md(c.label)}]({c.explorer_url}) ({c.status})", "", md(c.detail), ""]
         out += _md_examples(c.examples)

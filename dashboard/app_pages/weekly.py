@@ -162,9 +162,9 @@ def _show(report: Report, key: str) -> None:
             _explorer_link(first.explorer_url, "Open these events", key=f"{key}_{title}_{i}_link")
             _examples(first.examples)
 
-    st.subheader("New and growing clusters, quality drops inside clusters")
+    st.subheader("New topics, new and growing clusters, quality drops inside clusters")
     if not report.clusters:
-        st.info("No new or growing cluster and no quality drop inside a cluster.")
+        st.info("No new topic, no new or growing cluster and no quality drop inside a cluster.")
     for i, c in enumerate(report.clusters):
         st.markdown(f"**{md(c.label)}** ({md(c.status)}): {md(c.detail)}")
         _explorer_link(c.explorer_url, "Open these events", key=f"{key}_cluster_{i}_link")

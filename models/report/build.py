@@ -168,7 +168,8 @@ def _summary(
         )
     lines += _moves_lines("Regression", [s for s in regressions if s.key not in local_keys])
     for c in clusters:
-        lines.append(f"{c.status.capitalize()} cluster: {c.label} — {c.detail}.")
+        kind = "New topic" if c.status == "new topic" else f"{c.status.capitalize()} cluster"
+        lines.append(f"{kind}: {c.label} — {c.detail}.")
     for m in headline:
         if m.verdict == "better" and is_quality(m):
             lines.append(

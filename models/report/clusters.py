@@ -1,4 +1,5 @@
-"""The report's cluster section: new and growing clusters, and quality drops inside clusters.
+"""The report's cluster section: new topics, new and growing clusters, and quality drops inside
+clusters.
 
 From the stored cluster analysis (`reviewdeck analyze`) through the drift work's functions:
 `models.drift.report.compute_drift` for the share tests (BH across clusters) and
@@ -23,13 +24,14 @@ from models.report.sections import (
 )
 
 REFERENCE_WEEKS = 4  # this week against the previous four
+NEW_TOPIC = "new topic"
 # Tags stand in for clusters only without an analysis; many are small (one intent) and their
 # events come in sessions, so a tag must at least double its share to be called growing.
 MIN_SHARE_RATIO = 2.0
 
 
 def clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
-    """New and growing clusters and quality drops inside clusters, this week against the
+    """New topics, new and growing clusters and quality drops inside clusters, this week against the
     previous four weeks, from the stored cluster analysis (models.drift.report,
     models.drift.cluster_quality). Without an analysis, tags stand in for topics (tag_topics)."""
     from models.drift import store as analysis_store
@@ -55,11 +57,12 @@ def drift_clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
     reference, current = _windows(ctx)
     drift = compute_drift(ctx.con, reference, current, alpha=ctx.level, seed=ctx.seed)
     week_flt = ctx.flt.with_(start=current.start, end=current.end)
-    items: list[ClusterItem] = []
+    items = new_topics(ctx, drift, week_flt)
+    told = {c.cluster_id for c in items}
     for c in drift.clusters:
         s = c.shift
-        if s.status not in ("new", "growing"):
-            continue
+        if s.status not in ("new", "growing") or str(c.cluster_id) in told:
+            continue  # a new topic's own cluster is told once, as the topic
         detail = (
             f"{s.n_current} events ({100 * s.share_current:.1f}% of the week), none in the "
             f"previous {REFERENCE_WEEKS} weeks"
@@ -145,7 +148,7 @@ def drift_clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
                 "; ".join(drops) + f" against the previous {REFERENCE_WEEKS} weeks",
             )
         )
-    order = {"new": 0, "quality drop": 1, "growing": 2}
+    order = {NEW_TOPIC: 0, "new": 1, "quality drop": 2, "growing": 3}
     items.sort(key=lambda c: (order[c.status], -c.n))
     overall = drift.overall
     return items[: 2 * ctx.top], (
@@ -153,6 +156,38 @@ def drift_clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
         f"clusters, this week vs the previous {REFERENCE_WEEKS} weeks; overall embedding drift "
         f"{overall.method} p={overall.p_value:.3g}"
     )
+
+
+def new_topics(ctx: Context, drift, week_flt: EventFilter) -> list[ClusterItem]:
+    """The week's new topics (models.drift's novelty test: events in territory the previous
+    weeks did not cover), each with its size, keywords, quality and worst examples."""
+    out = []
+    for t in drift.new_topics:
+        q = t.quality
+        detail = (
+            f"about {t.estimated_events:,} events ({100 * t.share:.1f}% of the week) in "
+            f"territory the previous {REFERENCE_WEEKS} weeks did not cover (novelty test "
+            f"p={drift.novelty.p_value:.3g})"
+        )
+        if t.keywords:
+            detail += f"; keywords: {', '.join(t.keywords[:6])}"
+        if q.get("negative_rate") is not None and q.get("n"):
+            detail += f"; negative signals on {100 * q['negative_rate']:.0f}% of {q['n']}"
+        flt = week_flt if t.cluster_id is None else week_flt.with_(cluster_id=int(t.cluster_id))
+        out.append(ClusterItem(
+            cluster_id=str(t.cluster_id) if t.cluster_id is not None else f"topic-{t.topic_id}",
+            label=t.label,
+            status=NEW_TOPIC,
+            share=t.share,
+            prev_share=None,
+            n=t.estimated_events,
+            p_value=drift.novelty.p_value,
+            detail=detail,
+            explorer_url=explorer_url(ctx.base_url, flt.to_query_string()),
+            examples=tuple(worst_examples(
+                ctx, "e.event_id IN (SELECT unnest(?::VARCHAR[]))", [list(t.event_ids)])),
+        ))
+    return out
 
 
 def _cluster_item(

@@ -164,7 +164,7 @@ class SegmentMove:
 class ClusterItem:
     cluster_id: str
     label: str
-    status: str  # 'new', 'growing', 'quality drop'
+    status: str  # 'new topic' (novelty), 'new', 'growing', 'quality drop'
     share: float | None
     prev_share: float | None
     n: int

@@ -1,5 +1,6 @@
 """The report's cluster section on a real (small) cluster analysis: a topic that appears in the
-reported week is listed as new or growing, and a quality drop inside a stable cluster shows."""
+reported week is listed first as a new topic (its cluster not again as a new cluster), and a
+quality drop inside a stable cluster shows."""
 
 from __future__ import annotations
 
@@ -58,8 +59,14 @@ def test_new_topic_and_quality_drop_come_from_the_cluster_analysis(analysed):
     for c in report.clusters:
         by_status.setdefault(c.status, []).append(c)
     topic_of = dict(zip(now["event_id"], now["topic"], strict=True))
-    appeared = by_status.get("new", []) + by_status.get("growing", [])
-    assert appeared, report.clusters
+    # the novelty test names the crypto questions a new topic, first in the section
+    topics = by_status.get("new topic", [])
+    assert topics and report.clusters[0].status == "new topic", report.clusters
+    assert "crypto" in topics[0].label or "bitcoin" in topics[0].label, topics[0]
+    assert "novelty test" in topics[0].detail and topics[0].examples
+    assert all(topic_of.get(ex.event_id) == "crypto" for ex in topics[0].examples)
+    assert any(line.startswith("New topic: ") for line in report.summary)
+    appeared = topics + by_status.get("new", []) + by_status.get("growing", [])
     # the clusters holding this week's crypto questions are the ones reported as appearing
     crypto_ids = [e for e, t in topic_of.items() if t == "crypto"]
     with connect(path, read_only=True) as con:
@@ -69,6 +76,7 @@ def test_new_topic_and_quality_drop_come_from_the_cluster_analysis(analysed):
             [crypto_ids],
         ).fetchall()[0]
     assert str(home) in {c.cluster_id for c in appeared}
+    assert [c.cluster_id for c in appeared].count(str(home)) == 1  # told once
     drops = by_status.get("quality drop", [])
     assert drops, report.clusters
     assert any("thumbs-up rate" in c.detail for c in drops)
