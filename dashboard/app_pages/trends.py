@@ -387,6 +387,49 @@ else:
             text=f"Review a sample of {trends_moved.segment_label(r)} this week",
         )
 
+# ---- new topics as segments ----------------------------------------------------------------
+st.subheader("New topics this week")
+if st.toggle(
+    "Look for new topics in this week",
+    key="trends_new_topics",
+    help="The Drift page's novelty test of this week against the four weeks before it: "
+    "questions in territory those weeks did not cover, grouped and named. It runs the test, "
+    "which takes a few seconds on a large warehouse.",
+):
+    found = cache.query(q.new_topics, week, alpha)
+    if found is None:
+        st.info("No cluster analysis in this warehouse yet: run `reviewdeck analyze`.",
+                icon=":material/bubble_chart:")
+    elif found["rows"].is_empty():
+        p = found["p_value"]
+        st.success("No new topic in " + this_week
+                   + ("" if p is None else f" (novelty test p = {p:.3g}, "
+                      f"{found['n_current']:,} events sampled)") + ".",
+                   icon=":material/check_circle:")
+    else:
+        st.caption(
+            f"Novelty test p = {found['p_value']:.3g} on {found['n_current']:,} sampled events "
+            f"of {this_week} ({found['field']} text); each topic's rates are over its events "
+            "named new, with 95% Wilson intervals. The same topics are on the Drift page and "
+            "in the weekly pack."
+        )
+        st.dataframe(
+            found["rows"], hide_index=True, key="trends_new_topics_table",
+            column_config={k: st.column_config.NumberColumn(k, format="percent")
+                           for k in ("share of week", "negative rate", "thumbs-up rate")},
+        )
+        week_flt = flt.with_(start=current.start, end=current.last_day)
+        for t in found["links"][:3]:
+            c1, c2 = st.columns(2)
+            with c1:
+                if t["cluster_id"] is not None:
+                    nav.link_to_explorer(week_flt.with_(cluster_id=int(t["cluster_id"])),
+                                         f"Explorer: {t['label']} (cluster #{t['cluster_id']})")
+            with c2:
+                queue_links.link_to_queue("new_topic", event_ids=t["event_ids"],
+                                          label=f"new topic: {t['label']}",
+                                          text=f"Review a sample of {t['label']}")
+
 # ---- implicit signals and corrections ----------------------------------------------------
 st.subheader("Implicit signals and corrections")
 left, right = st.columns(2)

@@ -201,3 +201,44 @@ def corrected_rates(con: duckdb.DuckDBPyConnection, week: dt.date) -> pl.DataFra
 
 def _interval(lo: float | None, hi: float | None) -> str | None:
     return None if lo is None or hi is None else f"{lo:.1%}–{hi:.1%}"
+
+
+def new_topics(con: duckdb.DuckDBPyConnection, week: dt.date, alpha: float = 0.05) -> dict | None:
+    """The week's new topics as segments: the novelty test of the week against the four weeks
+    before it (models.drift.report, what the Drift page and the weekly pack show), each topic
+    with its size and its quality with Wilson intervals and n. None without a cluster analysis.
+    This runs the test (seconds on a large warehouse): the page asks for it with a toggle."""
+    from models.drift import store as analysis_store
+    from models.drift.report import compute_drift
+    from models.drift.statistics import Window
+
+    if analysis_store.last_run(con) is None:
+        return None
+    current = Window(week, week + dt.timedelta(days=6))
+    reference = Window(week - dt.timedelta(weeks=4), week - dt.timedelta(days=1))
+    drift = compute_drift(con, reference, current, alpha=alpha)
+    rows, links = [], []
+    for t in drift.new_topics:
+        q = t.quality
+        rows.append({
+            "topic": t.label,
+            "events (est.)": t.estimated_events,
+            "share of week": t.share,
+            "named new (sampled)": t.n_events,
+            "negative rate": q.get("negative_rate"),
+            "negative 95% CI": _interval(q.get("negative_lo"), q.get("negative_hi")),
+            "thumbs-up rate": q.get("up_rate"),
+            "thumbs-up 95% CI": _interval(q.get("up_lo"), q.get("up_hi")),
+            "votes": q.get("n_votes"),
+            "cluster": t.cluster_id,
+        })
+        links.append({"label": t.label, "cluster_id": t.cluster_id,
+                      "event_ids": tuple(t.event_ids[:300])})
+    nov = drift.novelty
+    return {
+        "rows": pl.DataFrame(rows, infer_schema_length=None),
+        "links": links,
+        "p_value": None if nov is None else nov.p_value,
+        "n_current": None if nov is None else nov.n_current,
+        "field": drift.field,
+    }
