@@ -36,8 +36,8 @@ __all__ = [
 ]
 
 FORMATS: tuple[str, ...] = (
-    "otlp", "otlp_proto", "braintrust", "helicone", "langfuse", "langsmith", "openai",
-    "openai_batch", "scores",
+    "otlp", "otlp_proto", "phoenix", "braintrust", "helicone", "langfuse", "langsmith",
+    "openai", "openai_batch", "scores",
 )  # fmt: skip
 
 DESCRIPTIONS = {
@@ -45,6 +45,8 @@ DESCRIPTIONS = {
     "arrays, or one span's attribute map",
     "otlp_proto": "OTLP protobuf ExportTraceServiceRequest/ExportLogsServiceRequest files "
     "(Collector file exporter's length-prefixed proto, varint-delimited, or one bare message)",
+    "phoenix": "Phoenix span exports: the spans dataframe as Parquet or JSON Lines, or its REST "
+    "span JSON",
     "braintrust": "Braintrust logs: span rows as `bt sync pull` writes them (NDJSON), or the "
     "rows the SDK posts",
     "helicone": "Helicone request export (JSON Lines of query-clickhouse records, as "
@@ -80,6 +82,13 @@ def detect_format(path: Path, head: bytes) -> str | None:
 
     if otlp_proto.detect(head):
         return "otlp_proto"
+    if head.startswith(b"PAR1"):
+        from ingest.formats import phoenix
+
+        columns = set(phoenix.parquet_columns(path, head) or ())
+        if {"context.span_id", "span_kind"} <= columns:
+            return "phoenix"
+        return None
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     stripped = text.lstrip()
     if re.match(r"(interactions|version)\s*:", stripped) or "\ninteractions:" in text:
@@ -92,6 +101,8 @@ def detect_format(path: Path, head: bytes) -> str | None:
         return None
     if _has(text, "resourceSpans", "resourceLogs", "spanContext", "_spanContext"):
         return "otlp"
+    if _has(text, "context.span_id") or (_has(text, "span_kind") and _has(text, "context")):
+        return "phoenix"
     if _has(text, "span_attributes") or (_has(text, "root_span_id") and _has(text, "span_parents")):
         return "braintrust"
     if _has(text, "request_id") and _has(text, "request_created_at", "response_created_at"):
@@ -146,6 +157,10 @@ def _read(name: str, path: Path, data: bytes) -> ParsedFile:
         from ingest.formats import otlp_proto
 
         return otlp_proto.read(path, data)
+    if name == "phoenix":
+        from ingest.formats import phoenix
+
+        return phoenix.read(path, data)
     if name == "braintrust":
         from ingest.formats import braintrust
 

@@ -38,6 +38,8 @@ EXPECTED_FORMAT = {
     "otlp_proto/layout.traces.pb": "otlp_proto",
     "otlp_proto/openai_v2.logs.binpb": "otlp_proto",
     "otlp_proto/openai_v2.traces.binpb": "otlp_proto",
+    "phoenix/spans.jsonl": "phoenix",
+    "phoenix/spans.parquet": "phoenix",
     "vercel/ai-sdk.otlp.json": "otlp",
     "vercel/ai-sdk.readable-spans.json": "otlp",
 }
