@@ -10,6 +10,7 @@ c-TF-IDF) and the texts nearest the centroid.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -235,13 +236,76 @@ FILLER_WORDS = frozenset("""
 """.split())
 
 
+# scikit-learn's English list (the Glasgow one) also holds words that name what users write
+# about: a "bill", a "call", the "system", the "amount", a "fire" alarm. They are kept.
+TOPIC_WORDS = frozenset("""
+    amount bill bottom call computer detail empty fire front interest name part side system top
+""".split())
+
+
 def _stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS) | FILLER_WORDS
+    return (frozenset(ENGLISH_STOP_WORDS) - TOPIC_WORDS) | FILLER_WORDS
 
 
 _TOKEN = r"(?u)\b[^\W\d_][\w'-]+\b"
+
+
+@functools.lru_cache(maxsize=1)
+def _stop_typos() -> frozenset[str]:
+    """Common misspellings of stop words: two adjacent letters swapped ("adn", "teh") or one
+    doubled ("thhe", "itt"). Real logs are full of them, and a typo of "and" is rarer than any
+    topic word, so c-TF-IDF would otherwise pick it as a keyword. (Dropped or substituted
+    letters are left alone: "bill" is one letter from "will".)"""
+    stop = _stop_words()
+    out = set()
+    for w in stop:
+        for i in range(len(w) - 1):
+            out.add(w[:i] + w[i + 1] + w[i] + w[i + 2:])
+        for i in range(len(w)):
+            out.add(w[:i + 1] + w[i] + w[i + 1:])
+    return frozenset(out - stop - _REAL_WORDS)
+
+
+# Words a swapped or doubled letter makes of a stop word that are words in their own right
+# ("from" → "form", "one" → "won"); found by checking the variants against an English vocabulary.
+_REAL_WORDS = frozenset("""
+    abel amy ann ass aws butt egg est form iff inn moore peer pre sin sue teen tired tow won
+""".split())
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when a and b differ by one insertion, deletion, substitution or adjacent swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long_, strict=False)) if x != y),
+             len(short))
+    return short[i:] == long_[i + 1:]
+
+
+def _misspellings(candidates: Sequence[str], terms: np.ndarray, counts: np.ndarray,
+                  ratio: float = 5.0, n_common: int = 300) -> set[str]:
+    """The candidate unigrams one edit away from one of the cluster's `n_common` commonest
+    unigrams used `ratio` times as often: "epolice" beside "police" is a misspelling, not a
+    second keyword."""
+    tf = dict(zip(map(str, terms), counts.tolist(), strict=True))
+    common = [(str(terms[j]), float(counts[j])) for j in np.argsort(-counts, kind="stable")
+              if counts[j] > 0 and " " not in str(terms[j])][:n_common]
+    out = set()
+    for t in candidates:
+        if " " in t or len(t) < 4:
+            continue
+        c = tf.get(t, 0.0)
+        if any(c2 >= ratio * c and _one_edit(t, t2) for t2, c2 in common):
+            out.add(t)
+    return out
 
 
 def keyword_terms(text: str, stop: frozenset[str]) -> list[str]:
@@ -276,7 +340,7 @@ def ctfidf_keywords(
     classes = np.unique(labels)
     if len(texts) == 0:
         return {}
-    stop = _stop_words()
+    stop = _stop_words() | _stop_typos()
     try:
         vec = CountVectorizer(
             analyzer=lambda t: keyword_terms(t, stop), min_df=1, max_features=50_000,
@@ -302,11 +366,15 @@ def ctfidf_keywords(
     out: dict[int, list[str]] = {}
     for row, c in enumerate(classes):
         order = np.lexsort((terms, -weight[row]))  # ties broken alphabetically
+        candidates = {w for j in order[: 30 * n_keywords] for w in str(terms[j]).split()}
+        typos = _misspellings(sorted(candidates), terms, tf[row])
         chosen: list[str] = []
         for j in order:
             if weight[row, j] <= 0 or len(chosen) >= n_keywords:
                 break
             term = str(terms[j])
+            if any(w in typos for w in term.split()):
+                continue
             # Skip a unigram already inside a chosen bigram and vice versa, to say more.
             if any(term in c2.split() or c2 in term.split() for c2 in chosen):
                 continue

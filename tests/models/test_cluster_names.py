@@ -63,3 +63,21 @@ def test_a_failing_name_model_never_blocks_the_analysis(db_path) -> None:
     with connect(db_path, read_only=True) as con:
         names = con.execute("SELECT llm_name FROM clusters WHERE active").fetchall()
     assert names == [(None,)] * 4
+
+
+def test_keywords_skip_misspellings_and_keep_topic_words():
+    import numpy as np
+
+    from models.drift.cluster import ctfidf_keywords
+
+    texts = (["the siren went off adn the police came"] * 5
+             + ["siren keeps sounding and police called thhe office"] * 20
+             + ["epolice came after siren"] * 3
+             + ["my bill is wrong on the form this month"] * 10 + ["bill charged twice"] * 10)
+    kw = ctfidf_keywords(texts, np.array([0] * 28 + [1] * 20))
+    # a swapped or doubled letter of a stop word, and a misspelling of a common word of the
+    # cluster, are not keywords; "bill" (on scikit-learn's stop list) and "form" (one swap
+    # from "from") are
+    assert not {"adn", "thhe", "epolice"} & {w for k in kw[0] for w in k.split()}
+    assert "police" in kw[0] and "siren" in kw[0]
+    assert kw[1][0] == "bill" and "form" in kw[1]
