@@ -37,7 +37,7 @@ __all__ = [
 
 FORMATS: tuple[str, ...] = (
     "otlp", "otlp_proto", "phoenix", "braintrust", "helicone", "langfuse", "langsmith",
-    "openai", "openai_batch", "scores",
+    "langsmith_bulk", "openai", "openai_batch", "scores",
 )  # fmt: skip
 
 DESCRIPTIONS = {
@@ -53,6 +53,7 @@ DESCRIPTIONS = {
     "@helicone/export writes them)",
     "langfuse": "Langfuse trace export (trace + observations) or JSON Lines of observations/scores",
     "langsmith": "LangSmith runs (JSON/JSONL, {post, patch} payloads) and feedback",
+    "langsmith_bulk": "LangSmith bulk export (Parquet of runs in the Run data format; CSV too)",
     "openai": "OpenAI Chat Completions/Responses request/response logs, VCR cassettes (YAML)",
     "openai_batch": "OpenAI Batch API output file (joined with its input file in the same folder)",
     "scores": "score/feedback CSV or JSON Lines: event_id|trace_id, name, value|label, source, …",
@@ -77,18 +78,24 @@ def _has(head: str, *keys: str) -> bool:
     return any(re.search(r'"' + re.escape(k) + r'"\s*:', head) for k in keys)
 
 
+def _tabular_format(columns: set[str]) -> str | None:
+    """The format of a Parquet or CSV file from its column names."""
+    if {"context.span_id", "span_kind"} <= columns:
+        return "phoenix"
+    if {"run_type", "trace_id"} <= columns:
+        return "langsmith_bulk"
+    return None
+
+
 def detect_format(path: Path, head: bytes) -> str | None:
     from ingest.formats import otlp_proto
 
     if otlp_proto.detect(head):
         return "otlp_proto"
     if head.startswith(b"PAR1"):
-        from ingest.formats import phoenix
+        from ingest.formats.tabular import parquet_columns
 
-        columns = set(phoenix.parquet_columns(path, head) or ())
-        if {"context.span_id", "span_kind"} <= columns:
-            return "phoenix"
-        return None
+        return _tabular_format(set(parquet_columns(path, head) or ()))
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     stripped = text.lstrip()
     if re.match(r"(interactions|version)\s*:", stripped) or "\ninteractions:" in text:
@@ -96,6 +103,8 @@ def detect_format(path: Path, head: bytes) -> str | None:
     if not stripped.startswith(("{", "[")):
         header = stripped.splitlines()[0].lower() if stripped else ""
         cols = {c.strip().strip('"') for c in header.split(",")}
+        if bulk := _tabular_format(cols):
+            return bulk
         if "name" in cols and cols & {"event_id", "trace_id"}:
             return "scores"
         return None
@@ -177,6 +186,10 @@ def _read(name: str, path: Path, data: bytes) -> ParsedFile:
         from ingest.formats import langsmith
 
         return langsmith.read(path, data)
+    if name == "langsmith_bulk":
+        from ingest.formats import langsmith_bulk
+
+        return langsmith_bulk.read(path, data)
     if name == "openai":
         from ingest.formats import openai_logs
 

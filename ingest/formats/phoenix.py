@@ -14,7 +14,6 @@ follows docs/formats.md's OTLP precedence table. The REST form nests the same fa
 
 from __future__ import annotations
 
-import io
 import math
 from datetime import datetime
 from pathlib import Path
@@ -24,30 +23,16 @@ from ingest.errors import InputError
 from ingest.formats.jsondocs import json_documents
 from ingest.formats.messages import compact_json
 from ingest.formats.otlp_spans import clip, norm_id, row_from
+from ingest.formats.tabular import PARQUET_MAGIC
 from ingest.formats.timeutil import from_any
 from ingest.prices import price_table
 from ingest.records import ParsedFile, Reject
 
-PARQUET_MAGIC = b"PAR1"
 COLUMNS = {"context.span_id", "context.trace_id", "span_kind"}  # what a spans dataframe has
 _STATUS = {"OK": 1, "ERROR": 2, "UNSET": 0}
 # attributes OpenInference writes as JSON strings, which the frame holds parsed
 _JSON_KEYS = {"metadata", "llm.invocation_parameters", "llm.prompt_template.variables",
               "tool.parameters"}  # fmt: skip
-
-
-def parquet_columns(path: Path, head: bytes) -> list[str] | None:
-    """Column names of a Parquet file from its footer (the head when it holds the whole file,
-    else the file on disk), or None when it is not one."""
-    if not head.startswith(PARQUET_MAGIC):
-        return None
-    import pyarrow.parquet as pq
-
-    try:
-        source = io.BytesIO(head) if head.endswith(PARQUET_MAGIC) else path
-        return list(pq.read_schema(source).names)
-    except (OSError, ValueError, TypeError):
-        return None
 
 
 def _missing(value: Any) -> bool:

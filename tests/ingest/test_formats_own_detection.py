@@ -17,6 +17,7 @@ EXPECTED_FORMAT = {
     "langsmith/feedback.jsonl": "langsmith",
     "langsmith/runs.jsonl": "langsmith",
     "langsmith/runs_batch.jsonl": "langsmith",
+    "langsmith_bulk/runs.parquet": "langsmith_bulk",
     "openai/batch/batch_input.jsonl": "openai_batch",
     "openai/batch/batch_output.jsonl": "openai_batch",
     "openai/cassette_404.yaml": "openai",
