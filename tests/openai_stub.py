@@ -134,6 +134,9 @@ class OpenAIStub:
         # canned reply) are served, otherwise any name but MISSING_MODEL / "missing-*" is.
         self.models = tuple(models)
         self.strict_models = strict_models
+        # Models that answer 400 to a json_schema response_format, as models without
+        # structured outputs do (older OpenAI models, many vLLM/Ollama servers).
+        self.no_structured: set[str] = set()
         self.api_key = api_key
         self._lock = threading.Lock()
         self._queued: list[ScriptedError] = []
@@ -371,6 +374,13 @@ def _make_handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             err = stub._take_error(model)
             if err is not None:
                 return self._send_error(err.status, model, err.retry_after)
+            if (kind == "chat" and model in stub.no_structured
+                    and (body.get("response_format") or {}).get("type") == "json_schema"):
+                return self._send_json(400, {"error": {
+                    "message": "Invalid parameter: 'response_format' of type 'json_schema' is "
+                               "not supported with this model.",
+                    "type": "invalid_request_error", "param": "response_format",
+                    "code": None}})
             if kind == "embeddings":
                 return self._embeddings(body)
             if body.get("stream"):

@@ -202,10 +202,12 @@ class Judge:
         attempt = 0
         while True:
             attempt += 1
-            result = chat(self.client, self.spec.model or "", messages, self._params(),
-                          stream=False)
-            if (result.status == "error" and self.structured and self.spec.structured == "auto"
-                    and _rejects_response_format(result)):
+            params = self._params()
+            result = chat(self.client, self.spec.model or "", messages, params, stream=False)
+            # Whether *this* call asked for json_schema: calls in flight on other threads may
+            # come back rejected after the first rejection turned structured output off.
+            if (result.status == "error" and "response_format" in params
+                    and self.spec.structured == "auto" and _rejects_response_format(result)):
                 self.structured = False  # this endpoint does not take json_schema: ask in text
                 attempt -= 1
                 continue

@@ -181,3 +181,48 @@ def test_a_cap_on_an_unpriced_judge_is_refused(db_path: Path, openai_env: OpenAI
     with pytest.raises(ConfigError, match="needs a price for the judge model of j"):
         run(db_path, conf, max_cost_usd=1.0)
     assert openai_env.count("chat") == 0
+
+
+def test_an_endpoint_without_structured_output_is_asked_in_the_prompt(
+        db_path: Path, openai_env: OpenAIStub) -> None:  # noqa: F811
+    # "auto" (the default) asks for json_schema; the endpoint answers 400 about
+    # response_format, as a model without structured outputs does; the run then asks in the
+    # prompt alone, and every event is still scored, the rejected calls included
+    plain(db_path, 12)
+    openai_env.no_structured.add("gpt-4o-mini")
+    openai_env.set_reply("gpt-4o-mini", reply_by_card)
+    s = run(db_path, judge_toml(), concurrency=2)
+    c = s.evaluators[0]
+    # cards 0, 5 and 10 get an unreadable answer (reply_by_card); none is a failed call
+    assert (c.scored, c.unparsed, c.errors, c.call_failures) == (9, 3, 0, 0)
+    asked = [("response_format" in r["body"]) for r in openai_env.requests]
+    rejected = sum(asked)
+    assert 1 <= rejected <= 2  # at most one rejected call per worker in flight
+    assert len(asked) == 12 + rejected and not any(asked[rejected + 1:])
+    assert "json" in openai_env.requests[-1]["body"]["messages"][-1]["content"].lower()
+
+
+def test_structured_never_asks_in_the_prompt_only(
+        db_path: Path, openai_env: OpenAIStub) -> None:  # noqa: F811
+    plain(db_path, 3)
+    openai_env.no_structured.add("gpt-4o-mini")
+    openai_env.set_reply("gpt-4o-mini", reply_by_card)
+    never = run(db_path, judge_toml(extra='structured = "never"'))
+    c = never.evaluators[0]
+    assert (c.scored, c.unparsed, c.call_failures) == (2, 1, 0)
+    assert openai_env.count("chat") == 3
+    assert not any("response_format" in r["body"] for r in openai_env.requests)
+
+
+def test_structured_always_does_not_fall_back(db_path: Path, openai_env: OpenAIStub) -> None:  # noqa: F811
+    # on an endpoint without structured outputs every call is an error, recorded as such
+    plain(db_path, 3)
+    openai_env.no_structured.add("gpt-4o-mini")
+    always = run(db_path, judge_toml(extra='structured = "always"'))
+    c = always.evaluators[0]
+    assert (c.scored, c.unparsed, c.call_failures) == (0, 0, 3)  # tried again next run
+    assert openai_env.count("chat") == 3  # a 400 is not retried
+    assert all("response_format" in r["body"] for r in openai_env.requests)
+    with connect(db_path, read_only=True) as con:
+        n = con.execute("SELECT count(*) FROM feedback WHERE name = 'helpful'").fetchone()[0]
+    assert n == 0
