@@ -36,8 +36,8 @@ __all__ = [
 ]
 
 FORMATS: tuple[str, ...] = (
-    "otlp", "otlp_proto", "phoenix", "braintrust", "helicone", "langfuse", "langsmith",
-    "langsmith_bulk", "openai", "openai_batch", "scores",
+    "otlp", "otlp_proto", "phoenix", "braintrust", "helicone", "langfuse", "langfuse_bulk",
+    "langsmith", "langsmith_bulk", "openai", "openai_batch", "scores",
 )  # fmt: skip
 
 DESCRIPTIONS = {
@@ -53,6 +53,8 @@ DESCRIPTIONS = {
     "@helicone/export writes them)",
     "langfuse": "Langfuse trace export (trace + observations) or JSON Lines of observations/scores",
     "langsmith": "LangSmith runs (JSON/JSONL, {post, patch} payloads) and feedback",
+    "langfuse_bulk": "Langfuse blob storage export (traces/, observations/, scores/ files as "
+    "JSONL, CSV or Parquet)",
     "langsmith_bulk": "LangSmith bulk export (Parquet of runs in the Run data format; CSV too)",
     "openai": "OpenAI Chat Completions/Responses request/response logs, VCR cassettes (YAML)",
     "openai_batch": "OpenAI Batch API output file (joined with its input file in the same folder)",
@@ -84,6 +86,15 @@ def _tabular_format(columns: set[str]) -> str | None:
         return "phoenix"
     if {"run_type", "trace_id"} <= columns:
         return "langsmith_bulk"
+    if (
+        columns & {"parent_observation_id", "provided_model_name", "bookmarked"}
+        or {
+            "data_type",
+            "observation_id",
+        }
+        <= columns
+    ):
+        return "langfuse_bulk"
     return None
 
 
@@ -120,6 +131,12 @@ def detect_format(path: Path, head: bytes) -> str | None:
         return "openai_batch"
     if _has(text, "observations", "parentObservationId", "dataType", "projectId"):
         return "langfuse"
+    if (
+        _has(text, "parent_observation_id", "provided_model_name")
+        or (_has(text, "data_type") and _has(text, "observation_id"))
+        or (_has(text, "bookmarked") and _has(text, "session_id", "user_id"))
+    ):
+        return "langfuse_bulk"
     if _has(text, "run_type", "dotted_order", "feedback_source") or (
         _has(text, "post", "patch") and _has(text, "trace_id", "inputs", "outputs")
     ) or (_has(text, "key") and _has(text, "run_id")):  # fmt: skip
@@ -186,6 +203,10 @@ def _read(name: str, path: Path, data: bytes) -> ParsedFile:
         from ingest.formats import langsmith
 
         return langsmith.read(path, data)
+    if name == "langfuse_bulk":
+        from ingest.formats import langfuse_bulk
+
+        return langfuse_bulk.read(path, data)
     if name == "langsmith_bulk":
         from ingest.formats import langsmith_bulk
 
