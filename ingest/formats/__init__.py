@@ -1,4 +1,5 @@
-"""Readers of foreign formats (OTLP, Langfuse, LangSmith, OpenAI logs and Batch, score files).
+"""Readers of foreign formats (OTLP JSON and protobuf, Phoenix, Braintrust, Helicone, Langfuse
+and LangSmith — API shapes and bulk exports —, OpenAI logs and Batch, score files).
 
 Contract used by the loader:
 - `FORMATS`: names accepted by `reviewdeck ingest --format` besides 'native'.
@@ -6,14 +7,19 @@ Contract used by the loader:
 - `read_foreign(name, path, data)`: parse a whole file into a ParsedFile (never raises for a bad
   record: it becomes a Reject; raises InputError only when the file cannot be read at all).
 
-Detection looks at content, not file names: each format has keys no other one writes at its top
-(`resourceSpans`, `custom_id`, `run_type`, `dataType`, …), checked from the most specific to the
-least, because the general formats quote the others (a LangSmith run holds a chat.completion).
+Detection looks at content, not file names: binary files by their bytes (OTLP protobuf walks as
+an Export*ServiceRequest; Parquet by the column names in its footer), text by keys no other
+format writes at its top (`resourceSpans`, `span_attributes`, `custom_id`, `run_type`,
+`dataType`, …), checked from the most specific to the least, because the general formats quote
+the others (a LangSmith run holds a chat.completion).
 Each reader module maps one format; docs/formats.md is the column-by-column mapping.
 
 Imports go one way: this package's `__init__` dispatches to the readers, the readers import
 only the modules below them (otlp → otlp_logs / otel_dumps → otlp_spans → otel_attrs →
 otel_messages → messages, values; jsondocs, timeutil, common at the bottom), never the package.
+Readers of a second shape of a format build on the first: otlp_proto and phoenix on
+otlp_spans / otlp_logs, helicone on openai_logs, langfuse_bulk on langfuse, langsmith_bulk on
+langsmith (the bulk readers through tabular, which reads Parquet, CSV and JSON Lines rows).
 """
 
 from __future__ import annotations
@@ -86,14 +92,8 @@ def _tabular_format(columns: set[str]) -> str | None:
         return "phoenix"
     if {"run_type", "trace_id"} <= columns:
         return "langsmith_bulk"
-    if (
-        columns & {"parent_observation_id", "provided_model_name", "bookmarked"}
-        or {
-            "data_type",
-            "observation_id",
-        }
-        <= columns
-    ):
+    langfuse = {"parent_observation_id", "provided_model_name", "bookmarked"}
+    if columns & langfuse or {"data_type", "observation_id"} <= columns:
         return "langfuse_bulk"
     return None
 
