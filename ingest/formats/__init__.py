@@ -92,7 +92,7 @@ def _tabular_format(columns: set[str]) -> str | None:
         return "phoenix"
     if {"run_type", "trace_id"} <= columns:
         return "langsmith_bulk"
-    langfuse = {"parent_observation_id", "provided_model_name", "bookmarked"}
+    langfuse = {"parent_observation_id", "provided_model_name", "bookmarked", "trace_name"}
     if columns & langfuse or {"data_type", "observation_id"} <= columns:
         return "langfuse_bulk"
     return None
@@ -132,7 +132,7 @@ def detect_format(path: Path, head: bytes) -> str | None:
     if _has(text, "observations", "parentObservationId", "dataType", "projectId"):
         return "langfuse"
     if (
-        _has(text, "parent_observation_id", "provided_model_name")
+        _has(text, "parent_observation_id", "provided_model_name", "trace_name")
         or (_has(text, "data_type") and _has(text, "observation_id"))
         or (_has(text, "bookmarked") and _has(text, "session_id", "user_id"))
     ):

@@ -25,10 +25,10 @@ from ingest.formats.langfuse import observation_row, score_row
 from ingest.formats.messages import compact_json, maybe_json
 from ingest.records import ParsedFile, Reject
 
-OBSERVATION_KEYS = {"parent_observation_id", "provided_model_name", "usage_details"}
 TRACE_KEYS = {"bookmarked"}
 SCORE_KEYS = {"data_type", "observation_id"}
 _OBSERVATION = {"trace_id": "traceId", "parent_observation_id": "parentObservationId",
+                "parent_span_id": "parentObservationId",
                 "start_time": "startTime", "end_time": "endTime",
                 "completion_start_time": "completionStartTime", "status_message": "statusMessage",
                 "provided_model_name": "providedModelName", "model_parameters": "modelParameters",
@@ -92,6 +92,9 @@ def _cells(record: dict[str, Any]) -> dict[str, Any]:
 def observation(record: dict[str, Any]) -> dict[str, Any]:
     cells = _cells(record)
     obs = {_OBSERVATION.get(k, k): v for k, v in cells.items()}
+    ttft = obs.pop("time_to_first_token_ms", None)  # enriched observations: milliseconds
+    if ttft is not None and obs.get("timeToFirstToken") is None:
+        obs["timeToFirstToken"] = float(ttft) / 1000
     for key in ("modelParameters", "usageDetails", "costDetails"):
         if key in obs and not isinstance(obs[key], dict):
             raise ValueError(f"{key} is not a JSON object")
@@ -149,7 +152,9 @@ def read(path: Path, data: bytes) -> ParsedFile:
         try:
             if kind == "observation":
                 obs = observation(rec)
-                row = observation_row(obs, traces.get(str(obs.get("traceId"))), json_text=True)
+                # enriched observations (observations_v2/) carry their trace's fields
+                context = traces.get(str(obs.get("traceId"))) or trace_context(rec)
+                row = observation_row(obs, context, json_text=True)
                 out.events.append(row)
                 if row["output_text"] is not None:
                     outputs[row["event_id"]] = row["output_text"]

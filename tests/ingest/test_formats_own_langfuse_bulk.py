@@ -131,6 +131,34 @@ def test_observations_alone_keep_what_their_own_attributes_say(tmp_path):
     assert alone_fix["value"] == pytest.approx(0.125)  # the observations/ beside it
 
 
+def test_enriched_observations_carry_their_trace_fields(tmp_path):
+    """The enriched source (`observations_v2/`): no traces files, each row with its trace's
+    user, session, tags and name, `span_id` as `id` and `parent_span_id`, and the latency and
+    time to first token in milliseconds — the columns of Langfuse's events export query. Built
+    from the legacy rows (no real file of this source was available)."""
+    trace = json.loads(file("jsonl", "traces").read_text())
+    rows = []
+    for line in file("jsonl", "observations").read_text().splitlines():
+        rec = json.loads(line)
+        rec["parent_span_id"] = rec.pop("parent_observation_id")
+        rec.update(user_id=trace["user_id"], session_id=trace["session_id"], tags=trace["tags"],
+                   trace_name=trace["name"], latency_ms=5, time_to_first_token_ms=None)
+        rows.append(rec)
+    rows[3]["time_to_first_token_ms"] = 250
+    path = tmp_path / "observations_v2" / f"{WINDOW}.jsonl"
+    path.parent.mkdir()
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    parsed = parse(path)
+    assert parsed.rejects == []
+    ref = {e["event_id"]: e for e in reference().events}
+    for row in parsed.events:
+        want = {k: v for k, v in ref[row["event_id"]].items() if k != "raw"}
+        if row["event_id"] == rows[3]["id"]:
+            assert row["ttft_ms"] == 250.0
+            want["ttft_ms"] = 250.0
+        assert {k: v for k, v in row.items() if k != "raw"} == want
+
+
 # --- bad input ---------------------------------------------------------------------------------
 
 
