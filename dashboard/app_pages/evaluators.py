@@ -247,6 +247,33 @@ if t.kind == "score":
                 },
             )
 
+if t.kind == "label" and t.corrected_labels:
+    st.subheader("Judge-corrected share of each label")
+    st.caption(
+        f"{who} · each label against the rest, corrected as a fail rate is (prediction-powered "
+        "inference): the judge's share over every event it labelled, the humans' share over "
+        "the events they labelled, and the two combined; 95% intervals."
+    )
+    shares = t.corrected_labels
+    st.dataframe(
+        pl.DataFrame({
+            "label": [lab for lab, _ in shares],
+            "judged": [e.judged for _, e in shares],
+            "labelled": [e.labelled for _, e in shares],
+            "raw_judge": [e.judge_rate for _, e in shares],
+            "humans_only": [e.human_rate for _, e in shares],
+            "corrected": [e.value for _, e in shares],
+            "corrected_lo": [e.lo for _, e in shares],
+            "corrected_hi": [e.hi for _, e in shares],
+        }),
+        hide_index=True, key="evaluators_label_shares",
+        column_config={k: st.column_config.NumberColumn(k.replace("_", " "), format="percent")
+                       for k in ("raw_judge", "humans_only", "corrected", "corrected_lo",
+                                 "corrected_hi")},
+    )
+    if t.sampling != "random":
+        st.warning(md_escape(t.sampling_note), icon=":material/warning:")
+
 st.subheader("Disagreements")
 dis = t.disagreements
 if dis.height == 0:

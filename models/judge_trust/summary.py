@@ -70,6 +70,8 @@ class Trust:
     counts: dict = field(compare=False)
     tied: int = 0  # events whose reviewers tied: no human label
     corrected_by_week: tuple[tuple[str, Corrected], ...] = ()
+    # label rubrics: each label's corrected share (the label as the "fail" of one-vs-rest)
+    corrected_labels: tuple[tuple[str, Corrected], ...] = ()
 
     @property
     def sample(self) -> str:
@@ -193,6 +195,22 @@ def _corrected_counts(events: pl.DataFrame, paired: pl.DataFrame) -> Corrected:
     )
 
 
+def _label_shares(events: pl.DataFrame, paired: pl.DataFrame, labels: tuple[str, ...],
+                  humans_only: bool) -> tuple[tuple[str, Corrected], ...]:
+    """A label rubric's corrected share of each label: one label against the rest is a rate
+    like a fail rate (Y = the human chose it, f = the judge did), corrected the same way."""
+    out = []
+    for label in labels:
+        def one_vs_rest(frame: pl.DataFrame, lab: str = label) -> pl.DataFrame:
+            return frame.with_columns(
+                *(pl.when(pl.col(c) == lab).then(pl.lit("fail")).otherwise(pl.lit("pass"))
+                  .alias(c) for c in ("judge", "human") if c in frame.columns))
+        est = _corrected(one_vs_rest(events.select("judge")), one_vs_rest(paired), humans_only)
+        if est is not None:
+            out.append((label, est))
+    return tuple(out)
+
+
 def _agree(frame: pl.DataFrame, categories: tuple[str, ...]) -> Agreement:
     return agreement(frame["judge"].to_list(), frame["human"].to_list(), categories or None)
 
@@ -284,6 +302,11 @@ def trust(
     corrected = None
     how, note, humans_only = _how_drawn(con, name, version, paired)
     by_week_corrected = []
+    label_shares: tuple[tuple[str, Corrected], ...] = ()
+    # A draw stratified by the judge's labels is not one by a label-vs-rest verdict (its rest
+    # mixes labels drawn at different rates), so label shares need labels drawn at random.
+    if kind == "label" and how not in (SELECTIVE, BY_VERDICT):
+        label_shares = _label_shares(events, paired, cats, humans_only)
     if kind == "score" and how != SELECTIVE:
         corrected = _corrected(events, paired, humans_only)
         for w in weekly["week"].to_list():
@@ -311,7 +334,7 @@ def trust(
         disagreements=dis, reviewers=reviewers, corrected=corrected,
         sampling=how, sampling_note=note,
         counts=data.evaluation_counts(con, name, version), tied=tied,
-        corrected_by_week=tuple(by_week_corrected),
+        corrected_by_week=tuple(by_week_corrected), corrected_labels=label_shares,
     )
 
 

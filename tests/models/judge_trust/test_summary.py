@@ -4,6 +4,8 @@ what a verdict-stratified queue does to it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -13,6 +15,8 @@ from ingest.db import connect
 from models.judge_trust import data, summary
 from models.judge_trust.agreement import confusion
 from tests.models.judge_trust.fixtures import NAME, WEEKS, plant
+
+APP = Path(__file__).resolve().parents[3] / "dashboard" / "app.py"
 
 
 @pytest.fixture
@@ -238,3 +242,67 @@ def test_pages_and_trust_reports_agree_on_the_latest_version(db_path):
                     "WHERE evaluator_version IS NOT NULL")
         con.execute("UPDATE feedback SET evaluator_version = '3' WHERE evaluator_version = '1'")
         assert latest(con) == ({"3"}, {"3"})
+
+
+def test_label_rubric_gets_a_corrected_share_per_label(db_path, monkeypatch):
+    import datetime as dt
+    import json
+
+    from models.judge_trust.ppi import corrected_rate
+    from tests.models.judge_trust.fixtures import MONDAY, insert_rows
+
+    rng = np.random.default_rng(4)
+    n, labels = 900, ("billing", "bug", "other")
+    truth = rng.choice(labels, size=n, p=[0.3, 0.3, 0.4])
+    # the judge calls half of the real bugs "other": it under-counts bugs
+    judge = np.where((truth == "bug") & (rng.random(n) < 0.5), "other", truth)
+    ids = [f"lb{i:04d}" for i in range(n)]
+    at = MONDAY + dt.timedelta(days=1)
+    events = [{"event_id": e, "ts": MONDAY + dt.timedelta(hours=i % 150), "model": "m",
+               "input_text": "q", "output_text": "a"} for i, e in enumerate(ids)]
+
+    def row(fid, eid, label, source, author, queue=None):
+        return {"feedback_id": fid, "event_id": eid, "name": "topic", "kind": "label",
+                "value": None, "label": label, "source": source, "author": author, "ts": at,
+                "ingested_at": at, "evaluator_version": "1" if source != "reviewer" else None,
+                "cost_usd": None, "queue_id": queue, "tags": None}
+
+    feedback = [row(f"j-{e}", e, str(judge[i]), "llm_judge", "judge") for i, e in enumerate(ids)]
+    picked = rng.choice(n, size=300, replace=False)
+    feedback += [row(f"r-{ids[i]}", ids[i], str(truth[i]), "reviewer", "ana", 1) for i in picked]
+    with connect(db_path) as con:
+        insert_rows(con, events, feedback)
+        con.execute("INSERT INTO review_queues (queue_id, name, source_kind, source, rubric, "
+                    "rubric_kind, labels, n_requested, reviewers_per_item, created_at) VALUES "
+                    "(1, 'random', 'filter', ?, 'topic', 'labels', ?, 300, 1, ?)",
+                    [json.dumps({}), list(labels), MONDAY])
+        con.executemany("INSERT INTO queue_items (queue_id, position, event_id) VALUES (1, ?, ?)",
+                        [[k, ids[i]] for k, i in enumerate(picked)])
+        t = summary.trust(con, "topic")
+    assert t.kind == "label" and t.sampling == summary.RANDOM and t.corrected is None
+    shares = dict(t.corrected_labels)
+    assert set(shares) == set(labels)
+    lab = np.isin(np.arange(n), picked)
+    for label, est in shares.items():
+        y, f = truth == label, judge == label
+        ref = corrected_rate(int((y & f & lab).sum()), int((y & ~f & lab).sum()),
+                             int((~y & f & lab).sum()), int((~y & ~f & lab).sum()),
+                             int(f.sum()), n)
+        assert est == ref
+    bug = shares["bug"]
+    true_bug = float((truth == "bug").mean())
+    assert bug.judge_rate < true_bug - 0.1  # the raw judge under-counts bugs ...
+    assert abs(bug.value - true_bug) < abs(bug.judge_rate - true_bug)  # ... corrected, less
+    assert bug.lo <= true_bug <= bug.hi
+    # the Evaluators page shows the shares (the only evaluator here opens first)
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("REVIEWDECK_DB", str(db_path))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page("app_pages/evaluators.py")
+    at.run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "corrected_lo" in d.value.columns
+                 and "label" in d.value.columns)
+    assert dict(zip(table["label"], table["corrected"], strict=True))["bug"] == \
+        pytest.approx(bug.value)
