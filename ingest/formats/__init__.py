@@ -88,7 +88,10 @@ def _has(head: str, *keys: str) -> bool:
 
 def _tabular_format(columns: set[str]) -> str | None:
     """The format of a Parquet or CSV file from its column names."""
-    if {"context.span_id", "span_kind"} <= columns:
+    if {"context.span_id", "span_kind"} <= columns or {
+        "annotation_name",
+        "annotator_kind",
+    } <= columns:
         return "phoenix"
     if {"run_type", "trace_id"} <= columns:
         return "langsmith_bulk"
@@ -121,7 +124,11 @@ def detect_format(path: Path, head: bytes) -> str | None:
         return None
     if _has(text, "resourceSpans", "resourceLogs", "spanContext", "_spanContext"):
         return "otlp"
-    if _has(text, "context.span_id") or (_has(text, "span_kind") and _has(text, "context")):
+    if (
+        _has(text, "context.span_id")
+        or (_has(text, "span_kind") and _has(text, "context"))
+        or (_has(text, "annotation_name") and _has(text, "annotator_kind"))
+    ):
         return "phoenix"
     if _has(text, "span_attributes") or (_has(text, "root_span_id") and _has(text, "span_parents")):
         return "braintrust"

@@ -22,7 +22,7 @@ from typing import Any
 from ingest.errors import InputError
 from ingest.formats.jsondocs import json_documents
 from ingest.formats.messages import compact_json
-from ingest.formats.otlp_spans import clip, norm_id, row_from
+from ingest.formats.otlp_spans import clip, fid, norm_id, row_from
 from ingest.formats.tabular import PARQUET_MAGIC
 from ingest.formats.timeutil import from_any
 from ingest.prices import price_table
@@ -139,6 +139,49 @@ def span_row(row: dict[str, Any], feedback: list[dict[str, Any]], prices) -> dic
     return out
 
 
+_ANNOTATOR = {"HUMAN": "reviewer", "LLM": "llm_judge", "CODE": "code"}
+
+
+def annotation_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of Phoenix's span annotations dataframe (`get_span_annotations_dataframe()`)."""
+    name = row.get("annotation_name")
+    if _missing(name) or not name:
+        raise ValueError("no annotation_name")
+    span_id = row.get("span_id") or row.get("context.span_id")
+    if _missing(span_id) or not span_id:
+        raise ValueError(f"annotation {name!r} names no span_id")
+    value = row.get("result.score")
+    label = row.get("result.label")
+    explanation = row.get("result.explanation")
+    if not _missing(value) and not isinstance(value, int | float):
+        raise ValueError(f"annotation {name!r}: result.score is not a number: {value!r}")
+    value = None if _missing(value) else float(value)
+    label = None if _missing(label) or label == "" else str(label)
+    if value is None and label is None and (_missing(explanation) or not explanation):
+        raise ValueError(f"annotation {name!r} has no score, label or explanation")
+    kind = str(row.get("annotator_kind") or "").upper()
+    author = row.get("user_id")
+    when = row.get("updated_at") if not _missing(row.get("updated_at")) else row.get("created_at")
+    # Phoenix's own ids (`SpanAnnotation:1`, base64) restart in every Phoenix instance
+    ident = row.get("id")
+    return {
+        "feedback_id": fid(
+            "phoenix", span_id, name, row.get("identifier") or "", "" if _missing(ident) else ident
+        ),
+        "event_id": norm_id(str(span_id)),
+        "trace_id": None,
+        "name": str(name),
+        "kind": "score" if value is not None else "label",
+        "value": value,
+        "label": label,
+        "source": _ANNOTATOR.get(kind, "code"),
+        "comment": None if _missing(explanation) or not explanation else str(explanation),
+        "author": None if _missing(author) or not author else str(author),
+        "ts": when if isinstance(when, datetime) else from_any(when),
+        "source_format": "phoenix",
+    }
+
+
 def _plain(value: Any) -> Any:
     """A cell as JSON can hold it (Parquet timestamps become ISO text)."""
     if isinstance(value, datetime):
@@ -182,6 +225,12 @@ def read(path: Path, data: bytes) -> ParsedFile:
         out.records_read += 1
         if not isinstance(row, dict):
             out.rejects.append(Reject(where, "span is not a JSON object", clip(row)))
+            continue
+        if "annotation_name" in row:
+            try:
+                out.feedback.append(annotation_row(row))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                out.rejects.append(Reject(where, f"annotation: {exc}", _clip(row)))
             continue
         feedback: list[dict[str, Any]] = []
         try:

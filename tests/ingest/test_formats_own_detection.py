@@ -48,6 +48,8 @@ EXPECTED_FORMAT = {
     "otlp_proto/layout.traces.pb": "otlp_proto",
     "otlp_proto/openai_v2.logs.binpb": "otlp_proto",
     "otlp_proto/openai_v2.traces.binpb": "otlp_proto",
+    "phoenix/annotations.jsonl": "phoenix",
+    "phoenix/annotations.parquet": "phoenix",
     "phoenix/spans.jsonl": "phoenix",
     "phoenix/spans.parquet": "phoenix",
     "vercel/ai-sdk.otlp.json": "otlp",

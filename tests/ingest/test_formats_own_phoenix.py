@@ -161,6 +161,53 @@ def test_the_rest_span_json_reads_the_same(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("rel", ["annotations.parquet", "annotations.jsonl"])
+def test_span_annotations_become_feedback_on_their_spans(rel):
+    parsed = parse(HERE / rel)
+    assert (parsed.records_read, parsed.rejects, parsed.events) == (3, [], [])
+    root, _, answer, _, missing = parse(HERE / PARQUET).events
+    got = {f["name"]: f for f in parsed.feedback}
+    assert set(got) == {"correctness", "ran_ok", "user_rating"}
+    expected = {
+        "correctness": (answer, 1.0, "correct", "llm_judge", "matches the tool result"),
+        "user_rating": (root, 0.0, "thumbs_down", "reviewer", "too long"),
+        "ran_ok": (missing, 0.0, "fail", "code", None),
+    }
+    cells = {r["annotation_name"]: r for r in pq.read_table(HERE / "annotations.parquet")
+             .to_pylist()}  # fmt: skip
+    for name, (span, value, label, source, comment) in expected.items():
+        fb = got[name]
+        assert {k: fb[k] for k in ("event_id", "trace_id", "kind", "value", "label", "source",
+                                   "comment", "author", "source_format")} == {  # fmt: skip
+            "event_id": span["event_id"], "trace_id": None, "kind": "score", "value": value,
+            "label": label, "source": source, "comment": comment, "author": None,
+            "source_format": "phoenix"}  # fmt: skip
+        assert fb["ts"] == datetime.fromisoformat(cells[name]["updated_at"])
+    # stable ids that do not collide between Phoenix instances (theirs restart at 1)
+    again = {f["name"]: f["feedback_id"] for f in parse(HERE / "annotations.jsonl").feedback}
+    assert {n: f["feedback_id"] for n, f in got.items()} == again
+    assert all(f["feedback_id"] != cells[n]["id"] for n, f in got.items())
+
+
+def test_bad_annotation_rows_cost_only_themselves(tmp_path):
+    lines = (HERE / "annotations.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    rows = [lines[0], json.dumps({**first, "span_id": None}),
+            json.dumps({**first, "result.score": "high"}),
+            json.dumps({**first, "result.score": None, "result.label": None,
+                        "result.explanation": None}), lines[1]]  # fmt: skip
+    path = tmp_path / "annotations.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    parsed = parse(path)
+    assert len(parsed.feedback) == 2
+    name = first["annotation_name"]
+    assert [(r.line_no, r.reason) for r in parsed.rejects] == [
+        (2, f"annotation: annotation {name!r} names no span_id"),
+        (3, f"annotation: annotation {name!r}: result.score is not a number: 'high'"),
+        (4, f"annotation: annotation {name!r} has no score, label or explanation"),
+    ]
+
+
 def test_detection_reads_the_parquet_footer(tmp_path):
     data = (HERE / PARQUET).read_bytes()
     assert data[:4] == b"PAR1"
@@ -239,7 +286,10 @@ def test_end_to_end_through_the_cli_with_secrets_scrubbed(tmp_path, db_path):
     (tmp_path / "spans.jsonl").write_text("\n".join(lines) + "\n")
     (tmp_path / "parquet").mkdir()
     (tmp_path / "parquet" / PARQUET).write_bytes((HERE / PARQUET).read_bytes())
-    for target in (tmp_path / "spans.jsonl", tmp_path / "parquet" / PARQUET):
+    (tmp_path / "annotations.jsonl").write_bytes((HERE / "annotations.jsonl").read_bytes())
+    targets = (tmp_path / "spans.jsonl", tmp_path / "parquet" / PARQUET,
+               tmp_path / "annotations.jsonl")  # fmt: skip
+    for target in targets:
         result = CliRunner().invoke(app, ["ingest", "--db", str(db_path), str(target)])
         assert result.exit_code == 0, result.output
     with connect(db_path, read_only=True) as con:
@@ -252,4 +302,10 @@ def test_end_to_end_through_the_cli_with_secrets_scrubbed(tmp_path, db_path):
         assert attrs["http.request.header.authorization"] == "[redacted]"
         assert "abcdefghijklmnop" not in raw
         formats = con.execute("SELECT source_format FROM ingested_files").fetchall()
-        assert formats == [("phoenix",), ("phoenix",)]
+        assert formats == [("phoenix",)] * 3
+        joined = con.execute(
+            "SELECT f.name, e.name, f.source FROM feedback f JOIN events e USING (event_id) "
+            "ORDER BY 1").fetchall()  # fmt: skip
+        assert joined == [("correctness", "ChatCompletion", "llm_judge"),
+                          ("ran_ok", "ChatCompletion", "code"),
+                          ("user_rating", "answer", "reviewer")]  # fmt: skip

@@ -8,7 +8,11 @@ two ways a team saves it:
 
 - spans.parquet — `df.to_parquet(path)` (pyarrow; the frame's index, `context.span_id`, kept);
 - spans.jsonl — `df.reset_index().to_json(path, orient="records", lines=True)` (pandas writes
-  timestamps as epoch milliseconds and missing values as null).
+  timestamps as epoch milliseconds and missing values as null);
+- annotations.parquet / annotations.jsonl — three span annotations added with the client's
+  `spans.add_span_annotation` (an LLM judge's, a human's with an identifier and metadata, a
+  code check's), read back with `spans.get_span_annotations_dataframe()` and saved the same two
+  ways (JSON with `date_format="iso"`).
 
 Install into a virtualenv of its own (Phoenix pins versions the project does not use):
 
@@ -102,6 +106,30 @@ def main() -> None:
         frame.reset_index(drop="context.span_id" in frame.columns).to_json(
             HERE / "spans.jsonl", orient="records", lines=True, force_ascii=False
         )
+        spans = Client(base_url=base).spans
+        ids = list(frame["context.span_id"])
+        root, _, answer, _, missing = ids
+        spans.add_span_annotation(span_id=answer, annotation_name="correctness",
+                                  annotator_kind="LLM", label="correct", score=1.0,
+                                  explanation="matches the tool result", sync=True)
+        spans.add_span_annotation(span_id=root, annotation_name="user_rating",
+                                  annotator_kind="HUMAN", label="thumbs_down", score=0.0,
+                                  explanation="too long", metadata={"reviewer": "ana"},
+                                  identifier="review-1", sync=True)
+        spans.add_span_annotation(span_id=missing, annotation_name="ran_ok",
+                                  annotator_kind="CODE", label="fail", score=0.0, sync=True)
+        notes = None
+        for _ in range(60):
+            notes = spans.get_span_annotations_dataframe(spans_dataframe=frame,
+                                                         project_identifier=PROJECT)
+            if len(notes) >= 3:
+                break
+            time.sleep(0.5)
+        assert notes is not None and len(notes) == 3, notes
+        notes = notes.sort_values("annotation_name")
+        notes.to_parquet(HERE / "annotations.parquet")
+        notes.reset_index().to_json(HERE / "annotations.jsonl", orient="records", lines=True,
+                                    force_ascii=False, date_format="iso")
     finally:
         proc.terminate()
         try:
@@ -112,7 +140,8 @@ def main() -> None:
     libs = versions("arize-phoenix", "arize-phoenix-client", "arize-phoenix-otel",
                     "openinference-instrumentation-openai", "openai", "pandas",
                     "pyarrow")  # fmt: skip
-    record_versions(["phoenix/spans.parquet", "phoenix/spans.jsonl"], libs)
+    record_versions(["phoenix/spans.parquet", "phoenix/spans.jsonl", "phoenix/annotations.parquet",
+                     "phoenix/annotations.jsonl"], libs)  # fmt: skip
 
 
 if __name__ == "__main__":
