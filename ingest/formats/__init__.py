@@ -130,6 +130,10 @@ def detect_format(path: Path, head: bytes) -> str | None:
         or (_has(text, "annotation_name") and _has(text, "annotator_kind"))
     ):
         return "phoenix"
+    if _has(text, "schema_version") and _has(
+        text, "object_ref", "spec_hash", "root_discovery_cursor"
+    ):
+        return "braintrust"  # `bt sync`'s spec.json / state.json / manifest.json
     if _has(text, "span_attributes") or (_has(text, "root_span_id") and _has(text, "span_parents")):
         return "braintrust"
     if _has(text, "request_id") and _has(text, "request_created_at", "response_created_at"):

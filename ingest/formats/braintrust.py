@@ -214,6 +214,20 @@ def _comment_row(row: dict[str, Any], span_of: dict[str, str]) -> dict[str, Any]
     }
 
 
+_SYNC_BOOKKEEPING = ("object_ref", "spec_hash", "root_discovery_cursor")
+
+
+def is_sync_bookkeeping(doc: Any) -> bool:
+    """`bt sync` writes spec.json, state.json and manifest.json beside the part files: its own
+    progress, not logs (`schema_version` with `object_ref` / `spec_hash` / the pull cursor)."""
+    return (
+        isinstance(doc, dict)
+        and "schema_version" in doc
+        and any(k in doc for k in _SYNC_BOOKKEEPING)
+        and "span_id" not in doc
+    )
+
+
 def read(path: Path, data: bytes) -> ParsedFile:
     out = ParsedFile(source_format="braintrust")
     rows: dict[str, dict[str, Any]] = {}
@@ -221,6 +235,8 @@ def read(path: Path, data: bytes) -> ParsedFile:
     sources: dict[str, dict[str, str]] = {}
     comments: list[tuple[int | None, dict[str, Any]]] = []
     for line_no, doc in json_documents(path, data, out):
+        if line_no is None and is_sync_bookkeeping(doc):
+            return out  # nothing to load: a `bt sync` progress file
         items = doc if isinstance(doc, list) else doc.get("data") if (
             isinstance(doc, dict) and isinstance(doc.get("data"), list)) else [doc]  # fmt: skip
         for item in items:

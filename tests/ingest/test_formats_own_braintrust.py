@@ -239,6 +239,42 @@ def test_detection_sees_braintrust_keys_only(tmp_path):
     assert detect_format(tmp_path / "x.jsonl", row) == "braintrust"
 
 
+def test_a_bt_sync_folder_loads_whole_its_bookkeeping_files_skipped(tmp_path, db_path):
+    """`bt sync pull` keeps spec.json, state.json and manifest.json beside its part files (the
+    fields of its SyncSpec, PullState and SyncManifest): recognised, and nothing loaded from
+    them, so ingesting the folder gives the logs without rejects."""
+    from typer.testing import CliRunner
+
+    from dashboard.cli import app
+
+    spec = {"schema_version": 1, "object_ref": "project_logs:reviewdeck-fixtures",
+            "object_type": "project_logs", "object_name": "reviewdeck-fixtures",
+            "direction": "pull", "scope": "spans", "filter": None, "window": "3d",
+            "limit": None, "page_size": 1000}  # fmt: skip
+    folder = tmp_path / "bt-sync" / "project_logs"
+    folder.mkdir(parents=True)
+    (folder / "spec.json").write_text(json.dumps(spec, indent=2))
+    (folder / "state.json").write_text(json.dumps(
+        {"schema_version": 1, "run_id": "r1", "status": "completed", "phase": "done",
+         "scope": "spans", "limit": 0, "filter": None, "page_size": 1000, "cursor": None,
+         "root_discovery_cursor": None, "root_ids": [], "current_root_index": 0},
+        indent=2))  # fmt: skip
+    (folder / "manifest.json").write_text(json.dumps(
+        {"schema_version": 1, "spec_hash": "ab12", "spec": spec, "last_run_id": "r1",
+         "status": "completed", "items_done": 7, "pages_done": 1}, indent=2))  # fmt: skip
+    (folder / "part-000001.jsonl").write_bytes((HERE / SYNC).read_bytes())
+    for name in ("spec.json", "state.json", "manifest.json"):
+        data = (folder / name).read_bytes()
+        assert detect_format(folder / name, data) == "braintrust", name
+        parsed = read_foreign("braintrust", folder / name, data)
+        assert (parsed.records_read, parsed.events, parsed.rejects) == (0, [], []), name
+    result = CliRunner().invoke(app, ["ingest", "--db", str(db_path), str(tmp_path / "bt-sync")])
+    assert result.exit_code == 0, result.output
+    with connect(db_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM events").fetchone() == (7,)
+        assert con.execute("SELECT sum(rejected) FROM ingested_files").fetchone() == (0,)
+
+
 def test_end_to_end_through_the_cli_with_secrets_scrubbed(tmp_path, db_path):
     from typer.testing import CliRunner
 
