@@ -116,8 +116,10 @@ def ingest_files(db: Path, *paths: Path) -> None:
         load_source(db, src)
 
 
-def child(db: Path, spool: Path, port: int, *extra: str) -> subprocess.Popen:
-    """`reviewdeck collect` as a real child process; returns once it listens."""
+def child(db: Path, spool: Path, port: int, *extra: str, ready: bool = False) -> subprocess.Popen:
+    """`reviewdeck collect` as a real child process; returns once it listens (with `ready`,
+    once it has also said so: its SIGTERM handler is installed just then, so a test that stops
+    it at once gets the orderly stop, not the signal's default)."""
     argv = [sys.executable, "-m", "dashboard.cli", "collect", "--db", str(db), "--spool",
             str(spool), "--port", str(port), *extra]  # fmt: skip
     proc = subprocess.Popen(argv, cwd=REPO, env=dict(os.environ), stderr=subprocess.PIPE,
@@ -127,8 +129,16 @@ def child(db: Path, spool: Path, port: int, *extra: str) -> subprocess.Popen:
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else proc.returncode
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
+                break
         except OSError:
             time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("collector did not start listening")
+    else:
+        proc.kill()
+        raise AssertionError("collector did not start listening")
+    while ready:
+        line = proc.stderr.readline() if proc.stderr else ""
+        assert line, "collector exited before saying it collects"
+        if "collecting OTLP/HTTP" in line:
+            time.sleep(0.1)  # the handler is set right after this line
+            break
+    return proc

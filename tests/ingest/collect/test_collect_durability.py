@@ -147,7 +147,7 @@ def test_acknowledged_then_killed_before_any_batch(tmp_path: Path, db_path: Path
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert scalar(db_path, "SELECT count(*) FROM events") == 0
-    proc = child(db_path, spool, port, "--batch-seconds", "3600")
+    proc = child(db_path, spool, port, "--batch-seconds", "3600", ready=True)
     proc.terminate()
     assert proc.wait(timeout=60) == 0
     assert scalar(db_path, "SELECT list(event_id ORDER BY event_id) FROM events") == sorted(acked)
