@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import duckdb
 
 from ingest.errors import ReviewdeckError
-from ingest.feedback_sql import LOW_SCORE
+from ingest.feedback_sql import LATEST_VERSIONS_SQL, LOW_SCORE
 from models import stats
 from models.alerts.config import AlertConfig
 from models.filters import EventFilter
@@ -177,21 +177,24 @@ def headline_checks(
                                    "on a side)"))
             continue
         worse = trends.judgement(cmp, r.better) == "worse"
+        detail = f"better is {r.better}"
+        # With enough events a change of a cent in a thousand is significant; one smaller
+        # than min_change of the previous value is not worth waking anyone for.
+        small = (cmp.delta is not None and r.previous.value
+                 and abs(cmp.delta) < cfg.headline.min_change * abs(r.previous.value))
+        if worse and small:
+            detail += (f"; the change is under {cfg.headline.min_change:.0%} of the previous "
+                       "value (min_change)")
         out.append(CheckResult("headline", r.key, r.label, OK, **common, p_value=cmp.p_value,
-                               test=cmp.test, candidate=worse,
-                               detail=f"better is {r.better}"))
+                               test=cmp.test, candidate=worse and not small, detail=detail))
     return out
 
 
 _EVALUATOR_SQL = f"""
-WITH latest AS (
-    SELECT name, evaluator_version AS version
-    FROM feedback
-    WHERE source IN ('llm_judge', 'code') AND evaluator_version IS NOT NULL
-    GROUP BY name, evaluator_version
-    QUALIFY row_number() OVER (PARTITION BY name ORDER BY max(ingested_at) DESC,
-                               evaluator_version DESC) = 1
-        AND NOT bool_or(kind = 'label')
+WITH latest AS (  -- each evaluator's latest version, as every page counts it; no label rubrics
+    SELECT l.name, l.version FROM ({LATEST_VERSIONS_SQL}) l
+    WHERE NOT EXISTS (SELECT 1 FROM feedback f WHERE f.name = l.name
+                      AND f.evaluator_version = l.version AND f.kind = 'label')
 ),
 verdicts AS (  -- one verdict per event: the evaluator's last row on it
     SELECT f.name, f.evaluator_version AS version, f.event_id,

@@ -23,6 +23,8 @@ class HeadlineCheck:
     enabled: bool = True
     metrics: tuple[str, ...] = ()  # () = every headline metric with a better direction
     min_n: int = 30
+    min_change: float = 0.05  # a significant change smaller than this share of the previous
+    # value does not fire (0 = any significant change)
 
 
 @dataclass(frozen=True)

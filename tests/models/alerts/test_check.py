@@ -75,6 +75,23 @@ def test_improvement_is_not_an_alert(db_path):
     assert err["q_value"] < 0.05 and not err["fired"]  # significant, but better
 
 
+def test_a_tiny_significant_change_fires_only_without_min_change(db_path, tmp_path):
+    # latency 800 → 812 ms (+1.5%) on 600 calls a week, each week's spread ±20 ms: the t-test
+    # calls it real, but under the default min_change (5% of the previous value) it is no alert
+    with connect(db_path) as con:
+        add_events(con, start=W1, n=600, latency_ms=800.0)
+        add_events(con, start=W2, n=600, latency_ms=812.0)
+        add_events(con, start=W3, n=20, days=1)
+    result, doc = _run(db_path)
+    lat = _check(doc, "headline", "latency")
+    assert lat["p_value"] < 0.001 and not lat["fired"] and "min_change" in lat["detail"]
+    assert result.exit_code == 0, result.output
+    cfg = tmp_path / "alerts.toml"
+    cfg.write_text("[headline]\nmin_change = 0\n")
+    result, doc = _run(db_path, "--config", str(cfg))
+    assert _check(doc, "headline", "latency")["fired"] and result.exit_code == 1
+
+
 def test_thresholds(db_path, tmp_path):
     _plant(db_path, error_now=0.08)
     cfg = tmp_path / "alerts.toml"
