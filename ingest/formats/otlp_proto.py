@@ -7,7 +7,8 @@ Three layouts are read, told apart by their bytes:
 - one bare message (an OTLP/HTTP request body saved as is, `.pb` / `.binpb`).
 
 Each message is decoded with the opentelemetry-proto classes and turned into the OTLP/JSON dict
-(protobuf's JSON mapping: ids base64, which norm_id decodes, enums as integers), then mapped by
+(traces: the collector's ingest.collect.fastproto walk, tested equal to protobuf's JSON mapping;
+logs: `MessageToDict` with enums as integers; ids as hex either way), then mapped by
 the same span and log-record code as OTLP/JSON (otlp_spans.py, otlp_logs.py): the columns are
 exactly those of docs/formats.md's OTLP section. A message that does not decode is a reject
 naming its number and byte offset; the messages around it still load. A span that cannot be
@@ -227,7 +228,13 @@ def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
                 Reject(m.number, f"{where}: {exc}", data[m.start : m.end][:64].hex())
             )
             continue
-        doc = _hex_ids(MessageToDict(msg, use_integers_for_enums=True))
+        if signal == TRACES:
+            # the collector's walk of the request: MessageToDict's dict with hex ids, ~10x faster
+            from ingest.collect.fastproto import traces_request
+
+            doc = traces_request(msg)
+        else:
+            doc = _hex_ids(MessageToDict(msg, use_integers_for_enums=True))
         if signal == TRACES:
             doc.setdefault("resourceSpans", [])
             read_traces_doc(doc, m.number, out)
