@@ -23,7 +23,8 @@ from ingest.formats.openai_logs import exchange_row
 from ingest.formats.timeutil import from_any, millis_between
 from ingest.records import ParsedFile, Reject
 
-FEEDBACK_SCORE = "helicone-score-feedback"  # a user's thumbs up/down, stored as a score
+FEEDBACK_SCORE = "helicone-score-feedback"  # a user's thumbs up/down, stored as a score (1/0)
+BOOL_SUFFIX = "-hcone-bool"  # Helicone's key suffix for a boolean score, stored as 1/0
 _SESSION_KEYS = ("Helicone-Session-Id", "Helicone-Session-Path", "Helicone-Session-Name")
 
 
@@ -147,15 +148,21 @@ def _feedback(record: dict[str, Any], event: dict[str, Any]) -> list[dict[str, A
         if value is None:
             raise ValueError(f"score {name!r} is not a number: {raw_value!r}")
         thumbs = name == FEEDBACK_SCORE
+        boolean = str(name).endswith(BOOL_SUFFIX)
+        label = None
+        if thumbs:
+            value, label = (1.0, "up") if value > 0 else (0.0, "down")
+        elif boolean:
+            value, label = (1.0, "true") if value > 0 else (0.0, "false")
         out.append(
             {
                 "feedback_id": f"{event['event_id']}:{name}",
                 "event_id": event["event_id"],
                 "trace_id": None,
-                "name": "thumbs" if thumbs else str(name),
+                "name": "thumbs" if thumbs else str(name).removesuffix(BOOL_SUFFIX),
                 "kind": "vote" if thumbs else "score",
-                "value": (1.0 if value > 0 else 0.0) if thumbs else value,
-                "label": ("up" if value > 0 else "down") if thumbs else None,
+                "value": value,
+                "label": label,
                 "source": "user" if thumbs else "code",
                 "comment": None,
                 "ts": when,

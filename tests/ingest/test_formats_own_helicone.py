@@ -138,7 +138,8 @@ def test_variants_the_export_writes(tmp_path):
                    "response_body": {"streamed_data": stream["response_body"]["streamed_data"]}}
     placeholder = {"helicone_message": "fetching body from signed_url... contact engineering"}
     no_body = {**tools, "request_id": "r-no-body", "request_body": placeholder,
-               "response_body": placeholder, "cost": 0.000123, "scores": {},
+               "response_body": placeholder, "cost": 0.000123,
+               "scores": {"grounded-hcone-bool": 0},
                "feedback_rating": False, "feedback_id": "fb-1",
                "feedback_created_at": "2026-01-02 03:04:05.000"}  # fmt: skip
     path = tmp_path / "export.json"
@@ -153,7 +154,10 @@ def test_variants_the_export_writes(tmp_path):
     assert (bare["model"], bare["model_requested"]) == ("gpt-4o-mini", "gpt-4o-mini")
     assert (bare["tokens_in"], bare["tokens_out"], bare["tokens_cache_read"]) == (18, 24, 0)
     assert (bare["cost_usd"], bare["cost_source"]) == (0.000123, "provided")
-    (rating,) = parsed.feedback
+    grounded, rating = parsed.feedback
+    # a boolean score: Helicone's "-hcone-bool" key suffix, stored as 1/0
+    assert (grounded["name"], grounded["kind"], grounded["value"], grounded["label"]) == (
+        "grounded", "score", 0.0, "false")  # fmt: skip
     assert (rating["feedback_id"], rating["name"], rating["kind"], rating["value"]) == (
         "fb-1", "thumbs", "vote", 0.0)  # fmt: skip
     assert rating["ts"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
