@@ -53,7 +53,8 @@ def cost_per_day(frame: pl.DataFrame) -> alt.Chart:
     """Daily cost in USD (frame: day, cost_usd, tokens)."""
     return (
         alt.Chart(frame, height=_HEIGHT)
-        .mark_area(opacity=0.6, line=True)
+        # points too: a single day (a first import, a day of live traffic) has no area
+        .mark_area(opacity=0.6, line=True, point=True)
         .encode(
             x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %d")),
             y=alt.Y("cost_usd:Q", title="cost (USD)", axis=alt.Axis(format="$,.2f")),
