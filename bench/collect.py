@@ -371,8 +371,13 @@ def run_collector(total: int, procs: int, tmp: Path, batch_seconds: float, name:
     cpu = cpu_at_end[0] - cpu0
     senders = sum(r["cpu"] for r in reports)
     who = "replayers" if dump else "SDK senders"
+    steady = ""
+    if len(batches) >= 3:  # the rate between commits, without the start-up and the last tail
+        span_s = batches[-1][0] - batches[0][0]
+        steady = (f" ({sum(n for _, n in batches[1:]) / span_s:,.0f} spans/s between the "
+                  f"first and the last commit)")  # fmt: skip
     print(f"{name}: {total} spans in the warehouse {seconds:.2f} s after the start = "
-          f"{total / seconds:,.0f} spans/s end to end; all acknowledged by {acked:.1f} s; "
+          f"{total / seconds:,.0f} spans/s end to end{steady}; all acknowledged by {acked:.1f} s; "
           f"{len(batches)} batches; CPU per span: collector {_us(cpu, total)}, {who} "
           f"{_us(senders, total)}; checked in DuckDB: {rows[0]} distinct rows, each an llm "
           f"event with model, messages and tokens")  # fmt: skip
