@@ -89,9 +89,13 @@ def collect(
         )
 
     collector = Collector(settings, on_batch=report)
+    # The handler first: a SIGTERM the moment the port opens must stop the collector in order.
+    stopped = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
         collector.start()
     except OSError as exc:
+        signal.signal(signal.SIGTERM, previous)
         raise ConfigError(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --port"
         ) from exc
@@ -100,8 +104,6 @@ def collect(
         f"(spool {settings.spool}; Ctrl-C to stop)",
         err=True,
     )
-    stopped = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
         while not stopped.wait(0.5):
             pass
