@@ -515,7 +515,14 @@ def sql_breakdown(db: Path, calls: list[dict], names: list[str], top: int = 4) -
             out[name] = {"error": repr(exc)[:300]}
             continue
         sql_ms = sum(e["ms"] for e in log)
+        callers: dict[str, list] = {}
+        for e in log:
+            agg = callers.setdefault(e["at"], [0, 0.0])
+            agg[0] += 1
+            agg[1] += e["ms"]
         out[name] = {
+            "by_caller": [{"at": at, "statements": n, "ms": ms}
+                          for at, (n, ms) in sorted(callers.items(), key=lambda kv: -kv[1][1])],
             "total_ms": total,
             "sql_ms": sql_ms,
             "statements": len(log),
@@ -558,10 +565,7 @@ def _ok(value: float, bar: float, higher_is_better: bool = False) -> str:
     return "ok  " if good else "OVER" if not higher_is_better else "LOW "
 
 
-def print_step(step: dict) -> None:
-    n = step["events"]
-    print(f"\n=== {n:,} events ({step['warehouse_bytes'] / 1e9:.2f} GB warehouse; load average "
-          f"{step['load']} on {os.cpu_count()} cores) ===")
+def _print_ingest(step: dict) -> None:
     ing, bare = step["ingest"], step["bare"]
     print(f"ingest of the last chunk ({ing['events']:,} events into the grown warehouse): "
           f"{ing['wall_s']:.1f} s ({ing['events'] / ing['wall_s']:,.0f} events/s, "
@@ -572,6 +576,16 @@ def print_step(step: dict) -> None:
           f"{step['ingest_ratio']:.2f} (bar >= {BARS['ingest_ratio']})")
     print(f"analyze over the chunk {step['chunk_analyze']['wall_s']:.1f} s, evaluate over it "
           f"{step['chunk_evaluate']['wall_s']:.1f} s")
+
+
+def print_step(step: dict) -> None:
+    n = step["events"]
+    print(f"\n=== {n:,} events ({step['warehouse_bytes'] / 1e9:.2f} GB warehouse; load average "
+          f"{step['load']} on {os.cpu_count()} cores) ===")
+    if step["ingest"] is None:
+        print("(measured on a kept warehouse: no chunk was ingested in this run)")
+    else:
+        _print_ingest(step)
     b = step["batch"]
     print(f"batch of {b['events']:,} new events: ingest {b['ingest_s']:.1f} s, incremental "
           f"analyze {b['analyze_s']:.1f} s, evaluate {b['evaluate_s']:.1f} s")
@@ -587,7 +601,14 @@ def print_step(step: dict) -> None:
         shown = f"{p95:8.1f} {_ok(p95, BARS['query_p95_ms'])}" if p95 is not None else \
             f"{'–':>8} {q.get('error', 'no args')[:30]}"
         print(f"{name[:58]:58} {shown} {q['server_max_ms']:8.0f}  {','.join(q['pages'])}")
-    for name, b in step["sql_breakdown"].items():
+    print_breakdown(step["sql_breakdown"])
+    rss = step["server_peak_rss_mb"]
+    print(f"  [{_ok(rss, BARS['server_rss_mb'])}] dashboard server peak RSS {rss:,.0f} MB "
+          f"(bar {BARS['server_rss_mb']:,.0f} MB)")
+
+
+def print_breakdown(breakdown: dict) -> None:
+    for name, b in breakdown.items():
         if "error" in b:
             print(f"  SQL of {name}: {b['error']}")
             continue
@@ -595,24 +616,28 @@ def print_step(step: dict) -> None:
               f"{b['statements']} statements; slowest:")
         for e in b["top"]:
             print(f"    {e['ms']:7.0f} ms  {e['at']}  {e['sql'][:150]}")
+        print("    SQL by caller (statements, ms):")
+        for c in b["by_caller"][:6]:
+            print(f"    {c['ms']:7.0f} ms  {c['statements']:4} x  {c['at']}")
         print("    Python (cProfile, cumulative / self ms):")
         for r in b["python"]:
             print(f"    {r['cum_ms']:7.0f} / {r['self_ms']:6.0f}  {r['at']}")
-    rss = step["server_peak_rss_mb"]
-    print(f"  [{_ok(rss, BARS['server_rss_mb'])}] dashboard server peak RSS {rss:,.0f} MB "
-          f"(bar {BARS['server_rss_mb']:,.0f} MB)")
 
 
 def figures(step: dict) -> dict[str, float]:
     """The figures of one step that the growth table follows."""
-    f = {
-        "warehouse GB": step["warehouse_bytes"] / 1e9,
-        "ingest events/s": step["ingest"]["events"] / step["ingest"]["wall_s"],
-        "ingest ratio": step["ingest_ratio"],
-        "ingest peak RSS MB": step["ingest"]["peak_rss_mb"],
-        "analyze chunk s / 1M": step["chunk_analyze"]["wall_s"] * 1e6 / step["ingest"]["events"],
-        "evaluate chunk s / 1M": step["chunk_evaluate"]["wall_s"] * 1e6
-        / step["ingest"]["events"],
+    f = {"warehouse GB": step["warehouse_bytes"] / 1e9}
+    if step["ingest"] is not None:
+        n = step["ingest"]["events"]
+        f |= {
+            "ingest events/s": n / step["ingest"]["wall_s"],
+            "ingest ratio": step["ingest_ratio"],
+            "ingest peak RSS MB": step["ingest"]["peak_rss_mb"],
+            "analyze chunk s / 1M": step["chunk_analyze"]["wall_s"] * 1e6 / n,
+            "evaluate chunk s / 1M": step["chunk_evaluate"]["wall_s"] * 1e6 / n,
+            "evaluate chunk peak RSS MB": step["chunk_evaluate"]["peak_rss_mb"],
+        }
+    f |= {
         "batch ingest s": step["batch"]["ingest_s"],
         "batch analyze s": step["batch"]["analyze_s"],
         "batch evaluate s": step["batch"]["evaluate_s"],
@@ -704,7 +729,44 @@ def main(argv: list[str] | None = None) -> None:
                     help="break the N slowest queries over the bar down into their SQL")
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--keep", action="store_true", help="keep the JSONL files and warehouse")
+    ap.add_argument("--reprofile", type=Path, metavar="WORKDIR",
+                    help="only break down the slowest queries of a kept run's last step "
+                         "(its queries.jsonl and warehouse) and exit")
+    ap.add_argument("--measure", action="store_true",
+                    help="ingest nothing: measure the warehouse kept in --workdir as it is "
+                         "(one step), e.g. after a run stopped between steps")
+    ap.add_argument("--combine", type=Path, nargs="+", metavar="JSON",
+                    help="print the growth table over the steps of these result files")
     args = ap.parse_args(argv)
+    if args.combine:
+        results = []
+        for path in args.combine:
+            results += json.loads(path.read_text())["results"]
+        results.sort(key=lambda r: r["events"])
+        rows = print_growth(results, args.project)
+        out = OUT / f"scale-combined-{results[-1]['events']}.json"
+        out.write_text(json.dumps({"sources": [str(p) for p in args.combine], "results": results,
+                                   "growth": rows}, indent=1, default=str), encoding="utf-8")
+        print(f"wrote {out}")
+        return
+    if args.measure:
+        if not args.workdir:
+            sys.exit("--measure needs --workdir (the folder of the kept warehouse)")
+        db = args.workdir / "warehouse.duckdb"
+        total = count_events(db)
+        today = dt.datetime.now(dt.UTC).date()
+        started = time.perf_counter()
+        print(f"measuring {db} as it is: {total:,} events; load average {_loadavg()}",
+              flush=True)
+        step = measure_step(db, args.workdir, total, 50, args, today, None)
+        print_step(step)
+        out_json = OUT / f"scale-measure-{total}.json"
+        _write(out_json, args, [total], [], [step], None, started)
+        print(f"wrote {out_json}")
+        return
+    if args.reprofile:
+        reprofile(args.reprofile, args.profile)
+        return
     steps = sorted({int(s) for s in args.steps.split(",") if s and int(s) < args.events})
     steps.append(args.events)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="reviewdeck-scale-"))
@@ -748,59 +810,7 @@ def main(argv: list[str] | None = None) -> None:
                           "evaluate": ev})
         if step_i < 0:
             continue
-        total = steps[step_i]
-        print(f"step {total:,} events: pages, new data, queries", flush=True)
-        batch_log = workdir / f"batch{step_i}.jsonl"
-        make_log(batch_log, args.batch, seed=900 + step_i, end=chunk_end(0, today))
-        load_before = _loadavg()
-        pb = pages_and_batch(db, workdir, batch_log, args.warm_runs)
-        if not args.keep:
-            batch_log.unlink()
-        queries = replay_queries(db, pb["calls"], args.runs)
-        slow = [n for n, q in sorted(queries.items(), key=lambda kv: -kv[1].get("p95_ms", 0))
-                if q.get("p95_ms", 0) > BARS["query_p95_ms"]][: args.profile]
-        breakdown = sql_breakdown(db, pb["calls"], slow)
-        pages = {}
-        for name in PAGES:
-            cold, after = pb["cold"][name], pb["after"][name]
-            warm = [w for w in cold.get("warm", []) if not math.isnan(w)]
-            pages[name] = {
-                "cold": cold["seconds"],
-                "warm": cold.get("warm", []),
-                "warm_max": max(warm) if warm else float("nan"),
-                "after": after["seconds"],
-                "charts": cold["charts"],
-                "errors": cold["errors"] + after["errors"],
-            }
-            calls = [x for x in pb["calls"] if x["page"] == name]
-            for phase in ("cold", "after"):
-                mine = [x["ms"] for x in calls if x["phase"] == phase]
-                pages[name][f"{phase}_queries"] = len(mine)
-                pages[name][f"{phase}_query_ms"] = sum(mine)
-        step = {
-            "events": total,
-            "events_in_warehouse": count_events(db),
-            "warehouse_bytes": warehouse_bytes(db),
-            "load": f"{load_before} before pages, {_loadavg()} after",
-            "ingest": ing,
-            "bare": bare,
-            "ingest_ratio": ratio,
-            "chunk_analyze": an,
-            "chunk_evaluate": ev,
-            "batch": {
-                "events": args.batch,
-                "ingest_s": pb["batch_ingest"]["wall_s"],
-                "analyze_s": pb["batch_analyze"]["wall_s"],
-                "evaluate_s": pb["batch_evaluate"]["wall_s"],
-                "analyze_summary": pb["batch_analyze"]["summary"],
-            },
-            "pages": pages,
-            "queries": queries,
-            "sql_breakdown": breakdown,
-            "server_peak_rss_mb": pb["server_peak_rss_mb"],
-            "server_rss_end_mb": pb["server_rss_end_mb"],
-            "calls": [{k: v for k, v in x.items() if k != "args"} for x in pb["calls"]],
-        }
+        step = measure_step(db, workdir, steps[step_i], step_i, args, today, chunk_log[-1])
         results.append(step)
         print_step(step)
         _write(out_json, args, steps, chunk_log, results, None, started)
@@ -811,6 +821,80 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     else:
         print(f"kept {workdir}")
+
+
+def measure_step(db: Path, workdir: Path, total: int, step_i: int, args, today: dt.date,
+                 chunk: dict | None) -> dict:
+    """Pages (cold, warm, after a batch of new data), query p95s and the breakdown of the
+    slow ones, on the warehouse as it is; `chunk` is the last chunk's ingest figures."""
+    print(f"step {total:,} events: pages, new data, queries", flush=True)
+    batch_log = workdir / f"batch{step_i}.jsonl"
+    make_log(batch_log, args.batch, seed=900 + step_i, end=chunk_end(0, today))
+    load_before = _loadavg()
+    pb = pages_and_batch(db, workdir, batch_log, args.warm_runs)
+    if not args.keep:
+        batch_log.unlink()
+    queries = replay_queries(db, pb["calls"], args.runs)
+    slow = [n for n, q in sorted(queries.items(), key=lambda kv: -kv[1].get("p95_ms", 0))
+            if q.get("p95_ms", 0) > BARS["query_p95_ms"]][: args.profile]
+    breakdown = sql_breakdown(db, pb["calls"], slow)
+    pages = {}
+    for name in PAGES:
+        cold, after = pb["cold"][name], pb["after"][name]
+        warm = [w for w in cold.get("warm", []) if not math.isnan(w)]
+        pages[name] = {
+            "cold": cold["seconds"],
+            "warm": cold.get("warm", []),
+            "warm_max": max(warm) if warm else float("nan"),
+            "after": after["seconds"],
+            "charts": cold["charts"],
+            "errors": cold["errors"] + after["errors"],
+        }
+        calls = [x for x in pb["calls"] if x["page"] == name]
+        for phase in ("cold", "after"):
+            mine = [x["ms"] for x in calls if x["phase"] == phase]
+            pages[name][f"{phase}_queries"] = len(mine)
+            pages[name][f"{phase}_query_ms"] = sum(mine)
+    step = {
+        "events": total,
+        "events_in_warehouse": count_events(db),
+        "warehouse_bytes": warehouse_bytes(db),
+        "load": f"{load_before} before pages, {_loadavg()} after",
+        "ingest": chunk["ingest"] if chunk else None,
+        "bare": chunk["bare"] if chunk else None,
+        "ingest_ratio": chunk["ratio"] if chunk else None,
+        "chunk_analyze": chunk["analyze"] if chunk else None,
+        "chunk_evaluate": chunk["evaluate"] if chunk else None,
+        "batch": {
+            "events": args.batch,
+            "ingest_s": pb["batch_ingest"]["wall_s"],
+            "analyze_s": pb["batch_analyze"]["wall_s"],
+            "evaluate_s": pb["batch_evaluate"]["wall_s"],
+            "analyze_summary": pb["batch_analyze"]["summary"],
+        },
+        "pages": pages,
+        "queries": queries,
+        "sql_breakdown": breakdown,
+        "server_peak_rss_mb": pb["server_peak_rss_mb"],
+        "server_rss_end_mb": pb["server_rss_end_mb"],
+        "calls": [{k: v for k, v in x.items() if k != "args"} for x in pb["calls"]],
+    }
+    return step
+
+
+def reprofile(workdir: Path, top: int) -> None:
+    """The SQL and Python breakdown of the `top` slowest logged queries of a kept run."""
+    calls = [json.loads(ln) for ln in (workdir / "queries.jsonl").read_text().splitlines()]
+    db = workdir / "warehouse.duckdb"
+    worst: dict[str, float] = {}
+    for c in calls:
+        worst[c["fn"]] = max(worst.get(c["fn"], 0.0), c["ms"])
+    names = sorted(worst, key=lambda n: -worst[n])[:top]
+    print(f"{db}: {count_events(db):,} events; the {top} slowest queries the pages ran")
+    breakdown = sql_breakdown(db, calls, names)
+    print_breakdown(breakdown)
+    (OUT / f"scale-profile-{count_events(db)}.json").write_text(
+        json.dumps(breakdown, indent=1, default=str), encoding="utf-8")
 
 
 def _write(path: Path, args, steps, chunk_log, results, rows, started) -> None:
