@@ -12,7 +12,8 @@ does not leak either:
 - by key: the string value of any JSON key whose name contains api_key, authorization,
   password, secret, token (access/refresh/auth/bearer/session/id), cookie or private_key
   becomes "[redacted]" (`max_tokens` and `tokens_in` are not matched: the word must be one of
-  those compounds);
+  those compounds), also inside JSON kept as a string in the record (OpenInference's
+  `llm.invocation_parameters`);
 - by shape, anywhere in those columns: OpenAI/Anthropic keys (`sk-...`), `Bearer ...`, AWS
   access key ids, GitHub and Slack tokens.
 
@@ -33,6 +34,13 @@ _KEY_WORDS = (
 # "key": "value" where the key names a secret; the value is a JSON string (escapes allowed).
 KEY_PATTERN = r'(?i)("[^"]*(?:' + _KEY_WORDS + r')[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"'
 KEY_REPLACEMENT = r'\1"' + REDACTED + '"'
+# The same pair one level down: JSON kept as a string inside JSON, as OpenInference keeps
+# `llm.invocation_parameters` ({\"api_key\": \"...\"} in the raw span). The value runs to the
+# first \" that does not end an inner escape (an inner \\ or \" is four or three characters).
+_ESCAPED_VALUE = r'(?:[^"\\]|\\[^"\\]|\\\\(?:\\"|\\\\|[^"\\]|\\[^"\\]))*'
+ESCAPED_KEY_PATTERN = (r'(?i)(\\"[^"\\]*(?:' + _KEY_WORDS + r')[^"\\]*\\"\s*:\s*)\\"'
+                       + _ESCAPED_VALUE + r'\\"')
+ESCAPED_KEY_REPLACEMENT = r'\1\\"' + REDACTED + r'\\"'
 SHAPE_PATTERN = (
     r"(?i)\bsk-[a-z0-9_-]{20,}|\bbearer\s+[a-z0-9._~+/-]{16,}=*|\bAKIA[0-9A-Z]{16}\b|"
     r"\bgh[pousr]_[a-z0-9]{30,}|\bxox[abpors]-[a-z0-9-]{10,}"
@@ -62,16 +70,22 @@ def json_sql(column: str, *, guarded: bool = False) -> str:
     """SQL: a JSON column as scrubbed text (VARCHAR, so every reader sees a plain string).
     `guarded`: replace only in values that hold one of CUES (same result, faster)."""
     text = f"CAST({column} AS VARCHAR)"
-    by_key = (
-        f"regexp_replace({text}, {sql_literal(KEY_PATTERN)}, "
-        f"{sql_literal(KEY_REPLACEMENT)}, 'g')"
-    )
+    by_key = by_key_sql(text)
     if not guarded:
         return text_sql(by_key)
     return (
         f"CASE WHEN {' OR '.join(f'contains(lower({text}), {sql_literal(c)})' for c in CUES)} "
         f"THEN {text_sql(by_key)} ELSE {text} END"
     )
+
+
+def by_key_sql(expr: str) -> str:
+    """SQL: JSON text with the values of secret-named keys replaced, at the top level and in
+    JSON kept as a string inside it."""
+    once = (f"regexp_replace({expr}, {sql_literal(KEY_PATTERN)}, "
+            f"{sql_literal(KEY_REPLACEMENT)}, 'g')")
+    return (f"regexp_replace({once}, {sql_literal(ESCAPED_KEY_PATTERN)}, "
+            f"{sql_literal(ESCAPED_KEY_REPLACEMENT)}, 'g')")
 
 
 def text_sql(expr: str) -> str:

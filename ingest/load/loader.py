@@ -323,10 +323,7 @@ _SCRUBBED = {
     "raw": f"{secrets.json_sql('raw', guarded=True)} AS raw",
     "error_message": f"{secrets.text_sql('error_message')} AS error_message",
 }
-_SCRUBBED_REJECT = secrets.text_sql(
-    f"regexp_replace(raw_text, {secrets.sql_literal(secrets.KEY_PATTERN)}, "
-    f"{secrets.sql_literal(secrets.KEY_REPLACEMENT)}, 'g')"
-)
+_SCRUBBED_REJECT = secrets.text_sql(secrets.by_key_sql("raw_text"))
 
 
 def _insert_events(

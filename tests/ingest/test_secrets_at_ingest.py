@@ -75,3 +75,32 @@ def test_the_cue_guard_changes_nothing_but_speed() -> None:
         f"SELECT {secrets.json_sql('x', guarded=True)} FROM (SELECT ?::JSON AS x)",
         [json.dumps(samples[-2])],
     ).fetchall()[0][0]
+
+
+def test_keys_in_json_kept_as_a_string_are_redacted(db_path: Path, tmp_path: Path) -> None:
+    # OpenInference keeps the request's parameters as a JSON string attribute: the key sits one
+    # escaping level down in the raw span, and a rejected line keeps it the same way
+    from tests.ingest.collect.helpers import span, traces_doc
+
+    inner = json.dumps({"temperature": 0.2, "api_key": "plain-looking-\"quoted\"-value",
+                        "note": "keep \"this\" one", "headers": {"Authorization": "x y"}})
+    doc = traces_doc(span("00f067aa0ba902b7", **{
+        "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o",
+        "llm.invocation_parameters": inner, "input.value": "q", "output.value": "a"}))
+    spans = tmp_path / "spans.json"
+    spans.write_bytes(doc)
+    bad = tmp_path / "log.jsonl"
+    bad.write_text(json.dumps({"event_id": "b", "ts": "not a time",
+                               "params": {"request_json": inner}}) + "\n")
+    r1 = load_source(db_path, Source(str(spans), spans))
+    r2 = load_source(db_path, Source(str(bad), bad))
+    assert (r1.events_inserted, r2.rejected) == (1, 1)
+    with connect(db_path, read_only=True) as con:
+        raw = con.execute("SELECT raw FROM events").fetchall()[0][0]
+        reject = con.execute("SELECT raw_text FROM rejects").fetchall()[0][0]
+    assert "plain-looking" not in raw and "plain-looking" not in reject
+    attrs = json.loads(raw)["span"]["attributes"]
+    kept = json.loads(attrs["llm.invocation_parameters"])  # still valid JSON
+    assert kept == {"temperature": 0.2, "api_key": "[redacted]", "note": 'keep "this" one',
+                    "headers": {"Authorization": "[redacted]"}}
+    assert json.loads(json.loads(reject)["params"]["request_json"])["api_key"] == "[redacted]"
