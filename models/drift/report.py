@@ -35,6 +35,9 @@ class ClusterDrift:
     shift: drf.ClusterShift
 
 
+LLM_NAME_SHARE = 0.6  # a topic takes its cluster's LLM name when this share of it is that cluster
+
+
 @dataclass(frozen=True)
 class NewTopic:
     """A group of current events in territory the reference did not cover."""
@@ -158,12 +161,19 @@ def _new_topics(
         typical = sk.rows[np.argsort(-(x[sk.rows] @ sk.centroid), kind="stable")]
         event_ids = [cur_ids[rows[i]] for i in typical]  # most typical first
         members = con.execute(
-            "SELECT cluster_id, count(*) FROM cluster_members WHERE event_id IN "
-            "(SELECT unnest(?::VARCHAR[])) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1", [event_ids],
+            "SELECT m.cluster_id, count(*), any_value(c.llm_name) FROM cluster_members m "
+            "LEFT JOIN clusters c ON c.cluster_id = m.cluster_id AND c.active "
+            "WHERE m.event_id IN (SELECT unnest(?::VARCHAR[])) "
+            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1", [event_ids],
         ).fetchall()
         share = len(event_ids) / max(novelty.n_current, 1)
+        # The LLM's name of the topic's own cluster (analyze --name-model), when most of the
+        # topic is that cluster: names are written by the analysis, never by a page.
+        label = sk.label
+        if members and members[0][2] and members[0][1] >= LLM_NAME_SHARE * len(event_ids):
+            label = members[0][2]
         out.append(NewTopic(
-            sk.topic_id, sk.label, sk.keywords, sk.examples, event_ids, len(event_ids), share,
+            sk.topic_id, label, sk.keywords, sk.examples, event_ids, len(event_ids), share,
             int(round(share * n_current)), int(members[0][0]) if members else None,
             members[0][1] / len(event_ids) if members else 0.0, events_quality(con, event_ids),
         ))

@@ -81,3 +81,32 @@ def test_keywords_skip_misspellings_and_keep_topic_words():
     assert not {"adn", "thhe", "epolice"} & {w for k in kw[0] for w in k.split()}
     assert "police" in kw[0] and "siren" in kw[0]
     assert kw[1][0] == "bill" and "form" in kw[1]
+
+
+def test_a_new_topic_takes_its_clusters_llm_name(db_path) -> None:
+    import datetime as dt
+
+    import polars as pl
+
+    from models.drift.report import compute_drift
+    from models.drift.statistics import Window
+    from tests.models.analyze_data import START
+
+    before = make_events(1500, weeks=5, seed=1)
+    now = make_events(400, weeks=1, seed=2, start=START + dt.timedelta(weeks=5), id_prefix="w6-",
+                      topics={"refund": 1, "password": 1, "shipping": 1, "invoice": 1,
+                              "crypto": 1.5})
+    with connect(db_path) as con:
+        insert_events(con, pl.concat([before, now]))
+    with OpenAIStub(replies={MODEL: _reply}) as stub:
+        run_analysis(db_path, AnalyzeOptions(make_map=False, name_model=MODEL,
+                                             name_base_url=stub.base_url))
+    monday = (START + dt.timedelta(weeks=5)).date()
+    with connect(db_path, read_only=True) as con:
+        report = compute_drift(con, Window(START.date(), monday - dt.timedelta(days=1)),
+                               Window(monday, monday + dt.timedelta(days=6)))
+        top = report.new_topics[0]
+        (name,) = con.execute("SELECT llm_name FROM clusters WHERE cluster_id = ?",
+                              [top.cluster_id]).fetchone()
+    assert top.cluster_share >= 0.6 and name and top.label == name
+    assert any(w in " ".join(top.keywords) for w in ("crypto", "bitcoin", "usdt", "ethereum"))
