@@ -36,6 +36,11 @@ def _new_dataset() -> None:
                        "**Save as a dataset** links fill in their filter, cluster, new topic "
                        "or queue.")
         st.code(source.describe(), language=None, wrap_lines=True)
+        if source.kind == "new_topic" and len(source.event_ids) >= queue_links.MAX_IDS:
+            st.caption(f"A link carries a topic's first {queue_links.MAX_IDS} events (most "
+                       "typical first); for all of them, `reviewdeck drift --json` lists the "
+                       "ids and `reviewdeck dataset create --from new_topic --ids @FILE` takes "
+                       "them.")
         try:
             n = cache.query(q.preview, source)
             st.caption(f"{n:,} events match now; the dataset keeps exactly these, whatever is "
