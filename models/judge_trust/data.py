@@ -18,6 +18,7 @@ DuckDB does the grouping; the functions return polars frames.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import duckdb
@@ -66,13 +67,13 @@ WITH j AS (
     SELECT event_id, arg_max({_CAT}, {_WHEN}) AS judge, sum(cost_usd) AS cost_usd
     FROM feedback
     WHERE name = $name AND evaluator_version = $version
-      AND source IN ('llm_judge', 'code') AND event_id IS NOT NULL
+      AND source IN ('llm_judge', 'code') AND event_id IS NOT NULL {{in_week}}
     GROUP BY event_id
 ), per_author AS (
     SELECT event_id, coalesce(author, feedback_id) AS author, arg_max({_CAT}, {_WHEN}) AS cat,
            arg_max(queue_id, {_WHEN}) AS queue_id
     FROM feedback
-    WHERE name = $name AND source = 'reviewer' AND event_id IS NOT NULL
+    WHERE name = $name AND source = 'reviewer' AND event_id IS NOT NULL {{in_week}}
     GROUP BY event_id, coalesce(author, feedback_id)
 ), votes AS (
     SELECT event_id, cat, count(*) AS c FROM per_author GROUP BY event_id, cat
@@ -102,11 +103,25 @@ ORDER BY e.ts, j.event_id
 """
 
 
-def judged_events(con: duckdb.DuckDBPyConnection, name: str, version: str) -> pl.DataFrame:
-    """One row per event the evaluator version scored: its week, model, cluster, the judge's
-    category, the human (majority) category or null, how many reviewers labelled it and the
-    queues they labelled it in."""
-    return con.sql(_PAIRS, params={"name": name, "version": version}).pl()
+# With a week: only the feedback of that week's events is grouped (at millions of verdicts,
+# grouping them all to keep one week was most of a weekly page's time: docs/scale.md).
+_IN_WEEK = "AND event_id IN (SELECT event_id FROM events WHERE ts >= $lo AND ts < $hi)"
+
+
+def judged_events(
+    con: duckdb.DuckDBPyConnection, name: str, version: str, week: str | None = None
+) -> pl.DataFrame:
+    """One row per event the evaluator version scored (of ISO `week` only, e.g. '2026-W48',
+    when given): its week, model, cluster, the judge's category, the human (majority) category
+    or null, how many reviewers labelled it and the queues they labelled it in."""
+    params: dict[str, object] = {"name": name, "version": version}
+    if week is None:
+        return con.sql(_PAIRS.format(in_week=""), params=params).pl()
+    year, number = week.split("-W")
+    monday = dt.datetime.combine(dt.date.fromisocalendar(int(year), int(number), 1), dt.time(),
+                                 dt.UTC)
+    params.update(lo=monday, hi=monday + dt.timedelta(days=7))
+    return con.sql(_PAIRS.format(in_week=_IN_WEEK), params=params).pl()
 
 
 def reviewer_pairs(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:

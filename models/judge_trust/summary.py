@@ -256,7 +256,7 @@ def corrected_in_week(
     con: duckdb.DuckDBPyConnection, name: str, version: str, week: str
 ) -> WeekCorrected:
     """The corrected fail rate of a pass/fail evaluator version over the events of ISO `week`."""
-    events = data.judged_events(con, name, version).filter(pl.col("week") == week)
+    events = data.judged_events(con, name, version, week)
     paired = events.filter(pl.col("human").is_not_null())
     how, note, humans_only = _how_drawn(con, name, version, paired)
     corrected = None if how == SELECTIVE else _corrected(events, paired, humans_only)
@@ -281,9 +281,7 @@ def trust(
     if row.height == 0:
         return None
     kind = row["kind"][0]
-    events = data.judged_events(con, name, version)
-    if week is not None:
-        events = events.filter(pl.col("week") == week)
+    events = data.judged_events(con, name, version, week)
     paired = events.filter(pl.col("human").is_not_null())
     cats = ("fail", "pass") if kind == "score" else tuple(
         sorted(set(paired["judge"].drop_nulls()) | set(paired["human"].drop_nulls()))

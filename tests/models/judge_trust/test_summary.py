@@ -306,3 +306,13 @@ def test_label_rubric_gets_a_corrected_share_per_label(db_path, monkeypatch):
                  and "label" in d.value.columns)
     assert dict(zip(table["label"], table["corrected"], strict=True))["bug"] == \
         pytest.approx(bug.value)
+
+
+def test_a_weeks_judged_events_are_the_weeks_rows_of_all(planted):
+    db, _ = planted
+    with connect(db, read_only=True) as con:
+        whole = data.judged_events(con, NAME, "2")
+        for week in WEEKS:
+            bounded = data.judged_events(con, NAME, "2", week)
+            assert bounded.height > 0
+            assert bounded.equals(whole.filter(pl.col("week") == week))
