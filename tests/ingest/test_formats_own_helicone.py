@@ -16,23 +16,10 @@ from ingest.errors import InputError
 from ingest.formats import detect_format, read_foreign
 from ingest.records import ParsedFile
 from tests.conftest import DATA
+from tests.ingest.weather_exchange import ANSWER, CALLS, HISTORY, NOT_FOUND, TEST, pick
 
 PATH = DATA / "helicone" / "requests.jsonl"
 SESSION = "5a1e9d0c-3f43-4b6e-9d59-0c7a2b1e5f11"
-ANSWER = "It is rainy in Paris, 14°C."
-CALLS = [{"id": "call_0001", "type": "function",
-          "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
-         {"id": "call_0002", "type": "function",
-          "function": {"name": "get_population", "arguments": '{"city": "Paris"}'}}]  # fmt: skip
-HISTORY = [
-    {"role": "system", "content": "You answer in one sentence."},
-    {"role": "user", "content": "Weather in Paris?"},
-    {"role": "assistant", "content": None, "tool_calls": CALLS},
-    {"role": "tool", "content": "rainy, 14°C", "tool_call_id": "call_0001"},
-    {"role": "tool", "content": "2.1 million", "tool_call_id": "call_0002"},
-]
-TEST = [{"role": "user", "content": "Say this is a test"}]
-NOT_FOUND = "The model `this-model-does-not-exist` does not exist or you do not have access to it."
 
 
 def records() -> list[dict]:
@@ -68,16 +55,8 @@ def test_every_field_of_every_record():
     assert all(r["prompt_name"] is None and r["prompt_version"] is None
                for r in (missing, stream, tools))  # fmt: skip
 
-    columns = ("model", "model_requested", "input_messages", "output_messages", "input_text",
-               "output_text", "params", "tokens_in", "tokens_out", "tokens_cache_read",
-               "tokens_reasoning", "cost_source", "status", "error_type",
-               "error_message")  # fmt: skip
-
-    def call(row):
-        return {k: row[k] for k in columns}
-
     ok = {"status": "ok", "error_type": None, "error_message": None}
-    assert call(tools) == {
+    assert pick(tools) == {
         "model": "gpt-4o-mini-2024-07-18", "model_requested": "gpt-4o-mini",
         "input_messages": HISTORY[:2],
         "output_messages": [{"role": "assistant", "content": None, "tool_calls": CALLS}],
@@ -85,14 +64,14 @@ def test_every_field_of_every_record():
         "params": {"max_tokens": 100, "temperature": 0.2}, "tokens_in": 18, "tokens_out": 24,
         "tokens_cache_read": 0, "tokens_reasoning": 0, "cost_source": "computed", **ok}  # fmt: skip
     assert tools["cost_usd"] == pytest.approx((18 * 0.15 + 24 * 0.60) / 1e6)
-    assert call(answer) == {
+    assert pick(answer) == {
         "model": "gpt-4o-mini-2024-07-18", "model_requested": "gpt-4o-mini",
         "input_messages": HISTORY, "output_messages": [{"role": "assistant", "content": ANSWER}],
         "input_text": "Weather in Paris?", "output_text": ANSWER,
         "params": {"max_tokens": 100, "temperature": 0.2}, "tokens_in": 144, "tokens_out": 10,
         "tokens_cache_read": 0, "tokens_reasoning": 0, "cost_source": "computed", **ok}  # fmt: skip
     assert answer["cost_usd"] == pytest.approx((144 * 0.15 + 10 * 0.60) / 1e6)
-    assert call(stream) == {
+    assert pick(stream) == {
         "model": "gpt-4", "model_requested": "gpt-4", "input_messages": TEST,
         "output_messages": [{"role": "assistant", "content": "This is a test."}],
         "input_text": "Say this is a test", "output_text": "This is a test.",
@@ -100,7 +79,7 @@ def test_every_field_of_every_record():
         "tokens_reasoning": 0, "cost_source": "computed", **ok}  # fmt: skip
     assert stream["cost_usd"] == pytest.approx((9 * 30 + 5 * 60) / 1e6)
     # a 404: Helicone's zero token columns on a failed call are no count
-    assert call(missing) == {
+    assert pick(missing) == {
         "model": "this-model-does-not-exist", "model_requested": "this-model-does-not-exist",
         "input_messages": TEST, "output_messages": None, "input_text": "Say this is a test",
         "output_text": None, "params": None, "tokens_in": None, "tokens_out": None,

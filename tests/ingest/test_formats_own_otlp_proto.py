@@ -21,25 +21,12 @@ from ingest.errors import InputError
 from ingest.formats import detect_format, read_foreign
 from ingest.records import ParsedFile
 from tests.conftest import DATA
+from tests.ingest.weather_exchange import ANSWER, SDK_NOT_FOUND, history, tool_calls
 
 HERE = DATA / "otlp_proto"
 TRACES, LOGS, LAYOUT = "openai_v2.traces.binpb", "openai_v2.logs.binpb", "layout.traces.pb"
-ANSWER = "It is rainy in Paris, 14°C."
-CALLS = [{"id": "call_0001", "type": "function",
-          "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
-         {"id": "call_0002", "type": "function",
-          "function": {"name": "get_population", "arguments": '{"city":"Paris"}'}}]  # fmt: skip
-HISTORY = [
-    {"role": "system", "content": "You answer in one sentence."},
-    {"role": "user", "content": "Weather in Paris?"},
-    {"role": "assistant", "content": None, "tool_calls": CALLS},
-    {"role": "tool", "content": "rainy, 14°C", "tool_call_id": "call_0001"},
-    {"role": "tool", "content": "2.1 million", "tool_call_id": "call_0002"},
-]
-NOT_FOUND = (
-    "Error code: 404 - The model `this-model-does-not-exist` does not exist or you do not have "
-    "access to it."
-)
+CALLS = tool_calls(separator=":")  # the instrumentation writes compact JSON
+HISTORY = history(CALLS)
 NONE_OF = ("prompt_name", "prompt_version", "tokens_cache_read", "tokens_reasoning", "user_id",
            "session_id", "tags")  # fmt: skip
 
@@ -154,7 +141,7 @@ def test_every_field_of_the_four_calls():
         "model_requested": "this-model-does-not-exist", "input_text": "Say this is a test",
         "output_messages": None, "tokens_in": None, "tokens_out": None, "cost_usd": None,
         "cost_source": None, "status": "error", "error_type": "NotFoundError",
-        "error_message": NOT_FOUND}  # fmt: skip
+        "error_message": SDK_NOT_FOUND}  # fmt: skip
 
 
 def test_the_same_calls_as_the_sdk_wrote_in_otlp_json():

@@ -19,26 +19,18 @@ from ingest.errors import InputError
 from ingest.formats import detect_format, read_foreign
 from ingest.records import ParsedFile
 from tests.conftest import DATA
+from tests.ingest.weather_exchange import (
+    ANSWER,
+    CALL_COLUMNS,
+    CALLS,
+    HISTORY,
+    SDK_NOT_FOUND,
+    TEST,
+    pick,
+)
 
 HERE = DATA / "phoenix"
 PARQUET, JSONL = "spans.parquet", "spans.jsonl"
-ANSWER = "It is rainy in Paris, 14°C."
-CALLS = [{"id": "call_0001", "type": "function",
-          "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
-         {"id": "call_0002", "type": "function",
-          "function": {"name": "get_population", "arguments": '{"city": "Paris"}'}}]  # fmt: skip
-HISTORY = [
-    {"role": "system", "content": "You answer in one sentence."},
-    {"role": "user", "content": "Weather in Paris?"},
-    {"role": "assistant", "content": None, "tool_calls": CALLS},
-    {"role": "tool", "content": "rainy, 14°C", "tool_call_id": "call_0001"},
-    {"role": "tool", "content": "2.1 million", "tool_call_id": "call_0002"},
-]
-TEST = [{"role": "user", "content": "Say this is a test"}]
-NOT_FOUND = (
-    "Error code: 404 - The model `this-model-does-not-exist` does not exist or you do not have "
-    "access to it."
-)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -85,13 +77,8 @@ def test_every_field_of_every_span(rel):
         assert root[key] is None, key
     assert json.loads(root["raw"]["attributes"]["metadata"]) == {"environment": "fixtures"}
 
-    columns = ("kind", "name", "provider", "model", "model_requested", "input_messages",
-               "output_messages", "input_text", "output_text", "params", "tokens_in",
-               "tokens_out", "tokens_cache_read", "tokens_reasoning", "cost_source", "status",
-               "error_type", "error_message")  # fmt: skip
-
     def call(row):
-        return {k: row[k] for k in columns}
+        return pick(row, ("kind", "name", "provider", *CALL_COLUMNS))
 
     llm = {"kind": "llm", "name": "ChatCompletion", "provider": "openai", "status": "ok",
            "error_type": None, "error_message": None}  # fmt: skip
@@ -123,7 +110,8 @@ def test_every_field_of_every_span(rel):
         "output_messages": None, "input_text": "Say this is a test", "output_text": None,
         "params": None, "tokens_in": None, "tokens_out": None, "tokens_cache_read": None,
         "tokens_reasoning": None, "cost_source": None, "status": "error",
-        "error_type": "NotFoundError", "error_message": f"NotFoundError: {NOT_FOUND}"}  # fmt: skip
+        "error_type": "NotFoundError",
+        "error_message": f"NotFoundError: {SDK_NOT_FOUND}"}  # fmt: skip
     assert missing["cost_usd"] is None
     (exc,) = missing["raw"]["span"]["events"]
     assert (exc["name"], exc["attributes"]["exception.type"]) == (
