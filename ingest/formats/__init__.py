@@ -185,55 +185,33 @@ def read_foreign(name: str, path: Path, data: bytes) -> ParsedFile:
         return _read(name, path, data)
 
 
+# Each format's reader: (module under ingest.formats, function); imported when first used, so
+# loading one format never imports the others' dependencies.
+_READERS = {
+    "otlp": ("otlp", "read_any"),
+    "otlp_proto": ("otlp_proto", "read"),
+    "phoenix": ("phoenix", "read"),
+    "braintrust": ("braintrust", "read"),
+    "helicone": ("helicone", "read"),
+    "langfuse": ("langfuse", "read"),
+    "langsmith": ("langsmith", "read"),
+    "langfuse_bulk": ("langfuse_bulk", "read"),
+    "langsmith_bulk": ("langsmith_bulk", "read"),
+    "openai_batch": ("openai_batch", "read"),
+    "scores": ("scores", "read"),
+}
+
+
 def _read(name: str, path: Path, data: bytes) -> ParsedFile:
-    if name == "otlp":
-        from ingest.formats import otlp
+    import importlib
 
-        return otlp.read_any(path, data)
-    if name == "otlp_proto":
-        from ingest.formats import otlp_proto
-
-        return otlp_proto.read(path, data)
-    if name == "phoenix":
-        from ingest.formats import phoenix
-
-        return phoenix.read(path, data)
-    if name == "braintrust":
-        from ingest.formats import braintrust
-
-        return braintrust.read(path, data)
-    if name == "helicone":
-        from ingest.formats import helicone
-
-        return helicone.read(path, data)
-    if name == "langfuse":
-        from ingest.formats import langfuse
-
-        return langfuse.read(path, data)
-    if name == "langsmith":
-        from ingest.formats import langsmith
-
-        return langsmith.read(path, data)
-    if name == "langfuse_bulk":
-        from ingest.formats import langfuse_bulk
-
-        return langfuse_bulk.read(path, data)
-    if name == "langsmith_bulk":
-        from ingest.formats import langsmith_bulk
-
-        return langsmith_bulk.read(path, data)
-    if name == "openai":
+    if name == "openai":  # logged exchanges as JSON, or recorded HTTP cassettes (YAML)
         from ingest.formats import openai_logs
 
         if data.lstrip()[:1] not in (b"{", b"["):
             return openai_logs.read_cassette(path, data)
         return openai_logs.read(path, data)
-    if name == "openai_batch":
-        from ingest.formats import openai_batch
-
-        return openai_batch.read(path, data)
-    if name == "scores":
-        from ingest.formats import scores
-
-        return scores.read(path, data)
-    raise InputError(f"{path}: unknown format {name!r}; known: native, {', '.join(FORMATS)}")
+    if name not in _READERS:
+        raise InputError(f"{path}: unknown format {name!r}; known: native, {', '.join(FORMATS)}")
+    module, function = _READERS[name]
+    return getattr(importlib.import_module(f"ingest.formats.{module}"), function)(path, data)
