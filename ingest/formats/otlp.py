@@ -12,7 +12,7 @@ sits on top of them (it picks the reader and joins a traces file with the logs b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +46,12 @@ def _sibling_docs(path: Path, marker: bytes) -> list[tuple[Path, bytes]]:
     return found
 
 
-def _join_signals(path: Path, out: ParsedFile) -> None:
+def join_signals(out: ParsedFile, siblings: Callable[[str], Iterable[ParsedFile]]) -> None:
     """An instrumentation writes a call's metrics on the span and its messages as log events
     (the deprecated per-message events, or operation.details): one row per span needs both, so
     spans take missing content from the logs files beside them, and a logs file leaves the
-    spans that a traces file beside it holds to that file."""
+    spans that a traces file beside it holds to that file. `siblings("logs")` /
+    `siblings("traces")` are those files, read (OTLP/JSON here, protobuf in otlp_proto)."""
     is_traces = any(r.get("raw", {}).get("span") is not None for r in out.events)
     if is_traces:
         bare = {
@@ -60,11 +61,7 @@ def _join_signals(path: Path, out: ParsedFile) -> None:
         }
         if not bare:
             return
-        for _, data in _sibling_docs(path, b'"resourceLogs"'):
-            try:
-                logs = read(Path("-"), data, join=False)
-            except InputError:
-                continue
+        for logs in siblings("logs"):
             for row in logs.events:
                 target = bare.get(row["event_id"])
                 if target is not None:
@@ -74,15 +71,23 @@ def _join_signals(path: Path, out: ParsedFile) -> None:
         return
     if not out.events:
         return
-    span_ids: set[str] = set()
-    for _, data in _sibling_docs(path, b'"resourceSpans"'):
-        try:
-            traces = read(Path("-"), data, join=False)
-        except InputError:
-            continue
-        span_ids.update(r["event_id"] for r in traces.events)
+    span_ids = {r["event_id"] for traces in siblings("traces") for r in traces.events}
     if span_ids:
         out.events = [r for r in out.events if r["event_id"] not in span_ids]
+
+
+def _json_siblings(path: Path, want: str) -> Iterator[ParsedFile]:
+    """The OTLP/JSON documents beside `path` holding `want` ("logs" or "traces"), read."""
+    marker = b'"resourceLogs"' if want == "logs" else b'"resourceSpans"'
+    for _, data in _sibling_docs(path, marker):
+        try:
+            yield read(Path("-"), data, join=False)
+        except InputError:
+            continue
+
+
+def _join_signals(path: Path, out: ParsedFile) -> None:
+    join_signals(out, lambda want: _json_siblings(path, want))
 
 
 def read(

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import InputError
+from ingest.formats.otlp import join_signals
 from ingest.formats.otlp_logs import read_logs_doc
 from ingest.formats.otlp_spans import norm_id, read_traces_doc
 from ingest.records import ParsedFile, Reject
@@ -271,9 +272,6 @@ def _hex_ids(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-_CONTENT = ("input_messages", "output_messages", "input_text", "output_text")
-
-
 def _siblings(path: Path, want: str) -> list[ParsedFile]:
     """The other OTLP protobuf files of `path`'s folder holding `want` (TRACES or LOGS)."""
     found: list[ParsedFile] = []
@@ -299,22 +297,5 @@ def _siblings(path: Path, want: str) -> list[ParsedFile]:
 
 
 def _join_signals(path: Path, out: ParsedFile) -> None:
-    """As otlp._join_signals for OTLP/JSON, with the protobuf files beside this one."""
-    if any(r.get("raw", {}).get("span") is not None for r in out.events):
-        bare = {r["event_id"]: r for r in out.events
-                if r["kind"] == "llm" and r.get("input_messages") is None}  # fmt: skip
-        if not bare:
-            return
-        for logs in _siblings(path, LOGS):
-            for row in logs.events:
-                target = bare.get(row["event_id"])
-                if target is not None:
-                    for key in _CONTENT:
-                        if target.get(key) is None:
-                            target[key] = row.get(key)
-        return
-    if not out.events:
-        return
-    span_ids = {r["event_id"] for t in _siblings(path, TRACES) for r in t.events}
-    if span_ids:
-        out.events = [r for r in out.events if r["event_id"] not in span_ids]
+    """As OTLP/JSON joins them (otlp.join_signals), with the protobuf files beside this one."""
+    join_signals(out, lambda want: _siblings(path, LOGS if want == "logs" else TRACES))
