@@ -28,7 +28,7 @@ from typing import Any
 from ingest.errors import InputError
 from ingest.formats.otlp import join_signals
 from ingest.formats.otlp_logs import read_logs_doc
-from ingest.formats.otlp_spans import norm_id, read_traces_doc
+from ingest.formats.otlp_spans import read_traces_doc
 from ingest.records import ParsedFile, Reject
 
 TRACES, LOGS = "traces", "logs"
@@ -234,8 +234,10 @@ def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
             from ingest.collect.fastproto import traces_request
 
             doc = traces_request(msg)
-        else:
-            doc = _hex_ids(MessageToDict(msg, use_integers_for_enums=True))
+        else:  # protobuf's JSON mapping, its base64 ids made hex as the collector makes them
+            from ingest.collect.wire import normalise_ids
+
+            doc = normalise_ids(MessageToDict(msg, use_integers_for_enums=True))
         if signal == TRACES:
             doc.setdefault("resourceSpans", [])
             read_traces_doc(doc, m.number, out)
@@ -245,31 +247,6 @@ def read(path: Path, data: bytes, *, join: bool = True) -> ParsedFile:
     if join:
         _join_signals(path, out)
     return out
-
-
-def _hex(item: dict[str, Any], *keys: str) -> None:
-    for key in keys:
-        value = item.get(key)
-        if isinstance(value, str) and value:
-            try:
-                item[key] = norm_id(value)
-            except ValueError:
-                pass  # left as it is: the span reader rejects it with the reason
-
-
-def _hex_ids(doc: dict[str, Any]) -> dict[str, Any]:
-    """protobuf's JSON mapping writes `bytes` ids as base64; OTLP/JSON (and `raw`) has hex."""
-    for rs in doc.get("resourceSpans") or []:
-        for ss in rs.get("scopeSpans") or []:
-            for span in ss.get("spans") or []:
-                _hex(span, "traceId", "spanId", "parentSpanId")
-                for link in span.get("links") or []:
-                    _hex(link, "traceId", "spanId")
-    for rl in doc.get("resourceLogs") or []:
-        for sl in rl.get("scopeLogs") or []:
-            for rec in sl.get("logRecords") or []:
-                _hex(rec, "traceId", "spanId")
-    return doc
 
 
 def _siblings(path: Path, want: str) -> list[ParsedFile]:
