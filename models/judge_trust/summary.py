@@ -195,17 +195,21 @@ def _corrected_counts(events: pl.DataFrame, paired: pl.DataFrame) -> Corrected:
     )
 
 
+def _one_vs_rest(frame: pl.DataFrame, label: str) -> pl.DataFrame:
+    """The judge's (and human's) category as 'fail' where it is `label`, else 'pass'."""
+    return frame.with_columns(
+        pl.when(pl.col(c) == label).then(pl.lit("fail")).otherwise(pl.lit("pass")).alias(c)
+        for c in ("judge", "human") if c in frame.columns)
+
+
 def _label_shares(events: pl.DataFrame, paired: pl.DataFrame, labels: tuple[str, ...],
                   humans_only: bool) -> tuple[tuple[str, Corrected], ...]:
     """A label rubric's corrected share of each label: one label against the rest is a rate
     like a fail rate (Y = the human chose it, f = the judge did), corrected the same way."""
     out = []
     for label in labels:
-        def one_vs_rest(frame: pl.DataFrame, lab: str = label) -> pl.DataFrame:
-            return frame.with_columns(
-                *(pl.when(pl.col(c) == lab).then(pl.lit("fail")).otherwise(pl.lit("pass"))
-                  .alias(c) for c in ("judge", "human") if c in frame.columns))
-        est = _corrected(one_vs_rest(events.select("judge")), one_vs_rest(paired), humans_only)
+        est = _corrected(_one_vs_rest(events.select("judge"), label),
+                         _one_vs_rest(paired, label), humans_only)
         if est is not None:
             out.append((label, est))
     return tuple(out)
