@@ -90,8 +90,10 @@ def one_run(
             cmd += ["--judge", "gpt-4o-mini"]
         cpu0 = _children_cpu()
         t = time.perf_counter()
+        wall0 = time.time()
         done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
         elapsed = time.perf_counter() - t
+        wall1 = time.time()
         CPU.append(_children_cpu() - cpu0)
         if done.returncode != 0:
             raise SystemExit(f"rerun failed ({done.returncode}):\n{done.stderr}")
@@ -100,10 +102,14 @@ def one_run(
         with urllib.request.urlopen(stats_url(base_url, "stats")) as resp:
             stats = json.load(resp)
         assert stats["max_in_flight"] <= concurrency, stats
+        # Where the process's time went, by the stub's clock (same machine, same clock).
+        PHASES.append((stats["first_at"] - wall0, stats["last_at"] - stats["first_at"],
+                       wall1 - stats["last_at"]))
         return elapsed, out
 
 
 CPU: list[float] = []  # user + system seconds of each timed CLI process
+PHASES: list[tuple[float, float, float]] = []  # spawn→first call, calls, last reply→exit
 
 
 def _children_cpu() -> float:
@@ -147,6 +153,9 @@ def main() -> None:
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         bare = time.perf_counter() - t
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import openai"], check=True)
+        sdk = time.perf_counter() - t - bare
         if args.profile:
             prof = Path(tempfile.gettempdir()) / "bench_rerun.prof"
             one_run(base_url, n, c, False, prof)
@@ -170,8 +179,13 @@ def main() -> None:
         print(f"  floor n×lat/conc    {floor:6.2f} s   ratio process/floor {med / floor:.2f}"
               f"   ({rounds:.2f} s for whole rounds of {c})")  # fmt: skip
         print(f"  of which the batch  {in_batch:6.2f} s   (run_batch, as the CLI reports it)")
+        before, calls, after = (statistics.median(p[i] for p in PHASES) for i in range(3))
+        print(f"  spawn → first call  {before:6.2f} s   calls {calls:.2f} s   "
+              f"last reply → exit {after:.2f} s   (medians, by the endpoint's clock)")
         print(f"  CPU of the process  {statistics.median(CPU):6.2f} s   (user + system)")
         print(f"  bare interpreter    {bare:6.2f} s   (python -c pass)")
+        print(f"  import openai       {sdk:6.2f} s   (its own process, less the bare interpreter:"
+              " on the path to the first call)")
         print("  bytecode            " + ("compiled from source in each process (--no-compile)"
                                         if args.no_compile else
                                         "project modules compiled beforehand, as installed"))

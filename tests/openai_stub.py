@@ -145,6 +145,10 @@ class OpenAIStub:
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        # Wall-clock times of the first request received and the last reply's start since
+        # reset: the phases of a client process can be read from them (bench/rerun.py).
+        self.first_at: float | None = None
+        self.last_at: float | None = None
         self._server = ThreadingHTTPServer((host, port), _make_handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -200,6 +204,7 @@ class OpenAIStub:
             self.counts.clear()
             self.requests.clear()
             self.max_in_flight = self.in_flight
+            self.first_at = self.last_at = None
 
     def count(self, kind: str | None = None, model: str | None = None) -> int:
         """Requests received, optionally only of one kind ('chat', 'embeddings', 'models')."""
@@ -227,12 +232,15 @@ class OpenAIStub:
             for (k, _m), n in self.counts.items():
                 by_kind[k] += n
             return {"requests": dict(by_kind), "max_in_flight": self.max_in_flight,
+                    "first_at": self.first_at, "last_at": self.last_at,
                     "by_model": {f"{k}:{m}": n for (k, m), n in self.counts.items()}}
 
     # -- used by the handler -----------------------------------------------------------------
     def _record(self, kind: str, model: str, body: dict, headers: dict[str, str]) -> None:
         with self._lock:
             self.counts[(kind, model)] += 1
+            if self.first_at is None:
+                self.first_at = time.time()
             self.requests.append({"kind": kind, "model": model, "body": body, "headers": headers})
 
     def _take_error(self, model: str) -> ScriptedError | None:
@@ -367,6 +375,7 @@ def _make_handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             finally:
                 with stub._lock:
                     stub.in_flight -= 1
+                    stub.last_at = time.time()
             if not self._authorised():
                 return self._send_error(401, model)
             if not stub._known(model):
