@@ -45,7 +45,8 @@ def ingest(
     from ingest.load.read import expand
 
     db_path = config.db_path(db)
-    sources = expand(paths)
+    passed_over: list[str] = []
+    sources = expand(paths, passed_over)
     known = known_hashes(db_path)
     results: list[FileResult] = []
     show_bar = not (quiet or as_json) and sys.stderr.isatty()
@@ -73,10 +74,13 @@ def ingest(
             progress.stop()
     total = _total(results)
     if as_json:
-        typer.echo(
-            json.dumps({"db": str(db_path), "files": [asdict(r) for r in results], "total": total})
-        )
+        typer.echo(json.dumps({"db": str(db_path), "files": [asdict(r) for r in results],
+                               "total": total, "passed_over": passed_over}))
     else:
+        if passed_over and not quiet:
+            shown = ", ".join(passed_over[:3]) + (" ..." if len(passed_over) > 3 else "")
+            typer.echo(f"passed over {len(passed_over)} file(s) in folders that are not logs "
+                       f"(by their suffix; name one to read it anyway): {shown}")
         typer.echo(
             f"total: {len(results)} file(s), {total['skipped']} skipped; read {total['read']}, "
             f"inserted {total['inserted']} ({total['events_inserted']} events, "

@@ -48,8 +48,22 @@ class Source:
         return self.path.stat().st_size if self.path is not None else None
 
 
-def expand(args: list[str]) -> list[Source]:
-    """Files, directories (recursive, hidden files skipped), globs and '-' → sources, in order."""
+# What a folder of exports holds beside the logs (a README or MANIFEST, pictures, scripts) and
+# no log format is written as: read from a folder, each line of a README became a reject. A file
+# named on the command line is still read, whatever its name.
+DOCUMENT_SUFFIXES = frozenset({".md", ".markdown", ".rst", ".pdf", ".html", ".htm", ".png",
+                               ".jpg", ".jpeg", ".gif", ".svg", ".py", ".ipynb", ".toml"})
+
+
+def is_document(path: Path) -> bool:
+    """A file in a folder that is not a log: by its suffix (under a .gz, if gzipped)."""
+    stem = path.with_suffix("") if path.suffix.lower() == ".gz" else path
+    return stem.suffix.lower() in DOCUMENT_SUFFIXES
+
+
+def expand(args: list[str], passed_over: list[str] | None = None) -> list[Source]:
+    """Files, directories (recursive, hidden files and documents skipped), globs and '-' →
+    sources, in order. The documents a folder walk skipped are appended to `passed_over`."""
     out: list[Source] = []
     seen: set[str] = set()
 
@@ -66,8 +80,14 @@ def expand(args: list[str]) -> list[Source]:
         p = Path(arg)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
-                    add(f)
+                if not f.is_file() or any(part.startswith(".")
+                                          for part in f.relative_to(p).parts):
+                    continue
+                if is_document(f):
+                    if passed_over is not None:
+                        passed_over.append(str(f))
+                    continue
+                add(f)
         elif p.is_file():
             add(p)
         elif glob.has_magic(arg):

@@ -42,6 +42,25 @@ def test_ingest_a_directory_prints_per_file_and_total_counts(logs, tmp_path):
         assert con.execute("SELECT count(*) FROM events").fetchall() == [(3,)]
 
 
+def test_a_folder_walk_passes_over_its_readme_but_a_named_one_is_read(logs, tmp_path):
+    """A folder of exports often has a README or MANIFEST beside the logs: its lines are not
+    rejects. Named on the command line, a file is read whatever its name."""
+    (logs / "MANIFEST.md").write_text("# Exports\n\n- a.jsonl: two calls\n")
+    (logs / "sub" / "notes.md.gz").write_bytes(b"")
+    db = tmp_path / "w.duckdb"
+    result = runner.invoke(app, ["ingest", str(logs), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "passed over 2 file(s) in folders that are not logs" in result.output
+    assert "MANIFEST.md" in result.output
+    assert "total: 2 file(s)" in result.output and "rejected 1" in result.output
+    as_json = json.loads(runner.invoke(
+        app, ["ingest", str(logs), "--db", str(tmp_path / "j.duckdb"), "--json"]).output)
+    passed = sorted(Path(p).name for p in as_json["passed_over"])
+    assert passed == ["MANIFEST.md", "notes.md.gz"]
+    named = runner.invoke(app, ["ingest", str(logs / "MANIFEST.md"), "--db", str(db), "--json"])
+    assert json.loads(named.output)["total"]["rejected"] == 2  # its two non-blank lines
+
+
 def test_strict_exits_non_zero_on_any_reject_and_json_reports_counts(logs, tmp_path):
     db = tmp_path / "w.duckdb"
     strict = runner.invoke(app, ["ingest", str(logs / "sub"), "--db", str(db), "--strict"])
