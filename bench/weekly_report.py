@@ -1,17 +1,25 @@
 """Weekly reports on demo data: the lead lines of every week and how long each report takes.
 
     python bench/weekly_report.py [--events 50000] [--seed 0] [--analyze] [--keep DIR]
+    python bench/weekly_report.py --db WAREHOUSE [--week 2026-W48] [--runs 3] [--profile]
 
 Generates the demo log (ingest/demo/sample.py), ingests it with `reviewdeck ingest`, optionally runs
 `reviewdeck analyze` (clusters), then builds the report of every week and prints the planted
 truth of that week (from the sidecar), the report's first lines and the time taken; at the end,
 the time to freeze one report and render it as HTML. Figures are wall-clock on a shared machine.
+
+With `--db`, it times the report of one week (by default the week the Weekly review page opens
+on: the last complete week) on an existing warehouse, opened read-only: the wall time of each
+run, then one run through a timed connection (its SQL statement count, SQL time and the slowest
+callers) and, with `--profile`, the Python functions that take the time (cProfile). The machine's
+load average is printed with every figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,7 +38,14 @@ def main() -> None:
     ap.add_argument("--end", default="2026-11-22", help="last day of the demo (fixed: stable)")
     ap.add_argument("--analyze", action="store_true", help="run `reviewdeck analyze` first")
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    ap.add_argument("--db", type=Path, help="time one week's report on this existing warehouse")
+    ap.add_argument("--week", help="with --db: the ISO week (default: the page's default week)")
+    ap.add_argument("--runs", type=int, default=2, help="with --db: timed runs")
+    ap.add_argument("--profile", action="store_true", help="with --db: cProfile one run")
     args = ap.parse_args()
+    if args.db:
+        time_existing(args.db, args.week, args.runs, args.profile)
+        return
 
     from dashboard.report_render import render_html
     from ingest.db import connect
@@ -83,6 +98,105 @@ def main() -> None:
         f"\nfreeze {weeks[-1]}: {freeze_s:.2f} s; render HTML: {time.perf_counter() - t:.2f} s "
         f"({len(html) / 1024:.0f} KiB); folder {work}"
     )
+
+
+def _load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+class _Timed:
+    """A connection, result or relation whose calls are timed into `log`, by calling function."""
+
+    def __init__(self, obj, log: list, entry: dict | None = None):
+        self._obj, self._log, self._entry = obj, log, entry
+
+    def __getattr__(self, name):
+        import duckdb
+
+        attr = getattr(self._obj, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            entry = self._entry
+            if name in ("execute", "sql", "query") and args and isinstance(args[0], str):
+                entry = {"sql": " ".join(args[0].split())[:300], "ms": 0.0, "at": _caller()}
+                self._log.append(entry)
+            t0 = time.perf_counter()
+            res = attr(*args, **kwargs)
+            if entry is not None:
+                entry["ms"] += (time.perf_counter() - t0) * 1000
+            if isinstance(res, duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation):
+                return _Timed(res, self._log, entry)
+            return res
+
+        return call
+
+    def __iter__(self):
+        return iter(self._obj)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _caller() -> str:
+    import traceback
+
+    for fr in reversed(traceback.extract_stack()[:-2]):
+        path = Path(fr.filename).resolve()
+        if REPO in path.parents and path.parent.name != "bench":
+            return f"{path.relative_to(REPO)}:{fr.name}"
+    return "?"
+
+
+def time_existing(db: Path, week: str | None, runs: int, profile: bool) -> None:
+    """The page's report of one week on an existing warehouse: wall time, SQL statements and
+    their callers, optionally the Python profile."""
+    import cProfile
+    import pstats
+
+    from dashboard.queries.weekly import live_report, week_choices
+    from ingest.db import connect
+
+    with connect(db, read_only=True) as con:
+        t = time.perf_counter()
+        choices = week_choices(con)
+        print(f"week_choices: {1000 * (time.perf_counter() - t):.0f} ms ({_load()})")
+        week = week or choices.default
+        n = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        nf = con.execute("SELECT count(*) FROM feedback").fetchall()[0][0]
+        print(f"{db}: {n:,} events, {nf:,} feedback rows; week {week}")
+        for i in range(runs):
+            t = time.perf_counter()
+            report = live_report(con, week, "http://localhost:8501")
+            print(f"run {i + 1}: live_report {time.perf_counter() - t:.2f} s ({_load()})")
+        log: list = []
+        t = time.perf_counter()
+        live_report(_Timed(con, log), week, "http://localhost:8501")
+        total = time.perf_counter() - t
+        sql = sum(e["ms"] for e in log) / 1000
+        print(f"timed run: {total:.2f} s, {len(log)} SQL statements, {sql:.2f} s of SQL "
+              f"({_load()})")
+        callers: dict[str, list] = {}
+        for e in log:
+            agg = callers.setdefault(e["at"], [0, 0.0])
+            agg[0] += 1
+            agg[1] += e["ms"]
+        print("  SQL by caller (statements, ms):")
+        for at, (k, ms) in sorted(callers.items(), key=lambda kv: -kv[1][1])[:10]:
+            print(f"    {ms:8.0f} ms  {k:4d}  {at}")
+        print("  slowest statements:")
+        for e in sorted(log, key=lambda e: -e["ms"])[:5]:
+            print(f"    {e['ms']:8.0f} ms  {e['at']}: {e['sql'][:150]}")
+        if profile:
+            prof = cProfile.Profile()
+            prof.enable()
+            live_report(con, week, "http://localhost:8501")
+            prof.disable()
+            print("  Python (cumulative):")
+            stats = pstats.Stats(prof)
+            stats.sort_stats("cumulative").print_stats(r"reviewdeck|models|dashboard", 25)
+    print(f"report: {len(report.summary)} summary lines, {report.n_events:,} events")
 
 
 if __name__ == "__main__":
