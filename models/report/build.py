@@ -63,14 +63,17 @@ def build_report(
         con, flt, week, prev, base, examples_per_item, top, level, seed, segment_reference
     )
 
-    headline, headline_src = sections.headline(ctx)
-    regressions, improvements, tested, seg_src = sections.segment_moves(ctx)
-    clusters, cluster_src = report_clusters.clusters(ctx)
-    reruns, rerun_src = sections.reruns(ctx)
-    batches = sections.rerun_batches(ctx)
-    review, evaluators, tags, eval_src = report_evaluators.section(ctx)
-    notes = tuple(notes_mod.notes_for_week(con, week))
-    n_events = sections.count_events(ctx)
+    try:
+        headline, headline_src = sections.headline(ctx)
+        regressions, improvements, tested, seg_src = sections.segment_moves(ctx)
+        clusters, cluster_src = report_clusters.clusters(ctx)
+        reruns, rerun_src = sections.reruns(ctx)
+        batches = sections.rerun_batches(ctx)
+        review, evaluators, tags, eval_src = report_evaluators.section(ctx)
+        notes = tuple(notes_mod.notes_for_week(con, week))
+        n_events = sections.count_events(ctx)
+    finally:
+        sections.release(ctx)
     cover = trend_weeks.coverage(parse_week(week), trend_weeks.data_horizon(con), now)
 
     summary = _summary(

@@ -9,7 +9,8 @@ it says what it fell back to (`source` strings).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -50,6 +51,9 @@ class Context:
     level: float
     seed: int
     segment_reference: str = "previous"  # or "baseline": the four weeks before
+    # What one report computes once and its sections share (the week's per-event badness):
+    # filled on first use, released by `release` when the report is built.
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------------------- statistics
@@ -418,19 +422,24 @@ def model_mix(ctx: Context, condition: str, params: list[object]) -> tuple[str, 
     return out[0], out[1]
 
 
-def worst_examples(ctx: Context, condition: str, params: list[object]) -> list[Example]:
-    """The worst-rated events of the week matching `condition`, sampled deterministically.
-
-    Worst = most negative signals (thumbs down, regenerate, heavy edit, error) plus how low its
-    lowest judge/code score is; ties (most of them) are broken by a seeded hash, so the sample
-    is stable for a seed and not biased to the earliest events.
-    """
+def _badness_table(ctx: Context) -> str:
+    """A temporary table of the week's production events that have any bad signal, with their
+    signals and `badness`, computed once per report: one pass over the week's events and only
+    their feedback (every worst_examples call of the report then selects from it, instead of
+    grouping the feedback of the whole history once per call)."""
+    name = ctx.cache.get("badness")
+    if name is not None:
+        return name
+    name = f"report_badness_{uuid.uuid4().hex}"
     start, end = week_bounds(ctx.week)
-    rows = ctx.con.execute(
+    # The bad events' own columns come along (a sixth of the week's events at 2M), so each
+    # call filters this small table on its condition (over `e`) without reading `events`.
+    ctx.con.execute(
         f"""
+        CREATE TEMP TABLE {name} AS
         WITH ev AS (
-            SELECT e.event_id, e.ts, e.model, e.input_text, e.output_text, e.status, e.error_type
-            FROM events e WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ? AND ({condition})
+            SELECT e.event_id, e.status FROM events e
+            WHERE {BASE_SQL} AND e.ts >= ? AND e.ts < ?
         ),
         fb AS (
             SELECT f.event_id,
@@ -442,19 +451,52 @@ def worst_examples(ctx: Context, condition: str, params: list[object]) -> list[E
             FROM feedback f SEMI JOIN ev ON f.event_id = ev.event_id GROUP BY f.event_id
         ),
         scored AS (
-            SELECT ev.*, coalesce(downs, 0) AS downs, coalesce(regen, 0) AS regen,
+            SELECT ev.event_id, coalesce(downs, 0) AS downs, coalesce(regen, 0) AS regen,
                    coalesce(heavy, 0) AS heavy, min_score, min_name,
                    coalesce(downs, 0) + coalesce(regen, 0) + coalesce(heavy, 0)
                    + (ev.status = 'error')::INT
                    + CASE WHEN min_score < ? THEN 1 - min_score ELSE 0 END AS badness
             FROM ev LEFT JOIN fb USING (event_id)
         )
-        SELECT event_id, ts, model, input_text, output_text, status, error_type,
-               downs, regen, heavy, min_score, min_name
-        FROM scored WHERE badness > 0
-        ORDER BY badness DESC, hash(event_id, ?) LIMIT ?
+        SELECT e.*, s.downs AS _rd_downs, s.regen AS _rd_regen, s.heavy AS _rd_heavy,
+               s.min_score AS _rd_min_score, s.min_name AS _rd_min_name,
+               s.badness AS _rd_badness
+        FROM events e JOIN scored s ON s.event_id = e.event_id
+        WHERE s.badness > 0 AND e.ts >= ? AND e.ts < ?
         """,
-        [start, end, *params, LOW_SCORE, ctx.seed, ctx.examples],
+        [start, end, LOW_SCORE, start, end],
+    )
+    ctx.cache["badness"] = name
+    return name
+
+
+def release(ctx: Context) -> None:
+    """Drop what the report computed once (its temporary tables)."""
+    name = ctx.cache.pop("badness", None)
+    if name is not None:
+        try:
+            ctx.con.execute(f"DROP TABLE IF EXISTS {name}")
+        except duckdb.Error:
+            pass  # an aborted transaction: the table goes with it or with the connection
+
+
+def worst_examples(ctx: Context, condition: str, params: list[object]) -> list[Example]:
+    """The worst-rated events of the week matching `condition`, sampled deterministically.
+
+    Worst = most negative signals (thumbs down, regenerate, heavy edit, error) plus how low its
+    lowest judge/code score is; ties (most of them) are broken by a seeded hash, so the sample
+    is stable for a seed and not biased to the earliest events. The signals come from the
+    report's one pass over the week (`_badness_table`).
+    """
+    bad = _badness_table(ctx)
+    rows = ctx.con.execute(
+        f"""
+        SELECT e.event_id, e.ts, e.model, e.input_text, e.output_text, e.status, e.error_type,
+               e._rd_downs, e._rd_regen, e._rd_heavy, e._rd_min_score, e._rd_min_name
+        FROM {bad} e WHERE ({condition})
+        ORDER BY e._rd_badness DESC, hash(e.event_id, ?) LIMIT ?
+        """,
+        [*params, ctx.seed, ctx.examples],
     ).fetchall()
     out = []
     for eid, ts, model, inp, outp, status, etype, downs, regen, heavy, min_score, min_name in rows:
