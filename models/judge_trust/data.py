@@ -18,8 +18,11 @@ DuckDB does the grouping; the functions return polars frames.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import uuid
+from collections.abc import Iterator
 
 import duckdb
 import polars as pl
@@ -32,7 +35,19 @@ _WHEN = "coalesce(ts, ingested_at)"
 
 
 def evaluator_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every (evaluator, version) with rows, newest version of each first, and `latest`."""
+    """Every (evaluator, version) with rows, newest version of each first, and `latest`.
+
+    Read once per open week scope (week_feedback: no feedback is written meanwhile)."""
+    scope = _SCOPES.get(id(con))
+    if scope is not None:
+        memo = scope[3]
+        if "versions" not in memo:
+            memo["versions"] = _evaluator_versions(con)
+        return memo["versions"]
+    return _evaluator_versions(con)
+
+
+def _evaluator_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql(
         f"""
         WITH v AS (
@@ -65,14 +80,14 @@ def reviewed_rubrics(con: duckdb.DuckDBPyConnection) -> list[str]:
 _PAIRS = f"""
 WITH j AS (
     SELECT event_id, arg_max({_CAT}, {_WHEN}) AS judge, sum(cost_usd) AS cost_usd
-    FROM feedback
+    FROM {{feedback}}
     WHERE name = $name AND evaluator_version = $version
       AND source IN ('llm_judge', 'code') AND event_id IS NOT NULL {{in_week}}
     GROUP BY event_id
 ), per_author AS (
     SELECT event_id, coalesce(author, feedback_id) AS author, arg_max({_CAT}, {_WHEN}) AS cat,
            arg_max(queue_id, {_WHEN}) AS queue_id
-    FROM feedback
+    FROM {{feedback}}
     WHERE name = $name AND source = 'reviewer' AND event_id IS NOT NULL {{in_week}}
     GROUP BY event_id, coalesce(author, feedback_id)
 ), votes AS (
@@ -95,7 +110,7 @@ SELECT j.event_id, strftime(e.ts, '%G-W%V') AS week, e.ts, e.model,
        j.judge, CASE WHEN h.n_top = 1 THEN h.top END AS human,
        coalesce(h.n_humans, 0) AS n_humans, q.queues, j.cost_usd
 FROM j
-JOIN events e ON e.event_id = j.event_id
+JOIN events e ON e.event_id = j.event_id {{events_in_week}}
 LEFT JOIN h ON h.event_id = j.event_id
 LEFT JOIN q ON q.event_id = j.event_id
 LEFT JOIN cm ON cm.event_id = j.event_id
@@ -108,6 +123,51 @@ ORDER BY e.ts, j.event_id
 _IN_WEEK = "AND event_id IN (SELECT event_id FROM events WHERE ts >= $lo AND ts < $hi)"
 
 
+def _week_range(week: str) -> tuple[dt.datetime, dt.datetime]:
+    year, number = week.split("-W")
+    monday = dt.datetime.combine(dt.date.fromisocalendar(int(year), int(number), 1), dt.time(),
+                                 dt.UTC)
+    return monday, monday + dt.timedelta(days=7)
+
+
+# Open week scopes: id(connection) -> (lo, hi, temporary table of the feedback of [lo, hi)'s
+# events, what the scope has read once). See week_feedback.
+_SCOPES: dict[int, tuple[dt.datetime, dt.datetime, str, dict]] = {}
+
+
+@contextlib.contextmanager
+def week_feedback(con: duckdb.DuckDBPyConnection, week: str) -> Iterator[str]:
+    """Within the block, the feedback rows of ISO `week`'s events (by the event's time) are read
+    once into a temporary table on `con`, whose name is yielded; `judged_events(con, …, week)`
+    and `failure_tags` of that week read it instead of the whole `feedback` table, and
+    `evaluator_versions(con)` is read once.
+
+    For a caller that asks many questions of one week on one connection and writes no feedback
+    meanwhile (the weekly report: one pass over `feedback` instead of one per evaluator)."""
+    lo, hi = _week_range(week)
+    table = f"week_feedback_{uuid.uuid4().hex}"
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT * FROM feedback "
+        "WHERE event_id IN (SELECT event_id FROM events WHERE ts >= ? AND ts < ?)",
+        [lo, hi],
+    )
+    _SCOPES[id(con)] = (lo, hi, table, {})
+    try:
+        yield table
+    finally:
+        _SCOPES.pop(id(con), None)
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        except duckdb.Error:
+            pass  # an aborted transaction: the table goes with it or with the connection
+
+
+def _scoped(con: duckdb.DuckDBPyConnection, lo, hi) -> str | None:
+    """The open week scope's table on `con` when it covers exactly [lo, hi)."""
+    scope = _SCOPES.get(id(con))
+    return scope[2] if scope is not None and (scope[0], scope[1]) == (lo, hi) else None
+
+
 def judged_events(
     con: duckdb.DuckDBPyConnection, name: str, version: str, week: str | None = None
 ) -> pl.DataFrame:
@@ -116,12 +176,17 @@ def judged_events(
     or null, how many reviewers labelled it and the queues they labelled it in."""
     params: dict[str, object] = {"name": name, "version": version}
     if week is None:
-        return con.sql(_PAIRS.format(in_week=""), params=params).pl()
-    year, number = week.split("-W")
-    monday = dt.datetime.combine(dt.date.fromisocalendar(int(year), int(number), 1), dt.time(),
-                                 dt.UTC)
-    params.update(lo=monday, hi=monday + dt.timedelta(days=7))
-    return con.sql(_PAIRS.format(in_week=_IN_WEEK), params=params).pl()
+        sql = _PAIRS.format(in_week="", feedback="feedback", events_in_week="")
+        return con.sql(sql, params=params).pl()
+    lo, hi = _week_range(week)
+    params.update(lo=lo, hi=hi)
+    table = _scoped(con, lo, hi)
+    # Every row left is of an event of the week: the join to events prunes to the week too.
+    sql = _PAIRS.format(
+        in_week="" if table else _IN_WEEK, feedback=table or "feedback",
+        events_in_week="AND e.ts >= $lo AND e.ts < $hi",
+    )
+    return con.sql(sql, params=params).pl()
 
 
 def reviewer_pairs(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
@@ -161,7 +226,8 @@ def evaluation_counts(con: duckdb.DuckDBPyConnection, name: str, version: str) -
         """,
         [name, version],
     ).fetchall()[0]
-    fb_cost = con.execute(
+    # The feedback rows' cost only where the runs kept none (a scan of the version's rows).
+    fb_cost = None if row[3] is not None else con.execute(
         "SELECT sum(cost_usd) FROM feedback WHERE name = ? AND evaluator_version = ? "
         "AND source IN ('llm_judge', 'code')",
         [name, version],
@@ -256,11 +322,12 @@ def review_progress(con: duckdb.DuckDBPyConnection, start, end) -> pl.DataFrame:
 def failure_tags(con: duckdb.DuckDBPyConnection, start, end, limit: int = 5) -> pl.DataFrame:
     """The commonest failure tags reviewers gave on events of [start, end), with up to three
     example event ids each."""
+    table = _scoped(con, start, end) or "feedback"  # a week scope holds these events' feedback
     return con.sql(
-        """
+        f"""
         WITH t AS (
             SELECT unnest(f.tags) AS tag, f.event_id, e.ts
-            FROM feedback f JOIN events e ON e.event_id = f.event_id
+            FROM {table} f JOIN events e ON e.event_id = f.event_id
             WHERE f.source = 'reviewer' AND f.tags IS NOT NULL
               AND e.ts >= $start AND e.ts < $end
         )

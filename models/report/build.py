@@ -10,6 +10,7 @@ import datetime as dt
 
 import duckdb
 
+from models.judge_trust import data as trust_data
 from models.report import clusters as report_clusters
 from models.report import evaluators as report_evaluators
 from models.report import notes as notes_mod
@@ -50,12 +51,9 @@ def build_report(
     A week the log does not cover completely yet (models.trends.weeks) is marked partial
     (`Report.partial`), and every rendering says so next to its numbers.
     """
-    from models.trends import weeks as trend_weeks
-
     week = week_label(parse_week(week))
     base = (base_url or app_url()).rstrip("/")
     prev = shift_week(week, -1)
-    start, end = week_bounds(week)
     flt = sections.production_filter(con, week)
     if segment_reference not in ("previous", "baseline"):
         raise ReportError(f"segment reference {segment_reference!r}: use previous or baseline")
@@ -63,17 +61,30 @@ def build_report(
         con, flt, week, prev, base, examples_per_item, top, level, seed, segment_reference
     )
 
-    try:
-        headline, headline_src = sections.headline(ctx)
-        regressions, improvements, tested, seg_src = sections.segment_moves(ctx)
-        clusters, cluster_src = report_clusters.clusters(ctx)
-        reruns, rerun_src = sections.reruns(ctx)
-        batches = sections.rerun_batches(ctx)
-        review, evaluators, tags, eval_src = report_evaluators.section(ctx)
-        notes = tuple(notes_mod.notes_for_week(con, week))
-        n_events = sections.count_events(ctx)
-    finally:
-        sections.release(ctx)
+    # One read of the week's feedback for the whole report: the examples' signals and every
+    # evaluator's verdicts of the week come from it (models.judge_trust.data.week_feedback).
+    with trust_data.week_feedback(con, week) as week_fb:
+        ctx.cache["feedback"] = week_fb
+        try:
+            return _assemble(ctx, now)
+        finally:
+            sections.release(ctx)
+
+
+def _assemble(ctx: sections.Context, now: dt.datetime | None) -> Report:
+    """The report's sections and summary, on a context whose week feedback is in place."""
+    from models.trends import weeks as trend_weeks
+
+    con, week, prev, base, level = ctx.con, ctx.week, ctx.prev, ctx.base_url, ctx.level
+    start, end = week_bounds(week)
+    headline, headline_src = sections.headline(ctx)
+    regressions, improvements, tested, seg_src = sections.segment_moves(ctx)
+    clusters, cluster_src = report_clusters.clusters(ctx)
+    reruns, rerun_src = sections.reruns(ctx)
+    batches = sections.rerun_batches(ctx)
+    review, evaluators, tags, eval_src = report_evaluators.section(ctx)
+    notes = tuple(notes_mod.notes_for_week(con, week))
+    n_events = sections.count_events(ctx)
     cover = trend_weeks.coverage(parse_week(week), trend_weeks.data_horizon(con), now)
 
     summary = _summary(

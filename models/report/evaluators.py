@@ -81,18 +81,24 @@ def evaluator_items(ctx: Context) -> list[EvaluatorItem]:
 def failure_tags(ctx: Context) -> list[TagItem]:
     start, end = week_bounds(ctx.week)
     frame = trust_data.failure_tags(ctx.con, start, end, limit=ctx.top)
-    out = []
-    for row in frame.iter_rows(named=True):
-        ids = list(row["examples"])[: ctx.examples]
-        texts = ctx.con.execute(
+    rows = list(frame.iter_rows(named=True))
+    wanted = sorted({eid for row in rows for eid in list(row["examples"])[: ctx.examples]})
+    # One read of the examples' texts, pruned to the week (every example is an event of it).
+    texts = {
+        r[0]: r
+        for r in ctx.con.execute(
             "SELECT event_id, ts, model, input_text, output_text FROM events "
-            "WHERE event_id IN (SELECT unnest(?)) ORDER BY event_id",
-            [ids],
+            "WHERE ts >= ? AND ts < ? AND event_id IN (SELECT unnest(?::VARCHAR[]))",
+            [start, end, wanted],
         ).fetchall()
+    } if wanted else {}
+    out = []
+    for row in rows:
+        ids = sorted(eid for eid in list(row["examples"])[: ctx.examples] if eid in texts)
         examples = tuple(
             Example(eid, ts.isoformat(timespec="minutes") if ts else "", model, _clip(inp),
                     _clip(outp), f"reviewer tag {row['tag']}", event_url(ctx.base_url, eid))
-            for eid, ts, model, inp, outp in texts
+            for eid, ts, model, inp, outp in (texts[i] for i in ids)
         )
         out.append(TagItem(row["tag"], int(row["n"]), int(row["events"]), examples))
     return out

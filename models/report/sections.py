@@ -432,6 +432,8 @@ def _badness_table(ctx: Context) -> str:
         return name
     name = f"report_badness_{uuid.uuid4().hex}"
     start, end = week_bounds(ctx.week)
+    # The week's feedback when build_report has read it (it holds every row of these events).
+    feedback = ctx.cache.get("feedback", "feedback")
     # The bad events' own columns come along (a sixth of the week's events at 2M), so each
     # call filters this small table on its condition (over `e`) without reading `events`.
     ctx.con.execute(
@@ -448,7 +450,7 @@ def _badness_table(ctx: Context) -> str:
                    coalesce(count_if(f.name = 'edited' AND f.value >= 0.5), 0) AS heavy,
                    min(f.value) FILTER (WHERE f.kind = 'score') AS min_score,
                    arg_min(f.name, f.value) FILTER (WHERE f.kind = 'score') AS min_name
-            FROM feedback f SEMI JOIN ev ON f.event_id = ev.event_id GROUP BY f.event_id
+            FROM {feedback} f SEMI JOIN ev ON f.event_id = ev.event_id GROUP BY f.event_id
         ),
         scored AS (
             SELECT ev.event_id, coalesce(downs, 0) AS downs, coalesce(regen, 0) AS regen,
