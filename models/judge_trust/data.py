@@ -99,7 +99,7 @@ WITH j AS (
            count(*) FILTER (WHERE c = mx) AS n_top, sum(c)::BIGINT AS n_humans
     FROM vm GROUP BY event_id
 ), cm AS (
-    SELECT event_id, min(cluster_id) AS cluster_id FROM cluster_members
+    SELECT event_id, min(cluster_id) AS cluster_id FROM {{clusters}}
     WHERE event_id IN (SELECT event_id FROM j) GROUP BY event_id
 ), q AS (
     SELECT event_id, list(DISTINCT queue_id) FILTER (WHERE queue_id IS NOT NULL) AS queues
@@ -130,40 +130,60 @@ def _week_range(week: str) -> tuple[dt.datetime, dt.datetime]:
     return monday, monday + dt.timedelta(days=7)
 
 
-# Open week scopes: id(connection) -> (lo, hi, temporary table of the feedback of [lo, hi)'s
-# events, what the scope has read once). See week_feedback.
-_SCOPES: dict[int, tuple[dt.datetime, dt.datetime, str, dict]] = {}
+# Open week scopes: id(connection) -> (lo, hi, its temporary tables, what it has read once).
+# See week_feedback.
+_SCOPES: dict[int, tuple[dt.datetime, dt.datetime, dict[str, str], dict]] = {}
+# The feedback columns the scoped reads use (what exists of them: older warehouses lack some).
+_SCOPE_COLUMNS = (
+    "feedback_id", "event_id", "name", "kind", "value", "label", "source", "author", "ts",
+    "ingested_at", "evaluator_version", "cost_usd", "queue_id", "tags",
+)
 
 
 @contextlib.contextmanager
 def week_feedback(con: duckdb.DuckDBPyConnection, week: str) -> Iterator[str]:
-    """Within the block, the feedback rows of ISO `week`'s events (by the event's time) are read
-    once into a temporary table on `con`, whose name is yielded; `judged_events(con, …, week)`
-    and `failure_tags` of that week read it instead of the whole `feedback` table, and
+    """Within the block, the feedback rows of ISO `week`'s events (by the event's time, not the
+    feedback's) are read once into a temporary table on `con`, whose name is yielded, and so is
+    the week's events' cluster membership; `judged_events(con, …, week)` and `failure_tags` of
+    that week read them instead of the whole `feedback` and `cluster_members` tables, and
     `evaluator_versions(con)` is read once.
 
     For a caller that asks many questions of one week on one connection and writes no feedback
     meanwhile (the weekly report: one pass over `feedback` instead of one per evaluator)."""
     lo, hi = _week_range(week)
-    table = f"week_feedback_{uuid.uuid4().hex}"
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT * FROM feedback "
-        "WHERE event_id IN (SELECT event_id FROM events WHERE ts >= ? AND ts < ?)",
-        [lo, hi],
-    )
-    _SCOPES[id(con)] = (lo, hi, table, {})
+    tag = uuid.uuid4().hex
+    tables = {"feedback": f"week_feedback_{tag}", "clusters": f"week_clusters_{tag}"}
+    have = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'feedback' "
+        "AND table_schema = 'main'"
+    ).fetchall()}
+    columns = ", ".join(c for c in _SCOPE_COLUMNS if c in have)
+    week_events = "SELECT event_id FROM events WHERE ts >= ? AND ts < ?"
     try:
-        yield table
+        con.execute(
+            f"CREATE TEMP TABLE {tables['feedback']} AS SELECT {columns} FROM feedback "
+            f"WHERE event_id IN ({week_events})",
+            [lo, hi],
+        )
+        con.execute(
+            f"CREATE TEMP TABLE {tables['clusters']} AS SELECT event_id, "
+            f"min(cluster_id) AS cluster_id FROM cluster_members "
+            f"WHERE event_id IN ({week_events}) GROUP BY event_id",
+            [lo, hi],
+        )
+        _SCOPES[id(con)] = (lo, hi, tables, {})
+        yield tables["feedback"]
     finally:
         _SCOPES.pop(id(con), None)
-        try:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-        except duckdb.Error:
-            pass  # an aborted transaction: the table goes with it or with the connection
+        for table in tables.values():
+            try:
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+            except duckdb.Error:
+                pass  # an aborted transaction: the table goes with it or with the connection
 
 
-def _scoped(con: duckdb.DuckDBPyConnection, lo, hi) -> str | None:
-    """The open week scope's table on `con` when it covers exactly [lo, hi)."""
+def _scoped(con: duckdb.DuckDBPyConnection, lo, hi) -> dict[str, str] | None:
+    """The open week scope's tables on `con` when it covers exactly [lo, hi)."""
     scope = _SCOPES.get(id(con))
     return scope[2] if scope is not None and (scope[0], scope[1]) == (lo, hi) else None
 
@@ -176,14 +196,18 @@ def judged_events(
     or null, how many reviewers labelled it and the queues they labelled it in."""
     params: dict[str, object] = {"name": name, "version": version}
     if week is None:
-        sql = _PAIRS.format(in_week="", feedback="feedback", events_in_week="")
+        sql = _PAIRS.format(
+            in_week="", feedback="feedback", clusters="cluster_members", events_in_week=""
+        )
         return con.sql(sql, params=params).pl()
     lo, hi = _week_range(week)
     params.update(lo=lo, hi=hi)
-    table = _scoped(con, lo, hi)
+    scope = _scoped(con, lo, hi) or {}
     # Every row left is of an event of the week: the join to events prunes to the week too.
     sql = _PAIRS.format(
-        in_week="" if table else _IN_WEEK, feedback=table or "feedback",
+        in_week="" if scope else _IN_WEEK,
+        feedback=scope.get("feedback", "feedback"),
+        clusters=scope.get("clusters", "cluster_members"),
         events_in_week="AND e.ts >= $lo AND e.ts < $hi",
     )
     return con.sql(sql, params=params).pl()
@@ -322,7 +346,8 @@ def review_progress(con: duckdb.DuckDBPyConnection, start, end) -> pl.DataFrame:
 def failure_tags(con: duckdb.DuckDBPyConnection, start, end, limit: int = 5) -> pl.DataFrame:
     """The commonest failure tags reviewers gave on events of [start, end), with up to three
     example event ids each."""
-    table = _scoped(con, start, end) or "feedback"  # a week scope holds these events' feedback
+    # a week scope holds these events' feedback
+    table = (_scoped(con, start, end) or {}).get("feedback", "feedback")
     return con.sql(
         f"""
         WITH t AS (
