@@ -129,11 +129,7 @@ def drift_clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
         if not drops:
             continue
         cid = int(r["cluster_id"])
-        n = ctx.con.execute(
-            "SELECT count(*) FROM cluster_members m JOIN events e USING (event_id) "
-            "WHERE m.cluster_id = ? AND e.ts >= ? AND e.ts < ?",
-            [cid, *week_bounds(ctx.week)],
-        ).fetchall()[0][0]
+        n = _week_sizes(ctx).get(cid, 0)
         items.append(
             _cluster_item(
                 ctx,
@@ -156,6 +152,19 @@ def drift_clusters(ctx: Context) -> tuple[list[ClusterItem], str]:
         f"clusters, this week vs the previous {REFERENCE_WEEKS} weeks; overall embedding drift "
         f"{overall.method} p={overall.p_value:.3g}"
     )
+
+
+def _week_sizes(ctx: Context) -> dict[int, int]:
+    """Every cluster's members among the week's events, in one query (once per report)."""
+    if "cluster_sizes" not in ctx.cache:
+        rows = ctx.con.execute(
+            "SELECT m.cluster_id, count(*) FROM cluster_members m "
+            "WHERE m.event_id IN (SELECT event_id FROM events e WHERE e.ts >= ? AND e.ts < ?) "
+            "GROUP BY m.cluster_id",
+            list(week_bounds(ctx.week)),
+        ).fetchall()
+        ctx.cache["cluster_sizes"] = {int(c): int(n) for c, n in rows}
+    return ctx.cache["cluster_sizes"]
 
 
 def new_topics(ctx: Context, drift, week_flt: EventFilter) -> list[ClusterItem]:
