@@ -74,8 +74,8 @@ m0, m1, m2, m3, m4 = st.columns(5)
 m0.metric(
     "Drift found",
     "yes" if report.drifted else "no",
-    help="Any of the three tests rejects: the novelty test at half the significance level, "
-    "the overall MMD test and the per-cluster share tests at a quarter each, so the verdict "
+    help="Any of the three tests rejects: the novelty test at 70% of the significance level, "
+    "the per-cluster share tests at 20% and the overall MMD test at 10%, so the verdict "
     "as a whole keeps the level (at most that share of false alarms on unchanged traffic).",
 )
 m1.metric(

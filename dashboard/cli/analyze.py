@@ -127,9 +127,9 @@ def drift(
     """Compare two windows: new topics, overall embedding drift and per-cluster share changes.
 
     Default windows: the latest week against the four weeks before it. Drift is found when the
-    novelty test (kNN neighbourhoods, at --alpha / 2) finds current events in new territory, the
-    overall MMD test rejects (--alpha / 4), or any cluster is new, growing, shrinking or
-    vanished (Benjamini-Hochberg, --alpha / 4); so the verdict's false-alarm rate is at most
+    novelty test (kNN neighbourhoods, at 0.7 x --alpha) finds current events in new territory,
+    the overall MMD test rejects (0.1 x --alpha), or any cluster is new, growing, shrinking or
+    vanished (Benjamini-Hochberg, 0.2 x --alpha); so the verdict's false-alarm rate is at most
     --alpha. New topics are listed first.
     """
     from ingest.db import connect

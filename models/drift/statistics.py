@@ -200,9 +200,12 @@ class Verdict:
 
 
 # How the verdict's alpha is split (weighted Bonferroni: the shares sum to 1, so "any part
-# rejects" is a level-alpha verdict). The novelty test gets half: it is the one that finds a
-# small new topic; the global MMD and the per-cluster share tests a quarter each.
-ALPHA_SHARES = {"novelty": 0.5, "overall": 0.25, "clusters": 0.25}
+# rejects" is a level-alpha verdict). Weights follow each test's power on real text
+# (bench/banking77.py, 3 intents tripled, 200 trials): the novelty test alone found 76-79%,
+# the per-cluster share tests 26%, the global MMD on 1,000 a side 10% — and almost never a shift
+# the novelty test missed. So the novelty test gets 70%, the share tests (the clusters a reader
+# sees) 20%, the MMD 10% (it stays for a diffuse shift with no local centre).
+ALPHA_SHARES = {"novelty": 0.7, "overall": 0.1, "clusters": 0.2}
 
 
 def drift_verdict(

@@ -123,7 +123,7 @@ def test_windows_parse_and_default_to_latest_week_vs_four_before() -> None:
 
 
 def test_the_combined_verdict_keeps_its_level_on_unchanged_traffic() -> None:
-    """ "Drift found" = novelty, overall test or any cluster flagged (alpha/2, /4, /4)."""
+    """ "Drift found" = novelty, overall test or any cluster flagged (0.7, 0.1, 0.2 of alpha)."""
     from models.drift.statistics import drift_verdict
 
     rng = np.random.default_rng(7)
