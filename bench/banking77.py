@@ -13,8 +13,9 @@ columns text,category). Prints, per embedder:
   rest, either from the same pool (null: any flag is a false alarm) or with 3 random intents at
   triple their share (shifted: a flag is a detection). Reported for the novelty test (kNN
   neighbourhoods), the overall MMD test, the per-cluster share tests (BH) and the product's
-  verdict (any of them, at 0.7, 0.1 and 0.2 of alpha: ALPHA_SHARES), with a Wilson interval; and the precision
-  of the events named new (share of the events in new topics that belong to a boosted intent).
+  verdict (any of them, at 0.7, 0.1 and 0.2 of alpha: ALPHA_SHARES), with a Wilson interval;
+  and the precision of the events named new (share of the events in new topics that belong to
+  a boosted intent).
 - the oracle bound: the same shifts tested with the true intent labels (Fisher per intent,
   one-sided, Benjamini-Hochberg at the full alpha): no embedding can do better than this.
 The openai embedder runs only with REVIEWDECK_EMBED_MODEL (and a key or
