@@ -62,11 +62,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(REPO))
 
-import duckdb  # noqa: E402
-
 import bench.ingest as bench_ingest  # noqa: E402
 import bench.page_load as page_load  # noqa: E402
 import bench.queries as bench_queries  # noqa: E402
+from bench.sql_timing import Timed  # noqa: E402
 from ingest.db import connect  # noqa: E402
 from ingest.demo.generate import generate, truths_path  # noqa: E402
 
@@ -454,36 +453,6 @@ def replay_queries(db: Path, calls: list[dict], runs: int) -> dict:
     return out
 
 
-class _Timed:
-    """A connection, result or relation whose calls are timed into `log` (SQL breakdown)."""
-
-    def __init__(self, obj, log: list, entry: dict | None = None):
-        self._obj, self._log, self._entry = obj, log, entry
-
-    def __getattr__(self, name):
-        attr = getattr(self._obj, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            entry = self._entry
-            if name in ("execute", "sql", "query") and args and isinstance(args[0], str):
-                entry = {"sql": " ".join(args[0].split())[:600], "ms": 0.0, "at": _caller()}
-                self._log.append(entry)
-            t0 = time.perf_counter()
-            res = attr(*args, **kwargs)
-            if entry is not None:
-                entry["ms"] += (time.perf_counter() - t0) * 1000
-            if isinstance(res, duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation):
-                return _Timed(res, self._log, entry)
-            return res
-
-        return call
-
-    def __iter__(self):
-        return iter(self._obj)
-
-
 def _caller() -> str:
     import traceback
 
@@ -509,7 +478,7 @@ def sql_breakdown(db: Path, calls: list[dict], names: list[str], top: int = 4) -
             fn = _resolve(name)
             t0 = time.perf_counter()
             with connect(db, read_only=True) as con:
-                fn(_Timed(con, log), *args, **kwargs)
+                fn(Timed(con, log, _caller, clip=600), *args, **kwargs)
             total = (time.perf_counter() - t0) * 1000
         except Exception as exc:
             out[name] = {"error": repr(exc)[:300]}

@@ -29,6 +29,7 @@ from pathlib import Path
 
 # bench/ingest.py would shadow the ingest package when this runs as `python bench/...`.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.sql_timing
 
 
 def main() -> None:
@@ -104,38 +105,6 @@ def _load() -> str:
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-class _Timed:
-    """A connection, result or relation whose calls are timed into `log`, by calling function."""
-
-    def __init__(self, obj, log: list, entry: dict | None = None):
-        self._obj, self._log, self._entry = obj, log, entry
-
-    def __getattr__(self, name):
-        import duckdb
-
-        attr = getattr(self._obj, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            entry = self._entry
-            if name in ("execute", "sql", "query") and args and isinstance(args[0], str):
-                entry = {"sql": " ".join(args[0].split())[:300], "ms": 0.0, "at": _caller()}
-                self._log.append(entry)
-            t0 = time.perf_counter()
-            res = attr(*args, **kwargs)
-            if entry is not None:
-                entry["ms"] += (time.perf_counter() - t0) * 1000
-            if isinstance(res, duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation):
-                return _Timed(res, self._log, entry)
-            return res
-
-        return call
-
-    def __iter__(self):
-        return iter(self._obj)
-
-
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -155,6 +124,7 @@ def time_existing(db: Path, week: str | None, runs: int, profile: bool) -> None:
     import cProfile
     import pstats
 
+    from bench.sql_timing import Timed
     from dashboard.queries.weekly import live_report, week_choices
     from ingest.db import connect
 
@@ -172,7 +142,7 @@ def time_existing(db: Path, week: str | None, runs: int, profile: bool) -> None:
             print(f"run {i + 1}: live_report {time.perf_counter() - t:.2f} s ({_load()})")
         log: list = []
         t = time.perf_counter()
-        live_report(_Timed(con, log), week, "http://localhost:8501")
+        live_report(Timed(con, log, _caller, clip=300), week, "http://localhost:8501")
         total = time.perf_counter() - t
         sql = sum(e["ms"] for e in log) / 1000
         print(f"timed run: {total:.2f} s, {len(log)} SQL statements, {sql:.2f} s of SQL "
