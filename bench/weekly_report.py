@@ -29,7 +29,8 @@ from pathlib import Path
 
 # bench/ingest.py would shadow the ingest package when this runs as `python bench/...`.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.sql_timing
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # for bench.sql_timing
 
 
 def main() -> None:
@@ -103,9 +104,6 @@ def main() -> None:
 
 def _load() -> str:
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _caller() -> str:
