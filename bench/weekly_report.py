@@ -12,7 +12,8 @@ With `--db`, it times the report of one week (by default the week the Weekly rev
 on: the last complete week) on an existing warehouse, opened read-only: the wall time of each
 run, then one run through a timed connection (its SQL statement count, SQL time and the slowest
 callers) and, with `--profile`, the Python functions that take the time (cProfile). The machine's
-load average is printed with every figure.
+load average is printed with every figure. Last, it stores the report beside the warehouse
+(`<db>.reports/`, as `reviewdeck report --warm` does) and times the page's call, now a lookup.
 """
 
 from __future__ import annotations
@@ -117,15 +118,19 @@ def _caller() -> str:
 
 
 def time_existing(db: Path, week: str | None, runs: int, profile: bool) -> None:
-    """The page's report of one week on an existing warehouse: wall time, SQL statements and
-    their callers, optionally the Python profile."""
+    """The report of one week on an existing warehouse: the build's wall time, SQL statements
+    and their callers, optionally the Python profile; then what the page pays once the report
+    is stored (`reviewdeck report --warm`, models.report.stored): the lookup."""
     import cProfile
     import pstats
 
     from bench.sql_timing import Timed
     from dashboard.queries.weekly import live_report, week_choices
     from ingest.db import connect
+    from models.report import stored
+    from models.report.build import build_report
 
+    base = "http://localhost:8501"
     with connect(db, read_only=True) as con:
         t = time.perf_counter()
         choices = week_choices(con)
@@ -136,11 +141,11 @@ def time_existing(db: Path, week: str | None, runs: int, profile: bool) -> None:
         print(f"{db}: {n:,} events, {nf:,} feedback rows; week {week}")
         for i in range(runs):
             t = time.perf_counter()
-            report = live_report(con, week, "http://localhost:8501")
-            print(f"run {i + 1}: live_report {time.perf_counter() - t:.2f} s ({_load()})")
+            report = build_report(con, week, base_url=base)
+            print(f"run {i + 1}: build_report {time.perf_counter() - t:.2f} s ({_load()})")
         log: list = []
         t = time.perf_counter()
-        live_report(Timed(con, log, _caller, clip=300), week, "http://localhost:8501")
+        build_report(Timed(con, log, _caller, clip=300), week, base_url=base)
         total = time.perf_counter() - t
         sql = sum(e["ms"] for e in log) / 1000
         print(f"timed run: {total:.2f} s, {len(log)} SQL statements, {sql:.2f} s of SQL "
@@ -159,11 +164,21 @@ def time_existing(db: Path, week: str | None, runs: int, profile: bool) -> None:
         if profile:
             prof = cProfile.Profile()
             prof.enable()
-            live_report(con, week, "http://localhost:8501")
+            build_report(con, week, base_url=base)
             prof.disable()
             print("  Python (cumulative):")
             stats = pstats.Stats(prof)
             stats.sort_stats("cumulative").print_stats(r"reviewdeck|models|dashboard", 25)
+        t = time.perf_counter()
+        _, kept = stored.build_and_store(con, db, week)
+        print(f"stored ({'kept' if kept else 'NOT kept'}) in {time.perf_counter() - t:.2f} s")
+        looks = []
+        for _ in range(max(runs, 3)):
+            t = time.perf_counter()
+            live_report(con, week, base)  # what the page calls
+            looks.append(time.perf_counter() - t)
+        print(f"the page's live_report with the report stored: "
+              f"{', '.join(f'{1000 * x:.0f}' for x in looks)} ms ({_load()})")
     print(f"report: {len(report.summary)} summary lines, {report.n_events:,} events")
 
 

@@ -1,11 +1,12 @@
 """`reviewdeck demo`: generate the demo log, ingest it, analyse it and serve the app, in one go.
 
-It composes the other commands' functions (demo-data, ingest, analyze, serve) directly, so it
-sits above them and none of them imports it. After the ingest it writes the demo's review queue
-(the simulated reviewers' labels are in the log; the queue they were given in is not), and while
-the app runs it serves a simulated OpenAI-compatible endpoint (ingest/demo/endpoint.py) on
-127.0.0.1, declared to the app as the endpoint `demo_simulated`, so the playground, reruns and
-LLM evaluators work without a key. The endpoint stops when the demo does.
+It composes the other commands' functions (demo-data, ingest, analyze, report, serve)
+directly, so it sits above them and none of them imports it. After the ingest it writes the
+demo's review queue (the simulated reviewers' labels are in the log; the queue they were given in
+is not), and the Weekly page's reports are stored (models.report.stored). While the app runs it
+serves a simulated OpenAI-compatible endpoint (ingest/demo/endpoint.py) on 127.0.0.1, declared
+to the app as the endpoint `demo_simulated`, so the playground, reruns and LLM evaluators work
+without a key. The endpoint stops when the demo does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import typer
 
 from dashboard.cli.demo_data import planted_summary
 from dashboard.cli.ingest import ingest
+from dashboard.cli.report import warm_reports
 from dashboard.cli.serve import DEFAULT_HOST, DEFAULT_PORT, HostOption, PortOption, start
 
 DEMO_DIR = Path("demo")
@@ -112,6 +114,7 @@ def demo(
     _builtin_evaluators(db)
     run_analysis(db, log=lambda msg: typer.echo(f"  {msg}"))
     typer.echo("reviewdeck: analysis done")
+    warm_reports(db)  # the Weekly page then opens on a stored report, not a build
     if no_serve:
         typer.echo(f"reviewdeck: demo warehouse ready: reviewdeck serve --db {db}")
         return
