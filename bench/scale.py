@@ -10,8 +10,8 @@ later one covers the 4 weeks before the previous one. So "this week" (what trend
 weekly review read by default, from the clock) always holds the same ~chunk/4 events while the
 history grows, which is what tells a page that reads one week from one that reads everything.
 Every chunk is ingested with the real `reviewdeck ingest` into the same warehouse, then
-`reviewdeck analyze` and `reviewdeck evaluate` (built-in checks) run over it, as a nightly job
-would. At each step the bench then measures, each against its bar:
+`reviewdeck analyze`, `reviewdeck evaluate` (built-in checks) and `reviewdeck report --warm`
+run over it, as a nightly job would. At each step the bench then measures, each against its bar:
 
 - ingest: the last chunk's `reviewdeck ingest` (a process, into the grown warehouse) against a
   bare `CREATE TABLE AS SELECT * FROM read_json(file)` of the same file into a fresh file, as
@@ -19,7 +19,8 @@ would. At each step the bench then measures, each against its bar:
 - pages, in Debian's Chromium with bench/page_load.py's harness: the cold load (server just
   started, each page's first visit), warm loads (reloads, served from the cache; the worst is
   held to the bar) and, with the server still up, the first load after new data landed (a
-  batch of --batch events ingested, analysed and evaluated): bars 3 s / 1.5 s / 3 s;
+  batch of --batch events ingested, analysed, evaluated and the weekly reports stored with
+  `reviewdeck report --warm`, as the pipeline's last step): bars 3 s / 1.5 s / 3 s;
 - every query the pages ran: the server is started with a sitecustomize hook (written to the
   workdir, put on PYTHONPATH) that wraps dashboard.cache's query resolution and logs each cache
   miss (function, arguments, ms in the server). Each logged function is then replayed here with
@@ -308,6 +309,14 @@ def evaluate(db: Path, workdir: Path) -> dict:
     }
 
 
+def warm_report(db: Path, workdir: Path) -> dict:
+    """`reviewdeck report --warm`: the pipeline's last step, which stores the Weekly page's
+    reports (models.report.stored) so the page's first load after new data is a lookup."""
+    res = _check(_measured(CLI + ["report", "--warm", "--db", str(db)], workdir),
+                 "reviewdeck report --warm")
+    return {k: res[k] for k in ("wall_s", "cpu_s", "peak_rss_mb")}
+
+
 def warehouse_bytes(db: Path) -> int:
     wal = Path(str(db) + ".wal")
     return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
@@ -383,6 +392,7 @@ def pages_and_batch(db: Path, workdir: Path, batch_log: Path, warm_runs: int) ->
             res["batch_ingest"] = ingest(batch_log, db, workdir)
             res["batch_analyze"] = analyze(db, workdir)
             res["batch_evaluate"] = evaluate(db, workdir)
+            res["batch_report"] = warm_report(db, workdir)
             res["after"] = _page_loads(page, server, "after", windows)
             peak, now = _server_rss_mb(server.proc.pid)
             res["server_peak_rss_mb"], res["server_rss_end_mb"] = peak, now
@@ -557,7 +567,8 @@ def print_step(step: dict) -> None:
         _print_ingest(step)
     b = step["batch"]
     print(f"batch of {b['events']:,} new events: ingest {b['ingest_s']:.1f} s, incremental "
-          f"analyze {b['analyze_s']:.1f} s, evaluate {b['evaluate_s']:.1f} s")
+          f"analyze {b['analyze_s']:.1f} s, evaluate {b['evaluate_s']:.1f} s, report --warm "
+          f"{b.get('report_s', float('nan')):.1f} s")
     print(f"{'page':11} {'cold s':>7} {'warm max':>9} {'after new':>10}   bars 3 / 1.5 / 3 s")
     for name, p in step["pages"].items():
         print(f"{name:11} {p['cold']:7.2f} {_ok(p['cold'], BARS['cold_s'])}"
@@ -610,6 +621,7 @@ def figures(step: dict) -> dict[str, float]:
         "batch ingest s": step["batch"]["ingest_s"],
         "batch analyze s": step["batch"]["analyze_s"],
         "batch evaluate s": step["batch"]["evaluate_s"],
+        "batch report --warm s": step["batch"].get("report_s", float("nan")),
         "server peak RSS MB": step["server_peak_rss_mb"],
     }
     for name, p in step["pages"].items():
@@ -727,6 +739,8 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         print(f"measuring {db} as it is: {total:,} events; load average {_loadavg()}",
               flush=True)
+        rep = warm_report(db, args.workdir)  # as a pipeline run would have ended
+        print(f"  report --warm {rep['wall_s']:.1f} s", flush=True)
         step = measure_step(db, args.workdir, total, 50, args, today, None)
         print_step(step)
         out_json = OUT / f"scale-measure-{total}.json"
@@ -774,9 +788,11 @@ def main(argv: list[str] | None = None) -> None:
         ev = evaluate(db, workdir)
         print(f"  evaluate {ev['wall_s']:.1f} s (sampled {ev['sampled']}, scored "
               f"{ev['scored']})", flush=True)
+        rep = warm_report(db, workdir)
+        print(f"  report --warm {rep['wall_s']:.1f} s", flush=True)
         chunk_log.append({"chunk": c, "events": n, "end": str(end), "generate_s": gen_s,
                           "bare": bare, "ingest": ing, "ratio": ratio, "analyze": an,
-                          "evaluate": ev})
+                          "evaluate": ev, "report": rep})
         if step_i < 0:
             continue
         step = measure_step(db, workdir, steps[step_i], step_i, args, today, chunk_log[-1])
@@ -839,6 +855,7 @@ def measure_step(db: Path, workdir: Path, total: int, step_i: int, args, today: 
             "ingest_s": pb["batch_ingest"]["wall_s"],
             "analyze_s": pb["batch_analyze"]["wall_s"],
             "evaluate_s": pb["batch_evaluate"]["wall_s"],
+            "report_s": pb["batch_report"]["wall_s"],
             "analyze_summary": pb["batch_analyze"]["summary"],
         },
         "pages": pages,
