@@ -10,7 +10,7 @@ later one covers the 4 weeks before the previous one. So "this week" (what trend
 weekly review read by default, from the clock) always holds the same ~chunk/4 events while the
 history grows, which is what tells a page that reads one week from one that reads everything.
 Every chunk is ingested with the real `reviewdeck ingest` into the same warehouse, then
-`reviewdeck analyze`, `reviewdeck evaluate` (built-in checks) and `reviewdeck report --warm`
+`reviewdeck analyze`, `reviewdeck evaluate` (built-in checks) and `reviewdeck warm`
 run over it, as a nightly job would. At each step the bench then measures, each against its bar:
 
 - ingest: the last chunk's `reviewdeck ingest` (a process, into the grown warehouse) against a
@@ -20,7 +20,7 @@ run over it, as a nightly job would. At each step the bench then measures, each 
   started, each page's first visit), warm loads (reloads, served from the cache; the worst is
   held to the bar) and, with the server still up, the first load after new data landed (a
   batch of --batch events ingested, analysed, evaluated and the weekly reports stored with
-  `reviewdeck report --warm`, as the pipeline's last step): bars 3 s / 1.5 s / 3 s;
+  `reviewdeck warm`, as the pipeline's last step): bars 3 s / 1.5 s / 3 s;
 - every query the pages ran: the server is started with a sitecustomize hook (written to the
   workdir, put on PYTHONPATH) that wraps dashboard.cache's query resolution and logs each cache
   miss (function, arguments, ms in the server). Each logged function is then replayed here with
@@ -310,10 +310,9 @@ def evaluate(db: Path, workdir: Path) -> dict:
 
 
 def warm_report(db: Path, workdir: Path) -> dict:
-    """`reviewdeck report --warm`: the pipeline's last step, which stores the Weekly page's
-    reports (models.report.stored) so the page's first load after new data is a lookup."""
-    res = _check(_measured(CLI + ["report", "--warm", "--db", str(db)], workdir),
-                 "reviewdeck report --warm")
+    """`reviewdeck warm`: the pipeline's last step, which opens the heavy pages once, headless,
+    so their results are on disk (dashboard/stored.py) for the first visit after new data."""
+    res = _check(_measured(CLI + ["warm", "--db", str(db)], workdir), "reviewdeck warm")
     return {k: res[k] for k in ("wall_s", "cpu_s", "peak_rss_mb")}
 
 
@@ -567,7 +566,7 @@ def print_step(step: dict) -> None:
         _print_ingest(step)
     b = step["batch"]
     print(f"batch of {b['events']:,} new events: ingest {b['ingest_s']:.1f} s, incremental "
-          f"analyze {b['analyze_s']:.1f} s, evaluate {b['evaluate_s']:.1f} s, report --warm "
+          f"analyze {b['analyze_s']:.1f} s, evaluate {b['evaluate_s']:.1f} s, warm "
           f"{b.get('report_s', float('nan')):.1f} s")
     print(f"{'page':11} {'cold s':>7} {'warm max':>9} {'after new':>10}   bars 3 / 1.5 / 3 s")
     for name, p in step["pages"].items():
@@ -621,7 +620,7 @@ def figures(step: dict) -> dict[str, float]:
         "batch ingest s": step["batch"]["ingest_s"],
         "batch analyze s": step["batch"]["analyze_s"],
         "batch evaluate s": step["batch"]["evaluate_s"],
-        "batch report --warm s": step["batch"].get("report_s", float("nan")),
+        "batch warm s": step["batch"].get("report_s", float("nan")),
         "server peak RSS MB": step["server_peak_rss_mb"],
     }
     for name, p in step["pages"].items():
@@ -740,7 +739,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"measuring {db} as it is: {total:,} events; load average {_loadavg()}",
               flush=True)
         rep = warm_report(db, args.workdir)  # as a pipeline run would have ended
-        print(f"  report --warm {rep['wall_s']:.1f} s", flush=True)
+        print(f"  warm {rep['wall_s']:.1f} s", flush=True)
         step = measure_step(db, args.workdir, total, 50, args, today, None)
         print_step(step)
         out_json = OUT / f"scale-measure-{total}.json"
@@ -789,7 +788,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  evaluate {ev['wall_s']:.1f} s (sampled {ev['sampled']}, scored "
               f"{ev['scored']})", flush=True)
         rep = warm_report(db, workdir)
-        print(f"  report --warm {rep['wall_s']:.1f} s", flush=True)
+        print(f"  warm {rep['wall_s']:.1f} s", flush=True)
         chunk_log.append({"chunk": c, "events": n, "end": str(end), "generate_s": gen_s,
                           "bare": bare, "ingest": ing, "ratio": ratio, "analyze": an,
                           "evaluate": ev, "report": rep})

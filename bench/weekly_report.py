@@ -13,7 +13,7 @@ on: the last complete week) on an existing warehouse, opened read-only: the wall
 run, then one run through a timed connection (its SQL statement count, SQL time and the slowest
 callers) and, with `--profile`, the Python functions that take the time (cProfile). The machine's
 load average is printed with every figure. Last, it stores the report beside the warehouse
-(`<db>.reports/`, as `reviewdeck report --warm` does) and times the page's call, now a lookup.
+(`<db>.reports/`, as the page and `reviewdeck warm` do) and times the page's call, now a lookup.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def _caller() -> str:
 def time_existing(db: Path, week: str | None, runs: int, profile: bool) -> None:
     """The report of one week on an existing warehouse: the build's wall time, SQL statements
     and their callers, optionally the Python profile; then what the page pays once the report
-    is stored (`reviewdeck report --warm`, models.report.stored): the lookup."""
+    is stored (by the page or `reviewdeck warm`, models.report.stored): the lookup."""
     import cProfile
     import pstats
 

@@ -2,7 +2,9 @@
 
 Pages call `query(fn, *args)`; the result is cached on the function, its (hashable) arguments and
 the warehouse stamp (file and WAL mtimes), so a rerun with the same filters never touches DuckDB
-and new data shows as soon as a writer commits. Each miss opens a short-lived read-only
+and new data shows as soon as a writer commits. The heavy queries (marked `@stored.kept`) are
+also kept on disk for the same stamp (dashboard/stored.py), so a restarted server, a second one,
+or the first visit after `reviewdeck warm` finds them. Each miss opens a short-lived read-only
 connection, so the dashboard never holds the file between queries and an ingest can take it.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from dashboard import stored
 from ingest import config
 from ingest.db import connect, warehouse_stamp
 
@@ -71,6 +74,16 @@ def _shared(scope: dict[str, Any], db: str) -> Any:
 @st.cache_data(ttl=900, max_entries=1024, show_spinner=False)
 def _cached(name: str, db: str, stamp: tuple, args: tuple, kwargs: tuple) -> Any:
     fn = _resolve(name)
+    if not stored.is_kept(fn):
+        return _run_query(fn, db, args, kwargs)
+    hit, value = stored.load(db, stamp, name, args, kwargs)
+    if not hit:
+        value = _run_query(fn, db, args, kwargs)
+        stored.store(db, stamp, name, args, kwargs, value)
+    return value
+
+
+def _run_query(fn: Callable[..., Any], db: str, args: tuple, kwargs: tuple) -> Any:
     scope = getattr(_run, "scope", None)
     if scope is not None:
         # A cursor of the shared connection per query: a query that leaves a result unfetched

@@ -24,6 +24,7 @@ from dashboard.cli import queue as queue_cli
 from dashboard.cli import report as report_cli
 from dashboard.cli import rerun as rerun_cli
 from dashboard.cli import serve as serve_cli
+from dashboard.cli import warm as warm_cli
 from ingest.errors import ReviewdeckError
 
 app = typer.Typer(
@@ -48,6 +49,7 @@ app.add_typer(export_cli.app, name="export")
 app.add_typer(dataset_cli.app, name="dataset")
 app.command("evaluate")(evaluate_cli.evaluate)
 app.command("check")(check_cli.check)
+app.command("warm")(warm_cli.warm)
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
 """`reviewdeck demo`: generate the demo log, ingest it, analyse it and serve the app, in one go.
 
-It composes the other commands' functions (demo-data, ingest, analyze, report, serve)
+It composes the other commands' functions (demo-data, ingest, analyze, serve)
 directly, so it sits above them and none of them imports it. After the ingest it writes the
 demo's review queue (the simulated reviewers' labels are in the log; the queue they were given in
-is not), and the Weekly page's reports are stored (models.report.stored). While the app runs it
+is not), and the heavy pages are opened once, headless, so their results are on disk
+(dashboard/warm.py). While the app runs it
 serves a simulated OpenAI-compatible endpoint (ingest/demo/endpoint.py) on 127.0.0.1, declared
 to the app as the endpoint `demo_simulated`, so the playground, reruns and LLM evaluators work
 without a key. The endpoint stops when the demo does.
@@ -21,7 +22,6 @@ import typer
 
 from dashboard.cli.demo_data import planted_summary
 from dashboard.cli.ingest import ingest
-from dashboard.cli.report import warm_reports
 from dashboard.cli.serve import DEFAULT_HOST, DEFAULT_PORT, HostOption, PortOption, start
 
 DEMO_DIR = Path("demo")
@@ -114,7 +114,7 @@ def demo(
     _builtin_evaluators(db)
     run_analysis(db, log=lambda msg: typer.echo(f"  {msg}"))
     typer.echo("reviewdeck: analysis done")
-    warm_reports(db)  # the Weekly page then opens on a stored report, not a build
+    _warm(db)
     if no_serve:
         typer.echo(f"reviewdeck: demo warehouse ready: reviewdeck serve --db {db}")
         return
@@ -124,6 +124,16 @@ def demo(
     finally:
         if endpoint is not None:
             endpoint.stop()
+
+
+def _warm(db: Path) -> None:
+    """Open the heavy pages once (what `reviewdeck warm` does), so the first visit reads their
+    results from disk instead of computing them while the newcomer waits."""
+    from dashboard.warm import warm
+
+    done = warm(db)
+    typer.echo(f"reviewdeck: pages warmed in {sum(w.seconds for w in done):.1f} s"
+               + "".join(f"; {w.page} showed: {w.error}" for w in done if w.error))
 
 
 def _review_queue(db: Path, truths_file: Path) -> None:

@@ -45,12 +45,6 @@ def report(
         str | None, typer.Option("--by", help="Who generated it (stored with the snapshot).")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the example sampling.")] = 0,
-    warm: Annotated[
-        bool,
-        typer.Option("--warm", help="Store the live report of the weeks the Weekly page opens "
-                     "on (the last complete week and the newest; --week: that one) for the "
-                     "dashboard, and exit. Run it at the end of a pipeline run."),
-    ] = False,
 ) -> None:
     """Build the weekly review pack of one week: headline metrics with intervals, top
     regressions and improvements by segment with their worst examples, new and growing
@@ -63,9 +57,6 @@ def report(
     from models.report.model import ReportError, parse_week
 
     path = config.db_path(db)
-    if warm:
-        warm_reports(path, week)
-        return
     if list_reports:
         with connect(path, read_only=True) as con:
             frame = snapshot.list_reports(con, week)
@@ -118,34 +109,3 @@ def report(
         typer.echo(f"frozen as report #{frozen.report_id}; reopen with "
                    f"`reviewdeck report --reopen {frozen.report_id}`", err=True)
 
-
-def warm_reports(path: Path, week: str | None = None) -> None:
-    """Build and store the live reports the page would build on its first open
-    (models.report.stored); a later write to the warehouse makes them stale again."""
-    import time
-
-    from dashboard.queries.weekly import week_choices
-    from ingest.db import connect
-    from models.report import stored
-    from models.report.model import parse_week
-
-    with connect(path, read_only=True) as con:
-        if week:
-            parse_week(week)
-            weeks = [week]
-        else:
-            choices = week_choices(con)
-            weeks = list(dict.fromkeys(w for w in (choices.default, *choices.weeks[:1]) if w))
-        if not weeks:
-            typer.echo("reviewdeck: no week has events yet: no report to store")
-        for w in weeks:
-            started = time.perf_counter()
-            _, kept = stored.build_and_store(con, path, w)
-            secs = time.perf_counter() - started
-            if kept:
-                typer.echo(f"reviewdeck: stored the live report of {w} ({secs:.1f} s) in "
-                           f"{stored.folder(path)}")
-            else:
-                typer.echo(f"reviewdeck: built the report of {w} ({secs:.1f} s) but did not "
-                           "store it: the warehouse changed meanwhile, or its folder is not "
-                           "writable", err=True)

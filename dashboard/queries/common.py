@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from dashboard.stored import kept
+
 
 @dataclass(frozen=True)
 class FilterChoices:
@@ -18,6 +20,7 @@ class FilterChoices:
     environments: list[str]
 
 
+@kept
 def filter_choices(con: duckdb.DuckDBPyConnection) -> FilterChoices:
     lo, hi = con.execute(
         "SELECT min(ts)::DATE, max(ts)::DATE FROM events WHERE kind = 'llm'"

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from dashboard.stored import kept
 from models.drift import cluster_quality
 from models.drift.report import DriftReport, compute_drift
 from models.drift.statistics import Window
@@ -68,6 +69,7 @@ def _window_bounds(w: Window) -> list[dt.datetime]:
     ]
 
 
+@kept
 def map_points(
     con: duckdb.DuckDBPyConnection,
     flt: EventFilter,
@@ -107,12 +109,14 @@ def map_points(
     return con.sql(sql, params=win_params + params + [limit]).pl()
 
 
+@kept
 def drift_report(
     con: duckdb.DuckDBPyConnection, reference: Window, current: Window, alpha: float
 ) -> DriftReport:
     return compute_drift(con, reference, current, alpha=alpha)
 
 
+@kept
 def quality_by_cluster(
     con: duckdb.DuckDBPyConnection,
     reference: Window,
@@ -161,6 +165,7 @@ def cluster_table(report: DriftReport, quality: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@kept
 def share_over_time(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.DataFrame:
     """Share of each cluster's events per week (Monday, UTC)."""
     where, params = where_sql(flt)
@@ -178,6 +183,7 @@ def share_over_time(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.Data
     return con.sql(sql, params=params).pl()
 
 
+@kept
 def cluster_quality_by_model(
     con: duckdb.DuckDBPyConnection,
     cluster_id: int,
@@ -215,6 +221,7 @@ def cluster_events(
     ).pl()
 
 
+@kept
 def events_by_id(con: duckdb.DuckDBPyConnection, event_ids: tuple[str, ...]) -> pl.DataFrame:
     """These events (a new topic's), in the given order, for the page's list."""
     return con.sql(

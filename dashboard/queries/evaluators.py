@@ -8,9 +8,11 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from dashboard.stored import kept
 from models.judge_trust import data, summary
 
 
+@kept
 def evaluator_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(name, version, source, kind, n_rows, last_written, latest), newest version first."""
     return data.evaluator_versions(con)
@@ -21,10 +23,12 @@ def reviewed_rubrics(con: duckdb.DuckDBPyConnection) -> list[str]:
     return data.reviewed_rubrics(con)
 
 
+@kept
 def trust(con: duckdb.DuckDBPyConnection, name: str, version: str) -> summary.Trust | None:
     return summary.trust(con, name, version)
 
 
+@kept
 def event_texts(con: duckdb.DuckDBPyConnection, event_ids: tuple[str, ...]) -> pl.DataFrame:
     """Input and output of these events, in the given order (for disagreements)."""
     return con.sql(
@@ -36,6 +40,7 @@ def event_texts(con: duckdb.DuckDBPyConnection, event_ids: tuple[str, ...]) -> p
     ).pl()
 
 
+@kept
 def problems(
     con: duckdb.DuckDBPyConnection, name: str, version: str, limit: int = 20
 ) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from dashboard.stored import kept
 from models.filters import EventFilter, where_sql
 
 # The UTC day of an event, by integer arithmetic on the epoch: an order of magnitude faster than
@@ -128,6 +129,7 @@ class OverviewData:
     prompts: pl.DataFrame
 
 
+@kept
 def overview_data(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> OverviewData:
     """Everything the Overview page shows, on one connection (one open of the file, not five)."""
     tot = totals(con, flt)

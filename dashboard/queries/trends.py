@@ -9,6 +9,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from dashboard.stored import kept
 from ingest.load import derived
 from models.filters import EventFilter
 from models.trends import core as trends
@@ -64,6 +65,7 @@ def periods(week: dt.date, baseline: tuple[dt.date, dt.date] | None) -> list[Per
     return trends.week_periods(week, baseline)
 
 
+@kept
 def headline(
     con: duckdb.DuckDBPyConnection,
     flt: EventFilter,
@@ -79,6 +81,7 @@ def headline(
     return rows, by
 
 
+@kept
 def series(
     con: duckdb.DuckDBPyConnection,
     flt: EventFilter,
@@ -96,6 +99,7 @@ def markers(con: duckdb.DuckDBPyConnection, flt: EventFilter) -> pl.DataFrame:
     return trends.first_appearances(con, flt)
 
 
+@kept
 def moved(
     con: duckdb.DuckDBPyConnection,
     flt: EventFilter,
@@ -113,6 +117,7 @@ def moved(
     return trends_moved.explain(con, flt, metric, result, current, reference)
 
 
+@kept
 def corrections(
     con: duckdb.DuckDBPyConnection, flt: EventFilter, week: dt.date, limit: int = 200
 ) -> pl.DataFrame:
@@ -163,6 +168,7 @@ def rerun_verdicts(con: duckdb.DuckDBPyConnection, flt: EventFilter, week: dt.da
     ).pl()
 
 
+@kept
 def corrected_rates(con: duckdb.DuckDBPyConnection, week: dt.date) -> pl.DataFrame:
     """The judge-corrected fail rate of each pass/fail evaluator (latest version) in the ISO week
     starting `week`, beside its raw judge rate and the humans-only rate (models.judge_trust):
@@ -203,6 +209,7 @@ def _interval(lo: float | None, hi: float | None) -> str | None:
     return None if lo is None or hi is None else f"{lo:.1%}–{hi:.1%}"
 
 
+@kept
 def new_topics(con: duckdb.DuckDBPyConnection, week: dt.date, alpha: float = 0.05) -> dict | None:
     """The week's new topics as segments: the novelty test of the week against the four weeks
     before it (models.drift.report, what the Drift page and the weekly pack show), each topic

@@ -10,7 +10,7 @@ move while it was built, so it never mixes two states of the data.
 
 Files, not a table: the dashboard only ever reads the warehouse (a writer there would wait for
 the file lock and block ingests), and the reports are a cache that can be deleted at any time.
-`reviewdeck report --warm` fills them at the end of a pipeline run; the page fills them after
+`reviewdeck warm` fills them at the end of a pipeline run; the page fills them after
 a build of its own, so a second server or a restart finds them.
 
 Links inside a report carry the app's address, which differs between the page, the CLI and a
@@ -21,6 +21,7 @@ load.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import logging
 import os
@@ -31,12 +32,25 @@ import duckdb
 
 from ingest.db import warehouse_stamp
 from models.report.build import build_report
-from models.report.model import FORMAT_VERSION, Report, app_url, from_dict, to_dict
+from models.report.model import (
+    FORMAT_VERSION,
+    Report,
+    app_url,
+    from_dict,
+    to_dict,
+    week_bounds,
+)
 
 PLACEHOLDER = "http://reviewdeck.invalid"  # .invalid never resolves (RFC 2606)
 FILE_VERSION = 1
 
+_FOREVER = "9999-12-31T00:00:00+00:00"
+
 log = logging.getLogger(__name__)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def folder(db: str | os.PathLike[str]) -> Path:
@@ -55,8 +69,11 @@ def database_path(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row and row[0] else None
 
 
-def load(db: str | os.PathLike[str], week: str, base_url: str | None) -> Report | None:
-    """The stored report of `week` if it was built on the warehouse as it is now, else None."""
+def load(
+    db: str | os.PathLike[str], week: str, base_url: str | None, now: dt.datetime | None = None
+) -> Report | None:
+    """The stored report of `week` if it was built on the warehouse as it is now (and, for a
+    partial week, the clock has not passed the week's end), else None."""
     path = _file(db, week)
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
@@ -69,6 +86,7 @@ def load(db: str | os.PathLike[str], week: str, base_url: str | None) -> Report 
         stored.get("version") != FILE_VERSION
         or stored.get("format") != FORMAT_VERSION
         or tuple(stored.get("stamp", ())) != warehouse_stamp(db)
+        or (now or _now()) >= dt.datetime.fromisoformat(stored.get("valid_until") or _FOREVER)
     ):
         return None
     return _with_base(stored["report"], base_url)
@@ -85,7 +103,10 @@ def _store(db: str | os.PathLike[str], week: str, report: Report, stamp: tuple) 
     (a read-only mount) only costs the speed-up."""
     target = _file(db, week)
     body = {"version": FILE_VERSION, "format": FORMAT_VERSION, "stamp": list(stamp),
-            "week": week, "report": to_dict(report)}
+            "week": week, "report": to_dict(report),
+            # A partial week becomes complete when the clock passes its end, with no write
+            # (models.trends.weeks.coverage): its report is good only until then.
+            "valid_until": week_bounds(week)[1].isoformat() if report.partial else None}
     # A name of this writer's own; opened normally, so the file gets the umask's mode (as
     # the warehouse does) and a dashboard running as another user can read it.
     tmp = target.with_name(f".{week}.{os.getpid()}.{threading.get_ident()}.tmp")

@@ -8,14 +8,12 @@ import datetime as dt
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from dashboard.cli import app
 from dashboard.queries import weekly
 from ingest.db import connect
 from models.report import stored
 from models.report.build import build_report
-from models.report.model import ReportError, to_dict, week_bounds
+from models.report.model import to_dict, week_bounds
 from tests.models import report_fixtures
 
 WEEK = report_fixtures.REGRESSION_WEEK
@@ -135,21 +133,12 @@ def test_in_memory_warehouse_builds_without_storing():
     assert weekly.live_report(con, WEEK, BASE).week == WEEK
 
 
-def test_cli_warm_stores_the_weeks_the_page_opens_on(planted):
-    result = CliRunner().invoke(app, ["report", "--warm", "--db", str(planted)])
-    assert result.exit_code == 0, result.output
-    with connect(planted, read_only=True) as con:
-        choices = weekly.week_choices(con)
-    expected = {choices.default, choices.weeks[0]}
-    assert {p.stem for p in stored.folder(planted).glob("*.json")} == expected
-    for week in expected:
-        assert f"stored the live report of {week}" in result.output
-        assert stored.load(planted, week, BASE) is not None
-
-    one = CliRunner().invoke(app, ["report", "--warm", "--week", "2026-W40", "--db",
-                                   str(planted)])
-    assert one.exit_code == 0, one.output
-    assert stored.load(planted, "2026-W40", BASE) is not None
-    bad = CliRunner().invoke(app, ["report", "--warm", "--week", "2026-40", "--db",
-                                   str(planted)])
-    assert isinstance(bad.exception, ReportError) and "2026-40" in str(bad.exception)
+def test_a_partial_weeks_report_is_good_only_until_the_week_ends(planted):
+    _live(planted)
+    file = stored.folder(planted) / f"{WEEK}.json"
+    body = json.loads(file.read_text())
+    start, end = week_bounds(WEEK)
+    body["valid_until"] = end.isoformat()  # as stored for a partial week
+    file.write_text(json.dumps(body))
+    assert stored.load(planted, WEEK, BASE, now=end - dt.timedelta(seconds=1)) is not None
+    assert stored.load(planted, WEEK, BASE, now=end) is None
