@@ -74,7 +74,7 @@ def _shared(scope: dict[str, Any], db: str) -> Any:
 @st.cache_data(ttl=900, max_entries=1024, show_spinner=False)
 def _cached(name: str, db: str, stamp: tuple, args: tuple, kwargs: tuple) -> Any:
     fn = _resolve(name)
-    if not stored.is_kept(fn):
+    if not stored.is_kept(name):
         return _run_query(fn, db, args, kwargs)
     hit, value = stored.load(db, stamp, name, args, kwargs)
     if not hit:

@@ -43,8 +43,10 @@ def kept(fn: F) -> F:
     return fn
 
 
-def is_kept(fn: Callable[..., Any]) -> bool:
-    return f"{fn.__module__}:{fn.__qualname__}" in _KEPT
+def is_kept(name: str) -> bool:
+    """Whether the query "module:qualname" is marked @kept (by name: a wrapped function, as a
+    profiler's, is still the same query)."""
+    return name in _KEPT
 
 
 def folder(db: str | os.PathLike[str]) -> Path:
