@@ -157,7 +157,9 @@ def run_analysis(
         old_members = store.current_members(con) if prev is not None else None
         old_map = store.map_frame(con)
         names_cache = store.cached_names(con) if opts.name_model else {}
-        prev_map_embedder = (prev_run or {}).get("params", {}).get("map_embedder")
+        prev_params = (prev_run or {}).get("params", {})
+        prev_map_embedder = prev_params.get("map_embedder")
+        prev_map_rate = prev_params.get("map_rate")
     if events.height == 0:
         raise AnalysisError(
             "no LLM events with input text to analyse: ingest events first "
@@ -361,17 +363,20 @@ def run_analysis(
         "similarity": pl.Series(cl.similarity[ev_hash_idx], dtype=pl.Float32),
     })
 
-    # 7. Map: refit on a stratified sample, or place the new events on the old map.
+    # 7. Map: refit on a stratified sample, or add a sample of the new events to the old map at
+    # the rate the refit sampled (a picture needs no more; placing every new event made a second
+    # 1M chunk cost 1,148 s and a 1M-row map table).
     ts_us = events["ts"].dt.epoch("us").to_numpy()
     refit_map = full or old_map.height == 0 or prev_map_embedder != embedder_id
+    map_target = max(opts.map_points, MIN_MAP_POINTS)
+    map_rate: float | None = None
+    strata = (ts_us // (7 * 86_400 * 1_000_000)) * 100_000 + ev_cluster  # week x cluster
     if not opts.make_map:
         map_df = pl.DataFrame(schema={"event_id": pl.Utf8, "x": pl.Float32, "y": pl.Float32,
                                       "fitted": pl.Boolean})
     elif refit_map:
-        week = ts_us // (7 * 86_400 * 1_000_000)
-        strata = week * 100_000 + ev_cluster
-        pick = projection.stratified_sample(strata, max(opts.map_points, MIN_MAP_POINTS),
-                                            seed=opts.seed)
+        pick = projection.stratified_sample(strata, map_target, seed=opts.seed)
+        map_rate = len(pick) / events.height
         uniq = np.unique(ev_hash_idx[pick])
         say(f"fitting the map (UMAP) on {len(pick):,} events ({len(uniq):,} distinct texts)")
         xy_u = projection.fit_umap(x[uniq], seed=opts.seed)
@@ -384,19 +389,30 @@ def run_analysis(
             "fitted": pl.Series(np.ones(len(pick), dtype=bool)),
         })
     else:
-        eligible_ids = set(events["event_id"].to_list())
-        old_map = old_map.filter(pl.col("event_id").is_in(eligible_ids))
+        map_rate = _incremental_map_rate(
+            prev_map_rate, int(old_map["fitted"].sum()), int(assigned.sum()), map_target,
+            events.height,
+        )
+        row_ids = events.select("event_id").with_row_index("row")
+        old_map = old_map.join(row_ids, on="event_id", how="semi")  # eligible events only
+        on_map = np.zeros(events.height, dtype=bool)
+        on_map[row_ids.join(old_map, on="event_id", how="semi")["row"].to_numpy()] = True
+        candidates = np.flatnonzero(~assigned & ~on_map)
+        u = projection.stable_uniform(events["event_id"].gather(candidates).to_list(), opts.seed)
+        new_rows = candidates[projection.sample_at_rate(
+            strata[candidates], u, map_rate, existing=strata[on_map],
+        )]
+        say(f"placing {len(new_rows):,} of {len(candidates):,} new events on the map"
+            f" (sampling rate {map_rate:.3g})")
         fitted = old_map.filter(pl.col("fitted")).join(
             events.select("event_id", "content_hash"), on="event_id"
         ).unique("content_hash", keep="first", maintain_order=True)
         fit_idx = np.asarray([hash_index[h] for h in fitted["content_hash"].to_list()], np.int64)
-        new_rows = np.flatnonzero(~assigned)
-        new_rows = new_rows[~np.isin(events["event_id"].gather(new_rows).to_numpy(),
-                                     old_map["event_id"].to_numpy())]
+        new_texts, text_of_row = np.unique(ev_hash_idx[new_rows], return_inverse=True)
         xy = projection.interpolate(
-            x[ev_hash_idx[new_rows]], x[fit_idx],
+            x[new_texts], x[fit_idx],
             np.column_stack([fitted["x"].to_numpy(), fitted["y"].to_numpy()]),
-        )
+        )[text_of_row]
         map_df = pl.concat([
             old_map,
             pl.DataFrame({
@@ -441,7 +457,8 @@ def run_analysis(
         "n_embedded": len(todo), "n_clusters": k, "mode": "full" if full else "incremental",
         "params": {"k": opts.k, "map_points": opts.map_points,
                    "reference_weeks": opts.reference_weeks,
-                   "map_embedder": embedder_id if opts.make_map else None},
+                   "map_embedder": embedder_id if opts.make_map else None,
+                   "map_rate": map_rate},
         "embed_cost_usd": openai_emb.spent_usd if openai_emb is not None else None,
     }
     out = store.AnalysisOutput(run, clusters_df, members, map_df, drift_overall, drift_clusters,
@@ -459,6 +476,26 @@ def run_analysis(
         run_id, run["mode"], embedder_id, events.height, n_new_events, len(todo), k,
         map_df.height, estimate, spent, timings,
     )
+
+
+def _incremental_map_rate(
+    stored: float | None, n_fitted: int, n_old_events: int, target: int, n_events: int
+) -> float:
+    """The share of new events an incremental run puts on the map.
+
+    The rate is kept in the run's params (set by the run that fitted the map, carried by each
+    later run) rather than derived from the map table, because the table alone cannot tell it:
+    fitted points over today's events shrinks with every run, so new weeks would get ever
+    fewer points than old ones. A map fitted before the rate was kept falls back to fitted
+    points over the events analysed so far (the fitting run's rate if no incremental run came
+    since, lower otherwise). A rate of 1 means the refit took every event (fewer than the
+    sample size): new events all go on until the warehouse outgrows the sample size, and from
+    then on at the rate a full run would take, or the map would again grow by one per event.
+    """
+    rate = float(stored) if stored is not None else n_fitted / max(n_old_events, 1)
+    if rate >= 1.0:
+        rate = min(1.0, target / max(n_events, 1))
+    return rate
 
 
 def _assemble(

@@ -1,12 +1,17 @@
 """The 2-D map of the drift page: UMAP fitted on a stratified sample, stored, never fitted live.
 
 The sample is stratified by week and cluster so a small new topic and a quiet week are on the map
-as well as the bulk. Events that arrive later are placed by interpolation from their nearest
-fitted neighbours in embedding space (a cheap stand-in for UMAP's own transform, which needs the
-whole fitted model), until the next full run refits the map.
+as well as the bulk. Events that arrive later are sampled at the same rate (`sample_at_rate`) and
+only those are placed, by interpolation from their nearest fitted neighbours in embedding space
+(a cheap stand-in for UMAP's own transform, which needs the whole fitted model), until the next
+full run refits the map: the map is a picture, so it grows with the data at the sampling rate,
+not by one point per event.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -43,6 +48,62 @@ def stratified_sample(
         members = order[bounds[s] : bounds[s + 1]]
         chosen.append(rng.choice(members, int(want[s]), replace=False))
     return np.sort(np.concatenate(chosen))
+
+
+def stable_uniform(keys: Sequence[str], seed: int = 0) -> np.ndarray:
+    """A number in [0, 1) per key, from blake2b of the seed and the key.
+
+    The same on every run, process and machine (Python's own `hash` of a str is salted per
+    process), so an event is in or out of a sample for good, whichever run first sees it.
+    """
+    salt = f"{seed}:".encode()
+    out = np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(salt + k.encode(), digest_size=8).digest(), "big")
+            for k in keys
+        ),
+        dtype=np.uint64,
+        count=len(keys),
+    )
+    return (out >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def sample_at_rate(
+    strata: np.ndarray,
+    u: np.ndarray,
+    rate: float,
+    *,
+    existing: np.ndarray | None = None,
+    min_per_stratum: int = 20,
+) -> np.ndarray:
+    """Indices of the rows to add to a map sampled at `rate`, stratified as `stratified_sample`.
+
+    A row is taken when its `u` (`stable_uniform` of its key) is below `rate`, so how rows are
+    split into runs does not change the proportional part. Each stratum is then topped up with
+    its lowest-`u` rows to the same floor as a full run's, min(min_per_stratum, its rows), where
+    the points it already has on the map (`existing`: their strata, one per point) count
+    towards the floor: a small new topic gets points, and a stratum spread over many small runs
+    does not get a fresh floor in each.
+    """
+    n = len(strata)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    values, inverse, counts = np.unique(strata, return_inverse=True, return_counts=True)
+    have = np.zeros(len(values), dtype=np.int64)
+    if existing is not None and len(existing):
+        pos = np.searchsorted(values, existing)
+        hit = pos < len(values)
+        hit[hit] = values[pos[hit]] == existing[hit]
+        have = np.bincount(pos[hit], minlength=len(values))
+    taken = np.bincount(inverse, weights=(u < rate), minlength=len(values)).astype(np.int64)
+    keep = np.maximum(taken, np.clip(min_per_stratum - have, 0, counts))
+    # Rows in stratum order, lowest u first: those with u < rate lead each stratum, so the
+    # first keep[s] rows of stratum s are its rate sample plus its top-up.
+    order = np.lexsort((u, inverse))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - starts[inverse[order]]
+    return np.flatnonzero(rank < keep[inverse])
 
 
 def exact_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
