@@ -183,13 +183,22 @@ tab_map, tab_table, tab_time = st.tabs(["Map", "Clusters", "Share over time"])
 with tab_map:
     color_by = st.radio("Colour by", list(q.COLOR_BY), horizontal=True, key="drift_color")
     points = cache.query(q.map_points, flt, color_by, reference, current)
+    # The map holds a sample of the events (models/drift/projection.py), so a narrow filter can
+    # match events of which none is on it: say so rather than suggest there are none.
     if points.height == 0:
-        st.info("No mapped events match the filters in the sidebar; widen them.")
+        st.info(
+            "No event that matches the filters in the sidebar is on the map, which holds a "
+            "sample of the events (stratified by week and cluster, at least 20 of each); widen "
+            "the filters, or use the Clusters tab and the drill-down, which count every event."
+        )
     else:
         st.altair_chart(charts_drift.map_chart(points, color_by), width="stretch")
         st.caption(
             f"{points.height:,} events (a sample stratified by week and cluster, fitted "
-            "with UMAP by `reviewdeck analyze`). Hover a point to read its input."
+            "with UMAP by `reviewdeck analyze`; events analysed since are sampled at the same "
+            "rate and placed beside their nearest fitted neighbours). Events without a point "
+            "still count in the cluster table and share over time. Hover a point to read its "
+            "input."
         )
 
 table = q.cluster_table(report, cache.query(q.quality_by_cluster, reference, current, alpha, flt))

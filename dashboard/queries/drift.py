@@ -78,7 +78,10 @@ def map_points(
     current: Window,
     limit: int = 30_000,
 ) -> pl.DataFrame:
-    """Map points with their colour value and hover text (input text, cut to 200 characters)."""
+    """Map points with their colour value and hover text (input text, cut to 200 characters).
+
+    The map holds a sample of the events (models/drift/projection.py), so this is the matching
+    events that have a point, never a count of the matching events."""
     if color_by not in COLOR_BY:
         raise ValueError(f"unknown colour {color_by!r}")
     where, params = where_sql(flt)
