@@ -4,7 +4,9 @@
 
 Prints, for the same warehouse: a first run from nothing to clusters, map and drift table (bar
 <= 90 s), a run after N new events (bar <= 15 s), a run with nothing new (bar <= 5 s, in-process
-and as a fresh `reviewdeck analyze` process), and each run's phase timings. Generating and
+and as a fresh `reviewdeck analyze` process), and each run's phase timings; for the run after new
+events, how many of them went on the map and at what sampling rate (the full run's: the map is a
+sample, so it grows by about rate x new events plus the per-stratum floors). Generating and
 ingesting the demo data is not timed. The machine is shared: run it on an idle machine for
 figures you quote, and quote the command; the CPU seconds of this process (all its threads) are
 printed too, as they depend less on what else the machine is doing.
@@ -61,6 +63,7 @@ def main() -> None:
 
     figures: dict[str, dict] = {}
     opts = AnalyzeOptions()
+    map_rows = 0
     for name, before in (("first", None), ("incremental", "new.jsonl"), ("nothing_new", None)):
         if before:
             _ingest(folder / before, db)
@@ -88,6 +91,22 @@ def main() -> None:
             flush=True,
         )
         print(f"       phases: {json.dumps(r.timings)}", flush=True)
+        if name == "incremental":
+            with connect(db, read_only=True) as con:
+                params = con.execute(
+                    "SELECT params FROM analysis_runs ORDER BY run_id DESC LIMIT 1"
+                ).fetchall()[0][0]
+            rate = json.loads(params).get("map_rate")
+            added = r.n_map_points - map_rows
+            figures[name]["map_added"] = added
+            figures[name]["map_rate"] = rate
+            print(
+                f"       map: +{added:,} points for {r.n_new_events:,} new events (sampling rate "
+                f"{'n/a' if rate is None else f'{rate:.4g}'}; {r.n_map_points:,} in all)",
+                flush=True,
+            )
+        if r.mode != "nothing-new":
+            map_rows = r.n_map_points
     t = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "dashboard.cli", "analyze", "--db", str(db)],
