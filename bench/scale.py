@@ -104,9 +104,10 @@ page_load.FINISHED = """() => {
       .every(c => c.querySelector('canvas, svg'));
 }"""
 
-# Loaded by every Python process of the server (PYTHONPATH): logs each cache miss of
-# dashboard.cache (one line per query function run) to $REVIEWDECK_SCALE_LOG. No product code
-# changes: it wraps dashboard.cache._resolve once that module has been imported.
+# Loaded by every Python process of the server and of `reviewdeck warm` (PYTHONPATH): logs each
+# cache miss of dashboard.cache (one line per query function run) and each read of a kept result
+# to $REVIEWDECK_SCALE_LOG. No product code changes: it wraps dashboard.cache._resolve and
+# dashboard.stored.load once dashboard.cache has been imported.
 HOOK = r'''
 import os, sys
 _LOG = os.environ.get("REVIEWDECK_SCALE_LOG")
@@ -136,6 +137,21 @@ if _LOG:
                         fh.write(line + "\n")
             return run
         mod._resolve = timed_resolve
+
+        # Kept results read from disk (dashboard/stored.py): what a page pays for a query
+        # that `reviewdeck warm` computed. Logged apart ("kept_read"): they are not replayed.
+        stored = mod.stored
+        load = stored.load
+
+        def timed_load(db, stamp, name, args, kwargs):
+            t0, p0 = time.time(), time.perf_counter()
+            hit, value = load(db, stamp, name, args, kwargs)
+            line = json.dumps({"t": t0, "fn": name, "ms": (time.perf_counter() - p0) * 1000,
+                               "kept_read": hit})
+            with _lock, open(_LOG, "a") as fh:
+                fh.write(line + "\n")
+            return hit, value
+        stored.load = timed_load
 
     class _Finder(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target=None):
@@ -312,7 +328,8 @@ def evaluate(db: Path, workdir: Path) -> dict:
 def warm_report(db: Path, workdir: Path) -> dict:
     """`reviewdeck warm`: the pipeline's last step, which opens the heavy pages once, headless,
     so their results are on disk (dashboard/stored.py) for the first visit after new data."""
-    res = _check(_measured(CLI + ["warm", "--db", str(db)], workdir), "reviewdeck warm")
+    env = hook_env(workdir, workdir / "warm-queries.jsonl")  # what it computes, for the replay
+    res = _check(_measured(CLI + ["warm", "--db", str(db)], workdir, env), "reviewdeck warm")
     return {k: res[k] for k in ("wall_s", "cpu_s", "peak_rss_mb")}
 
 
@@ -360,6 +377,15 @@ def _page_loads(page, server, phase: str, windows: list, runs: int = 0) -> dict:
     return out
 
 
+def hook_env(workdir: Path, log: Path) -> dict:
+    """The environment that loads HOOK into a process and logs its queries to `log`."""
+    hook_dir = workdir / "hook"
+    hook_dir.mkdir(exist_ok=True)
+    (hook_dir / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
+    return {"PYTHONPATH": os.pathsep.join([str(hook_dir), str(REPO)]),
+            "REVIEWDECK_SCALE_LOG": str(log)}
+
+
 def pages_and_batch(db: Path, workdir: Path, batch_log: Path, warm_runs: int) -> dict:
     """Cold and warm loads on a fresh server; then a batch lands (ingest, analyze, evaluate)
     with the server up, and the first load of every page after it."""
@@ -368,13 +394,9 @@ def pages_and_batch(db: Path, workdir: Path, batch_log: Path, warm_runs: int) ->
     from tests.e2e.browser import launch_browser
     from tests.e2e.server import start_server
 
-    hook_dir = workdir / "hook"
-    hook_dir.mkdir(exist_ok=True)
-    (hook_dir / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
     qlog = workdir / "queries.jsonl"
     qlog.unlink(missing_ok=True)
-    env = {"PYTHONPATH": os.pathsep.join([str(hook_dir), str(REPO)]),
-           "REVIEWDECK_SCALE_LOG": str(qlog)}
+    env = hook_env(workdir, qlog)
     windows: list = []
     res: dict = {}
     with (
@@ -574,12 +596,18 @@ def print_step(step: dict) -> None:
               f" {p['warm_max']:5.2f} {_ok(p['warm_max'], BARS['warm_s'])}"
               f" {p['after']:6.2f} {_ok(p['after'], BARS['after_new_s'])}"
               f"{'  errors: ' + '; '.join(p['errors'])[:200] if p['errors'] else ''}")
-    print(f"{'query (dashboard/queries/…)':58} {'p95 ms':>8} {'server max':>10}  pages")
+    print("query p95: computed (replayed on fresh connections) and, for a kept query, what the "
+          "page paid (its read from disk; warm computed it)")
+    print(f"{'query (dashboard/queries/…)':52} {'computed':>8}      {'page read':>9}       "
+          f"pages")
     for name, q in sorted(step["queries"].items(), key=lambda kv: -kv[1].get("p95_ms", 0)):
         p95 = q.get("p95_ms")
         shown = f"{p95:8.1f} {_ok(p95, BARS['query_p95_ms'])}" if p95 is not None else \
             f"{'–':>8} {q.get('error', 'no args')[:30]}"
-        print(f"{name[:58]:58} {shown} {q['server_max_ms']:8.0f}  {','.join(q['pages'])}")
+        read = q.get("kept_read_p95_ms")
+        kept = (f"{read:9.1f} {_ok(read, BARS['query_p95_ms'])}" if read is not None
+                else f"{'kept' if q.get('kept') else '–':>9}       ")
+        print(f"{name[:52]:52} {shown} {kept} {','.join(q['pages'])}")
     print_breakdown(step["sql_breakdown"])
     rss = step["server_peak_rss_mb"]
     print(f"  [{_ok(rss, BARS['server_rss_mb'])}] dashboard server peak RSS {rss:,.0f} MB "
@@ -740,6 +768,7 @@ def main(argv: list[str] | None = None) -> None:
               flush=True)
         rep = warm_report(db, args.workdir)  # as a pipeline run would have ended
         print(f"  warm {rep['wall_s']:.1f} s", flush=True)
+        OUT.mkdir(parents=True, exist_ok=True)
         step = measure_step(db, args.workdir, total, 50, args, today, None)
         print_step(step)
         out_json = OUT / f"scale-measure-{total}.json"
@@ -818,10 +847,27 @@ def measure_step(db: Path, workdir: Path, total: int, step_i: int, args, today: 
     pb = pages_and_batch(db, workdir, batch_log, args.warm_runs)
     if not args.keep:
         batch_log.unlink()
-    queries = replay_queries(db, pb["calls"], args.runs)
+    reads = [c for c in pb["calls"] if "kept_read" in c]
+    computed = [c for c in pb["calls"] if "kept_read" not in c]
+    warm_log = workdir / "warm-queries.jsonl"
+    warm_calls = [c | {"page": None, "phase": "warm"} for c in _read_calls(warm_log, [])
+                  if "kept_read" not in c]
+    warm_log.unlink(missing_ok=True)
+    queries = replay_queries(db, computed + warm_calls, args.runs)
+    for name in {c["fn"] for c in reads} - set(queries):  # read only: nothing to replay
+        queries[name] = {"pages": [], "server_max_ms": 0.0, "server_calls": 0}
+    for name, q in queries.items():
+        mine = [c["ms"] for c in reads if c["fn"] == name]
+        q["kept"] = bool(mine) or any(c["fn"] == name for c in warm_calls)
+        if mine:
+            q["kept_reads"] = len(mine)
+            q["kept_hits"] = sum(1 for c in reads if c["fn"] == name and c["kept_read"])
+            q["kept_read_p95_ms"] = bench_queries._p95(mine)
+            q["pages"] = sorted(set(q["pages"]) | {c["page"] for c in reads
+                                                   if c["fn"] == name and c["page"]})
     slow = [n for n, q in sorted(queries.items(), key=lambda kv: -kv[1].get("p95_ms", 0))
             if q.get("p95_ms", 0) > BARS["query_p95_ms"]][: args.profile]
-    breakdown = sql_breakdown(db, pb["calls"], slow)
+    breakdown = sql_breakdown(db, computed + warm_calls, slow)
     pages = {}
     for name in PAGES:
         cold, after = pb["cold"][name], pb["after"][name]
@@ -834,11 +880,14 @@ def measure_step(db: Path, workdir: Path, total: int, step_i: int, args, today: 
             "charts": cold["charts"],
             "errors": cold["errors"] + after["errors"],
         }
-        calls = [x for x in pb["calls"] if x["page"] == name]
+        calls = [x for x in computed if x["page"] == name]
+        kept = [x for x in reads if x["page"] == name]
         for phase in ("cold", "after"):
             mine = [x["ms"] for x in calls if x["phase"] == phase]
             pages[name][f"{phase}_queries"] = len(mine)
             pages[name][f"{phase}_query_ms"] = sum(mine)
+            pages[name][f"{phase}_kept_reads_ms"] = sum(
+                x["ms"] for x in kept if x["phase"] == phase)
     step = {
         "events": total,
         "events_in_warehouse": count_events(db),

@@ -244,7 +244,7 @@ def _downloads(report: Report, key: str, frozen=None, diff=None) -> None:
 
 st.title("Weekly review")
 
-choices = cache.query(weekly.week_choices)
+choices = weekly.choices_of(*cache.query(weekly.weeks_and_horizon))
 weeks = choices.weeks
 if not weeks:
     st.info(

@@ -7,11 +7,13 @@ report is rebuilt only when the warehouse changes (new events, feedback, a note)
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
+from dashboard.stored import kept
 from models.report import notes, snapshot, stored
 from models.report.build import build_report
 from models.report.model import Report, parse_week, week_label
@@ -36,10 +38,21 @@ class WeekChoices:
     default: str | None  # the last complete week (the newest week when none is complete)
 
 
+@kept
+def weeks_and_horizon(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dt.datetime | None]:
+    """The weeks with events and the newest event's time: the data behind `week_choices`,
+    kept on disk (a scan of every event); the clock's part is applied by `choices_of`."""
+    return weeks_available(con), trend_weeks.data_horizon(con)
+
+
 def week_choices(con: duckdb.DuckDBPyConnection) -> WeekChoices:
     """The weeks to offer, which of them is partial, and the one the page opens on."""
-    weeks = weeks_available(con)
-    horizon = trend_weeks.data_horizon(con)
+    return choices_of(*weeks_and_horizon(con))
+
+
+def choices_of(weeks: list[str], horizon: dt.datetime | None) -> WeekChoices:
+    """Which of `weeks` is partial at this moment (the newest may be, until its end has passed)
+    and the one the page opens on."""
     notes = {}
     for week in weeks[:1]:  # only the newest week can be partial
         cover = trend_weeks.coverage(parse_week(week), horizon)
