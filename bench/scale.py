@@ -847,6 +847,8 @@ def measure_step(db: Path, workdir: Path, total: int, step_i: int, args, today: 
     pb = pages_and_batch(db, workdir, batch_log, args.warm_runs)
     if not args.keep:
         batch_log.unlink()
+    from dashboard import stored
+
     reads = [c for c in pb["calls"] if "kept_read" in c]
     computed = [c for c in pb["calls"] if "kept_read" not in c]
     warm_log = workdir / "warm-queries.jsonl"
@@ -858,7 +860,7 @@ def measure_step(db: Path, workdir: Path, total: int, step_i: int, args, today: 
         queries[name] = {"pages": [], "server_max_ms": 0.0, "server_calls": 0}
     for name, q in queries.items():
         mine = [c["ms"] for c in reads if c["fn"] == name]
-        q["kept"] = bool(mine) or any(c["fn"] == name for c in warm_calls)
+        q["kept"] = stored.is_kept(name)  # its module is imported by the replay's resolve
         if mine:
             q["kept_reads"] = len(mine)
             q["kept_hits"] = sum(1 for c in reads if c["fn"] == name and c["kept_read"])
