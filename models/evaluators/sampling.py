@@ -5,6 +5,10 @@ The hash is SHA-256 of `"<key>\\x00<event_id>"`, its first 8 bytes read as a num
 So the sample is the same on every run and machine; raising the rate only adds events (every
 event below 0.1 is also below 0.2), so what was scored stays scored; and two evaluators with the
 same key (`sample_group`, else the evaluator's name) at the same rate see the same events.
+
+`sql` is the same test as a DuckDB condition, so a run can count and cut its sample in the
+warehouse without bringing every id into Python; the two agree to the last bit (the tests compare
+them on ids placed exactly at the rate).
 """
 
 from __future__ import annotations
@@ -32,3 +36,18 @@ def sample(event_ids: Iterable[str], key: str, rate: float) -> list[str]:
     if rate >= 1.0:
         return list(event_ids)
     return [e for e in event_ids if in_sample(e, key, rate)]
+
+
+# 2**64 as a DOUBLE: dividing by a power of two is exact, so `n / 2**64` rounds like Python's.
+_TWO_64 = "18446744073709551616.0"
+
+
+def sql(key: str, rate: float, alias: str = "e") -> tuple[str, list[object]]:
+    """`in_sample` over `events AS {alias}` as SQL text and its parameters: the first 16 hex
+    digits of the same SHA-256, read as an unsigned 64-bit number."""
+    if rate >= 1.0:
+        return "TRUE", []
+    if rate <= 0.0:
+        return "FALSE", []
+    return (f"(('0x' || left(sha256(? || chr(0) || {alias}.event_id), 16))::UBIGINT::DOUBLE "
+            f"/ {_TWO_64} < ?)", [key, float(rate)])
