@@ -1,11 +1,15 @@
 """The evaluators' storage: what is left to score, and writing results exactly once.
 
-Reading (short read-only connections): the events an evaluator applies to that have no
-`evaluations` row for its (name, version) yet. Writing: one transaction per batch holds each
-event's `evaluations` row together with its `feedback` row (a scored event) and the run's
-running counts, then refreshes the derived tables (ingest/load/derived.py). A batch either
-commits whole or not at all, so after `kill -9` the next run scores exactly what is missing.
-Rows whose key another run committed first are dropped inside the transaction, never doubled.
+Reading (short read-only connections): what is left to score is, per evaluator, the events it
+applies to, in its sample (sampling.sql) and with no `evaluations` row for its (name, version)
+yet. A run counts it per granule of rowids without taking any id out of DuckDB
+(`pending_granules`), then reads one rowid range of events at a time (`load_batch`). Writing:
+one transaction per commit holds each event's `evaluations` row together with its `feedback`
+row (a scored event) and the run's running counts, then refreshes the derived tables
+(ingest/load/derived.py). A commit is whole or nothing, so after `kill -9` the next run scores
+exactly what is missing.
+Rows whose key another run committed first are dropped inside the transaction, never doubled
+(and of two rows with one key in a batch, the first is kept).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import duckdb
 import orjson
 
+import models.evaluators.sampling as sampling
 from models.evaluators.config import EvaluatorSpec
 from models.evaluators.event import COLUMNS, Event
 from models.evaluators.verdict import Verdict
@@ -48,34 +53,133 @@ def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
                             "WHERE table_name = 'evaluations'").fetchone()[0])
 
 
-def pending_ids(con: duckdb.DuckDBPyConnection, spec: EvaluatorSpec, where: str,
-                params: list[Any]) -> tuple[int, list[str]]:
-    """(events the evaluator applies to, the ids of those not yet evaluated by this version)."""
-    matched = con.execute(f"SELECT count(*) FROM events e WHERE {where}", params).fetchone()[0]
-    ids = con.execute(
-        f"""SELECT e.event_id FROM events e WHERE {where} AND NOT EXISTS (
-                SELECT 1 FROM evaluations v WHERE v.evaluator = ? AND v.version = ?
-                AND v.event_id = e.event_id)""",
-        [*params, spec.name, spec.version]).fetchall()
-    return matched, [r[0] for r in ids]
+# DuckDB's memory for a run's reads. The plan's ledger lookups hold a hash table per evaluator
+# over its `evaluations` rows, which grow with the warehouse (~0.5 GB at 1M events, 5
+# evaluators); past the limit DuckDB spills them to <db>.tmp instead of growing the process.
+READ_MEMORY = "1GB"
 
 
-def load_events(con: duckdb.DuckDBPyConnection, ids: list[str],
-                corrections: bool = False) -> dict[str, Event]:
-    """The events with these ids, JSON columns as text (parsed on use by Event)."""
-    if not ids:
-        return {}
-    cols = ", ".join(f"e.{c}" for c in COLUMNS)
-    rows = con.execute(f"SELECT {cols} FROM events e WHERE e.event_id IN "
-                       "(SELECT unnest(?::VARCHAR[]))", [ids]).fetchall()
+def bound_memory(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"SET memory_limit = '{READ_MEMORY}'")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A SQL boolean expression over `events AS e` and its parameters, in text order."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
+TRUE = Condition("TRUE")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What one evaluator has left: the events it wants (where it applies, in its sample) that
+    have no `evaluations` row for (evaluator, version)."""
+
+    wanted: Condition
+    evaluator: str
+    version: str
+
+
+def pending(spec: EvaluatorSpec, applies: Condition) -> Pending:
+    sample_sql, sample_params = sampling.sql(spec.sample_key, spec.sample_rate)
+    return Pending(Condition(f"({applies.sql}) AND {sample_sql}",
+                             (*applies.params, *sample_params)), spec.name, spec.version)
+
+
+def applies_counts(con: duckdb.DuckDBPyConnection, applies: list[Condition],
+                   within: Condition = TRUE) -> list[int]:
+    """How many events each condition holds for, in one scan of `events`."""
+    if not applies:
+        return []
+    cols = ", ".join(f"count(*) FILTER (WHERE {c.sql})" for c in applies)
+    params = [p for c in applies for p in c.params]
+    return list(con.execute(f"SELECT {cols} FROM events e WHERE {within.sql}",
+                            [*params, *within.params]).fetchone())
+
+
+def _flagged(todo: list[Pending], within: Condition, columns: tuple[str, ...] = ()
+             ) -> tuple[str, list]:
+    """A subquery: each event in `within` with one flag per evaluator (`_p0`, `_p1`, ...): it
+    wants the event and has not evaluated it. The wanted-conditions (text tests on large JSON
+    columns among them) are computed in an inner query, so the ledger lookups that follow carry
+    only ids and flags, not the columns those tests read."""
+    inner = "".join(f"e.{c}, " for c in columns)
+    wanted = ", ".join(f"({t.wanted.sql}) AS _w{i}" for i, t in enumerate(todo))
+    flags = ", ".join(
+        f"(b._w{i} AND NOT EXISTS (SELECT 1 FROM evaluations v WHERE v.evaluator = ? "
+        f"AND v.version = ? AND v.event_id = b.event_id)) AS _p{i}" for i in range(len(todo)))
+    outer = "".join(f"b.{c}, " for c in columns)
+    sql = (f"SELECT b._rowid, b.event_id, {outer}{flags} FROM (SELECT e.rowid AS _rowid, "
+           f"e.event_id, {inner}{wanted} FROM events e WHERE {within.sql}) b")
+    params = [p for t in todo for p in (t.evaluator, t.version)]
+    params += [p for t in todo for p in t.wanted.params] + list(within.params)
+    return sql, params
+
+
+def _any(conds: list[Pending]) -> str:
+    return " OR ".join(f"_p{i}" for i in range(len(conds)))
+
+
+@dataclass(frozen=True)
+class Granule:
+    """The pending events of one run of `granule` consecutive rowids of `events`."""
+
+    first: int  # the lowest and highest rowid of a pending event in it
+    last: int
+    events: int  # events at least one evaluator will score
+    per_condition: tuple[int, ...]  # events each evaluator will score
+
+
+def pending_granules(con: duckdb.DuckDBPyConnection, conds: list[Pending],
+                     within: Condition, granule: int) -> list[Granule]:
+    """What is left to score, counted per granule of rowids in the warehouse (no id leaves
+    DuckDB), in rowid order: a plan of any size is a few numbers per `granule` events."""
+    if not conds:
+        return []
+    sub, params = _flagged(conds, within)
+    per = ", ".join(f"count(*) FILTER (WHERE _p{i})" for i in range(len(conds)))
+    rows = con.execute(
+        f"SELECT min(_rowid), max(_rowid), count(*), {per} FROM ({sub}) WHERE {_any(conds)} "
+        "GROUP BY _rowid // ? ORDER BY 1", [*params, granule]).fetchall()
+    return [Granule(r[0], r[1], r[2], tuple(r[3:])) for r in rows]
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, conds: list[Pending], within: Condition,
+               first: int, last: int, *, columns: frozenset[str] | None = None,
+               corrections: bool = False) -> tuple[list[list[str]], dict[str, Event]]:
+    """The events with rowids in [first, last] that some condition holds for, in rowid order
+    (the range prunes the scan to its row groups): per condition the ids it holds for, and the
+    events by id, JSON columns as text (parsed on use by Event). `columns` limits what is read
+    (the others are None); `corrections` loads each event's latest correction text."""
+    todo: list[list[str]] = [[] for _ in conds]
+    if not conds:
+        return todo, {}
+    read = tuple(c for c in COLUMNS if c != "event_id" and (columns is None or c in columns))
+    sub, params = _flagged(conds, Condition(f"e.rowid BETWEEN ? AND ? AND ({within.sql})",
+                                            (first, last, *within.params)), read)
+    cols = ", ".join(c if c == "event_id" or c in read else f"NULL AS {c}" for c in COLUMNS)
+    flags = ", ".join(f"_p{i}" for i in range(len(conds)))
+    rows = con.execute(f"SELECT {cols}, {flags} FROM ({sub}) WHERE {_any(conds)} "
+                       "ORDER BY _rowid", params).fetchall()
+    n = len(COLUMNS)
     fixes: dict[str, str] = {}
-    if corrections:
+    if corrections and rows:
         fixes = dict(con.execute(
             """SELECT event_id, arg_max(correction, ts) FROM feedback
                WHERE kind = 'correction' AND correction IS NOT NULL
                AND event_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY event_id""",
-            [ids]).fetchall())
-    return {r[0]: Event(r, fixes.get(r[0])) for r in rows}
+            [[r[0] for r in rows]]).fetchall())
+    events: dict[str, Event] = {}
+    for r in rows:
+        events[r[0]] = Event(r[:n], fixes.get(r[0]))
+        for i, flag in enumerate(r[n:]):
+            if flag:
+                todo[i].append(r[0])
+    return todo, events
 
 
 def start_run(con: duckdb.DuckDBPyConnection, config_path: str | None,
@@ -107,7 +211,9 @@ def write(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Row]) -> list[
             """CREATE OR REPLACE TEMP TABLE _eval_fresh AS
                SELECT r.* FROM _eval_rows r ANTI JOIN evaluations v
                ON v.evaluator = r.evaluator AND v.version = r.version
-               AND v.event_id = r.event_id""")
+               AND v.event_id = r.event_id
+               QUALIFY row_number() OVER (PARTITION BY r.evaluator, r.version, r.event_id
+                                          ORDER BY r.i) = 1""")
         n_fresh = con.execute("SELECT count(*) FROM _eval_fresh").fetchone()[0]
         fresh = rows
         if n_fresh != len(rows):
