@@ -39,8 +39,10 @@ def evaluate(
     """Score the events each evaluator has not scored yet (its sample of the events it applies
     to), write the results as feedback rows, and print the counts and the cost.
 
-    Running it again scores only new events; a killed run resumes where it stopped. Exit code 1
-    when the run stopped early (spend cap, interrupt) or judge calls failed (run it again).
+    Running it again scores only new events; a killed run resumes where it stopped. Events are
+    read and scored in batches (REVIEWDECK_EVALUATE_BATCH events, default 50,000), so memory
+    does not grow with the warehouse. Exit code 1 when the run stopped early (spend cap,
+    interrupt) or judge calls failed (run it again).
     """
     from ingest import config as settings
     from models.evaluators.runner import DEFAULT_CONCURRENCY, run
@@ -66,7 +68,9 @@ def evaluate(
             else f"${s.estimate_usd:.4f}"
         todo = sum(c.sampled for c in s.evaluators)
         typer.echo(f"{len(s.evaluators)} evaluator(s) from {s.config_path or 'the built-ins'}; "
-                   f"{todo} evaluation(s) to run; estimated cost {est}"
+                   f"{todo} evaluation(s) to run"
+                   + (f" in {s.batches} batch(es) of events" if s.batches > 1 else "")
+                   + f"; estimated cost {est}"
                    + (f", cap ${max_cost:.4f}" if max_cost is not None else ""))
 
     if as_json or dry_run:
