@@ -53,9 +53,9 @@ def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
                             "WHERE table_name = 'evaluations'").fetchone()[0])
 
 
-# DuckDB's memory for a run's reads. The plan's ledger lookups hold a hash table per evaluator
-# over its `evaluations` rows, which grow with the warehouse (~0.5 GB at 1M events, 5
-# evaluators); past the limit DuckDB spills them to <db>.tmp instead of growing the process.
+# DuckDB's memory for a run's reads. The plan groups and joins the `evaluations` rows of the
+# run's versions, which grow with the warehouse (~250 MB at 1M events and 5 evaluators, nothing
+# new to score); past the limit DuckDB spills to <db>.tmp instead of growing the process.
 READ_MEMORY = "1GB"
 
 
