@@ -120,7 +120,13 @@ def store(db: str, stamp: tuple, name: str, args: tuple, kwargs: tuple, value: A
         with os.fdopen(fd, "wb") as f:
             pickle.dump({"version": FILE_VERSION, "name": name, "stamp": list(stamp),
                          "value": value}, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, _path(db, stamp, key))
+        kept_at = _path(db, stamp, key)
+        os.replace(tmp, kept_at)
+        # One file per call: older states' results of it go, so a warehouse written to all
+        # day (a collector) does not fill the disk with results nobody can read again.
+        for old in where.glob(f"{key}.*.pickle"):
+            if old != kept_at:
+                old.unlink(missing_ok=True)
     except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
         tmp.unlink(missing_ok=True)
         log.warning("could not keep the result of %s in %s: %s", name, where, exc)

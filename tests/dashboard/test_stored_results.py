@@ -67,9 +67,18 @@ def test_any_write_makes_kept_results_stale(planted, caplog):
         after = _overview().totals.events
     assert _hits(caplog) == []
     assert after == before + 1
-    # the folder now holds the old state's file and the new one; clear_stale drops the old
+    # the new state's result replaced the old state's: one file per call
+    (only,) = stored.folder(planted).glob("*.pickle")
+    assert stored._stamp_tag(warehouse_stamp(planted)) in only.name
+    assert stored.clear_stale(str(planted)) == 0
+
+
+def test_clear_stale_drops_other_states_results(planted):
+    _overview()
+    with connect(planted) as con:
+        con.execute("CREATE TABLE touched (x INT)")  # any write: a new state
     assert stored.clear_stale(str(planted)) == 1
-    assert len(list(stored.folder(planted).glob("*.pickle"))) == 1
+    assert list(stored.folder(planted).glob("*.pickle")) == []
 
 
 def test_a_result_computed_across_a_write_is_not_kept(planted):
