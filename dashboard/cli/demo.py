@@ -1,13 +1,13 @@
 """`reviewdeck demo`: generate the demo log, ingest it, analyse it and serve the app, in one go.
 
-It composes the other commands' functions (demo-data, ingest, analyze, serve)
-directly, so it sits above them and none of them imports it. After the ingest it writes the
-demo's review queue (the simulated reviewers' labels are in the log; the queue they were given in
-is not), and the heavy pages are opened once, headless, so their results are on disk
-(dashboard/warm.py). While the app runs it
-serves a simulated OpenAI-compatible endpoint (ingest/demo/endpoint.py) on 127.0.0.1, declared
-to the app as the endpoint `demo_simulated`, so the playground, reruns and LLM evaluators work
-without a key. The endpoint stops when the demo does.
+It composes the other commands' functions (demo-data, ingest, analyze, serve) directly, so it
+sits above them and none of them imports it. After the ingest it writes the demo's review queue
+(the simulated reviewers' labels are in the log; the queue they were given in is not); after the
+analysis it opens the heavy pages once, headless, so their results are on disk
+(dashboard/warm.py). While the app runs it serves a simulated OpenAI-compatible endpoint
+(ingest/demo/endpoint.py) on 127.0.0.1, declared to the app as the endpoint `demo_simulated`, so
+the playground, reruns and LLM evaluators work without a key. The endpoint stops when the demo
+does.
 """
 
 from __future__ import annotations

@@ -108,4 +108,3 @@ def report(
     if frozen is not None and reopen is None:
         typer.echo(f"frozen as report #{frozen.report_id}; reopen with "
                    f"`reviewdeck report --reopen {frozen.report_id}`", err=True)
-
