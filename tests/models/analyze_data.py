@@ -7,6 +7,8 @@ belongs to; `insert_events` uses plain INSERTs so the tests do not depend on the
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -95,3 +97,11 @@ def insert_votes(con: duckdb.DuckDBPyConnection, votes: pl.DataFrame) -> None:
         "FROM incoming_votes"
     )
     con.unregister("incoming_votes")
+
+
+def copy_warehouse(src: Path, tmp_path: Path, name: str = "copy.duckdb") -> Path:
+    """A copy of an analysed warehouse in `tmp_path`, so a test can write to it and the
+    module's analysed original stays as it was."""
+    dst = tmp_path / name
+    shutil.copy(src, dst)
+    return dst

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import shutil
 
 import numpy as np
 import polars as pl
@@ -21,7 +20,7 @@ import pytest
 from ingest.db import connect
 from models.drift import projection
 from models.drift.analyze import AnalyzeOptions, run_analysis
-from tests.models.analyze_data import START, insert_events, make_events
+from tests.models.analyze_data import START, copy_warehouse, insert_events, make_events
 
 OPTS = AnalyzeOptions(k=4, embed_dim=16, map_points=20_000)
 WEEK_US = 7 * 86_400 * 1_000_000
@@ -44,12 +43,6 @@ def sampled(tmp_path_factory: pytest.TempPathFactory):
     result = run_analysis(path, OPTS)
     assert result.mode == "full"
     return path
-
-
-def _copy(src, tmp_path, name: str = "copy.duckdb"):
-    dst = tmp_path / name
-    shutil.copy(src, dst)
-    return dst
 
 
 def _map(path) -> pl.DataFrame:
@@ -86,7 +79,7 @@ def test_the_full_run_keeps_its_sampling_rate(sampled) -> None:
 
 
 def test_incremental_run_places_a_sample_at_the_full_runs_rate(sampled, tmp_path) -> None:
-    path = _copy(sampled, tmp_path)
+    path = copy_warehouse(sampled, tmp_path)
     rate = _rate(path)
     before = _map(path)
     new = _new_events(4_000, seed=7, prefix="new")
@@ -108,7 +101,7 @@ def test_incremental_run_places_a_sample_at_the_full_runs_rate(sampled, tmp_path
 def test_every_new_stratum_gets_its_floor(sampled, tmp_path) -> None:
     """Each week x cluster stratum of the new events has min(20, its events) points on the map
     (counting the old points it already had), as in a full run's sample."""
-    path = _copy(sampled, tmp_path)
+    path = copy_warehouse(sampled, tmp_path)
     _add_and_analyse(path, _new_events(4_000, seed=7, prefix="new"))
     with connect(path, read_only=True) as con:
         strata = con.execute(
@@ -126,7 +119,7 @@ def test_every_new_stratum_gets_its_floor(sampled, tmp_path) -> None:
 
 
 def test_a_new_topic_gets_points_on_the_map(sampled, tmp_path) -> None:
-    path = _copy(sampled, tmp_path)
+    path = copy_warehouse(sampled, tmp_path)
     new = _new_events(4_000, seed=7, prefix="new")
     _add_and_analyse(path, new)
     crypto = new.filter(pl.col("topic") == "crypto").select("event_id")
@@ -149,7 +142,7 @@ def test_a_new_topic_gets_points_on_the_map(sampled, tmp_path) -> None:
 def test_the_same_warehouse_gives_the_same_map(sampled, tmp_path) -> None:
     maps = []
     for name in ("a.duckdb", "b.duckdb"):
-        path = _copy(sampled, tmp_path, name)
+        path = copy_warehouse(sampled, tmp_path, name)
         _add_and_analyse(path, _new_events(4_000, seed=7, prefix="new"))
         maps.append(_map(path))
     assert maps[0].equals(maps[1])
@@ -157,7 +150,7 @@ def test_the_same_warehouse_gives_the_same_map(sampled, tmp_path) -> None:
 
 
 def test_many_runs_grow_the_map_at_the_rate_not_by_one_per_event(sampled, tmp_path) -> None:
-    path = _copy(sampled, tmp_path)
+    path = copy_warehouse(sampled, tmp_path)
     rate, start = _rate(path), _map(path).height
     n_new = 0
     for i in range(4):
@@ -172,7 +165,7 @@ def test_many_runs_grow_the_map_at_the_rate_not_by_one_per_event(sampled, tmp_pa
 def test_a_map_stored_before_the_rate_was_kept_uses_fitted_over_events(sampled, tmp_path) -> None:
     """Warehouses analysed before `map_rate` was in the params (the fallback: fitted points
     over the events analysed so far, which is the full run's rate when it was the last run)."""
-    path = _copy(sampled, tmp_path)
+    path = copy_warehouse(sampled, tmp_path)
     rate = _rate(path)
     with connect(path) as con:
         params = json.loads(con.execute("SELECT params FROM analysis_runs").fetchall()[0][0])

@@ -4,8 +4,6 @@ results swapped in atomically."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import polars as pl
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from ingest.db import connect
 from models.drift import store
 from models.drift.analyze import AnalyzeOptions, run_analysis
-from tests.models.analyze_data import insert_events, make_events
+from tests.models.analyze_data import copy_warehouse, insert_events, make_events
 
 OPTS = AnalyzeOptions(k=4, make_map=False, embed_dim=24)
 
@@ -26,13 +24,6 @@ def analysed(tmp_path_factory: pytest.TempPathFactory):
         insert_events(con, make_events(1200, seed=1))
     result = run_analysis(path, OPTS)
     return path, result
-
-
-def _copy(analysed, tmp_path):
-    src, _ = analysed
-    dst = tmp_path / "copy.duckdb"
-    shutil.copy(src, dst)
-    return dst
 
 
 def _members(path) -> pl.DataFrame:
@@ -68,7 +59,7 @@ def test_first_run_clusters_every_event_by_topic(analysed) -> None:
 
 
 def test_nothing_new_does_almost_nothing(analysed, tmp_path) -> None:
-    path = _copy(analysed, tmp_path)
+    path = copy_warehouse(analysed[0], tmp_path)
     before = _members(path)
     again = run_analysis(path, OPTS)
     assert again.mode == "nothing-new" and again.n_embedded == 0
@@ -78,7 +69,7 @@ def test_nothing_new_does_almost_nothing(analysed, tmp_path) -> None:
 
 
 def test_new_events_keep_ids_and_a_new_topic_gets_a_new_id(analysed, tmp_path) -> None:
-    path = _copy(analysed, tmp_path)
+    path = copy_warehouse(analysed[0], tmp_path)
     before = _members(path)
     new = make_events(
         300,
@@ -118,7 +109,7 @@ def test_same_data_and_seed_give_the_same_result(analysed, tmp_path) -> None:
 
 
 def test_refitting_the_embedder_never_mixes_spaces(analysed, tmp_path) -> None:
-    path = _copy(analysed, tmp_path)
+    path = copy_warehouse(analysed[0], tmp_path)
     with connect(path, read_only=True) as con:
         n_texts = con.execute("SELECT count(DISTINCT input_text) FROM events").fetchall()[0][0]
     tfidf = AnalyzeOptions(k=4, make_map=False, embed_dim=24, embedder="tfidf", seed=0, full=True)
@@ -156,7 +147,7 @@ def test_refitting_the_embedder_never_mixes_spaces(analysed, tmp_path) -> None:
 
 
 def test_a_failed_write_leaves_the_previous_analysis_whole(analysed, tmp_path) -> None:
-    path = _copy(analysed, tmp_path)
+    path = copy_warehouse(analysed[0], tmp_path)
     before = _members(path)
     with connect(path) as con:
         run = store.last_run(con)
