@@ -44,8 +44,6 @@ from models.report.model import (
 PLACEHOLDER = "http://reviewdeck.invalid"  # .invalid never resolves (RFC 2606)
 FILE_VERSION = 1
 
-_FOREVER = "9999-12-31T00:00:00+00:00"
-
 log = logging.getLogger(__name__)
 
 
@@ -63,10 +61,10 @@ def _file(db: str | os.PathLike[str], week: str) -> Path:
 
 def database_path(con: duckdb.DuckDBPyConnection) -> str | None:
     """The file behind a connection (None in memory), so a query function needs no path."""
-    row = con.execute(
+    rows = con.execute(  # fetchall: a fetchone leaves the result open on a shared connection
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchone()
-    return row[0] if row and row[0] else None
+    ).fetchall()
+    return rows[0][0] if rows and rows[0][0] else None
 
 
 def load(
@@ -86,7 +84,8 @@ def load(
         stored.get("version") != FILE_VERSION
         or stored.get("format") != FORMAT_VERSION
         or tuple(stored.get("stamp", ())) != warehouse_stamp(db)
-        or (now or _now()) >= dt.datetime.fromisoformat(stored.get("valid_until") or _FOREVER)
+        or (stored.get("valid_until")
+            and (now or _now()) >= dt.datetime.fromisoformat(stored["valid_until"]))
     ):
         return None
     return _with_base(stored["report"], base_url)
@@ -116,6 +115,7 @@ def _store(db: str | os.PathLike[str], week: str, report: Report, stamp: tuple) 
             json.dump(body, out)
         os.replace(tmp, target)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         log.warning("could not store the report of %s in %s: %s", week, target.parent, exc)
         return False
     return True
