@@ -60,7 +60,9 @@ def page_of_events(
         ids_params = [r[0] for r in ids]
         lo, hi = min(r[1] for r in ids), max(r[1] for r in ids)
     marks = ", ".join("?" * len(ids_params))
-    return con.sql(
+    # The names come from trend_facts (migration 008), pruned by the page's time range; the
+    # feedback table itself has no index, and an IN lookup there reads all of it.
+    page = con.sql(
         f"""
         WITH page AS (
             SELECT e.event_id, e.ts, e.kind, e.model, e.prompt_version, e.status,
@@ -69,17 +71,36 @@ def page_of_events(
             FROM events e
             WHERE e.ts BETWEEN ? AND ? AND e.event_id IN ({marks})
         ),
-        fb AS (
-            SELECT f.event_id, string_agg(DISTINCT f.name, ', ' ORDER BY f.name) AS feedback
-            FROM feedback f WHERE f.event_id IN ({marks})
-            GROUP BY f.event_id
+        facts AS (
+            SELECT t.event_id, t.feedback_names
+            FROM trend_facts t
+            WHERE t.ts BETWEEN ? AND ? AND t.event_id IN ({marks})
         )
-        SELECT page.*, fb.feedback
-        FROM page LEFT JOIN fb USING (event_id)
+        SELECT page.*, facts.feedback_names AS feedback, facts.event_id IS NULL AS unfolded
+        FROM page LEFT JOIN facts USING (event_id)
         ORDER BY page.ts DESC, page.event_id
         """,
-        params=[lo, hi, *ids_params, *ids_params],
+        params=[lo, hi, *ids_params, lo, hi, *ids_params],
     ).pl()
+    unfolded = page.filter(pl.col("unfolded"))["event_id"].to_list()
+    if unfolded:
+        # Events a writer loaded without refreshing trend_facts: ask feedback for these only.
+        names = dict(_feedback_names(con, unfolded))
+        looked_up = pl.col("event_id").replace_strict(names, default=None, return_dtype=pl.String)
+        page = page.with_columns(
+            pl.when(pl.col("unfolded")).then(looked_up).otherwise(pl.col("feedback"))
+            .alias("feedback")
+        )
+    return page.drop("unfolded")
+
+
+def _feedback_names(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[tuple[str, str]]:
+    marks = ", ".join("?" * len(ids))
+    return con.execute(
+        f"SELECT event_id, string_agg(DISTINCT name, ', ' ORDER BY name) FROM feedback"
+        f" WHERE event_id IN ({marks}) GROUP BY event_id",
+        ids,
+    ).fetchall()
 
 
 @dataclass(frozen=True)

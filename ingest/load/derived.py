@@ -21,7 +21,8 @@ _NAME = "trend_facts"
 
 def _facts_select(everything: bool = False) -> str:
     """One row per touched event (every event when `everything`: a first refresh needs no
-    semi-join against a copy of all their ids), its feedback folded into flags.
+    semi-join against a copy of all their ids), its feedback folded into flags and, for the
+    events list, the names of its feedback.
 
     The conditions come from ingest.feedback_sql, which the explorer's filter uses too, so
     "negative" and "explicit" mean exactly the same thing everywhere.
@@ -44,7 +45,8 @@ def _facts_select(everything: bool = False) -> str:
             count(*) FILTER (WHERE f.source = 'user') AS fb_user,
             count(*) FILTER (WHERE f.source = 'reviewer') AS fb_reviewer,
             count(*) FILTER (WHERE f.source = 'llm_judge') AS fb_judge,
-            count(*) FILTER (WHERE f.source = 'code') AS fb_code
+            count(*) FILTER (WHERE f.source = 'code') AS fb_code,
+            string_agg(DISTINCT f.name, ', ' ORDER BY f.name) AS names
         FROM feedback f
         {"" if everything else "WHERE f.event_id IN (SELECT event_id FROM _touched)"}
         GROUP BY f.event_id
@@ -60,7 +62,7 @@ def _facts_select(everything: bool = False) -> str:
         coalesce(fb.corrected, FALSE), fb.correction_size,
         coalesce(fb.explicit, FALSE), fb.event_id IS NOT NULL,
         coalesce(fb.fb_user, 0), coalesce(fb.fb_reviewer, 0),
-        coalesce(fb.fb_judge, 0), coalesce(fb.fb_code, 0)
+        coalesce(fb.fb_judge, 0), coalesce(fb.fb_code, 0), fb.names
     FROM events e LEFT JOIN fb ON fb.event_id = e.event_id
     {"" if everything else "WHERE e.event_id IN (SELECT event_id FROM _touched)"}
     ORDER BY e.ts
