@@ -46,8 +46,8 @@ def test_regression_week_is_shown_with_its_examples(planted, monkeypatch):
     first = next(m.value for m in at.markdown if m.value.startswith("- "))
     assert first.startswith("- Regression in tag intent:billing")
     assert "Regression: tag intent:billing" in text
-    # worst examples shown as code blocks (text), the planted <script> output included as text
-    assert any("<script>" in c.value for c in at.code)
+    # worst examples shown as plain text, the planted <script> output included as text
+    assert any("<script>" in t.value for t in at.text)
 
 
 def test_quiet_week_says_so(planted, monkeypatch):
