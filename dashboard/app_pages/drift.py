@@ -171,11 +171,16 @@ for topic in report.new_topics:
                     flt.with_(cluster_id=topic.cluster_id) if topic.cluster_id is not None else flt,
                 ),
             )
-        with st.expander(f"All {topic.n_events:,} events named new"):
+        # A toggle, not an expander: an expander mounts its table even while closed, and ten
+        # of them cost the browser more than the rest of the page (warm load bar 1.5 s).
+        if st.toggle(
+            f"Show all {topic.n_events:,} events named new", key=f"drift_topic_{topic.topic_id}"
+        ):
             st.dataframe(
                 cache.query(q.events_by_id, tuple(topic.event_ids)),
                 hide_index=True,
                 width="stretch",
+                key=f"drift_topic_{topic.topic_id}_events",
             )
 
 tab_map, tab_table, tab_time = st.tabs(["Map", "Clusters", "Share over time"])

@@ -92,6 +92,15 @@ def test_page_shows_verdict_table_and_drilldown(analysed, monkeypatch) -> None:
     heads = [m.value for m in at.markdown if m.value.startswith("**New topic 1:")]
     assert heads and "crypto" in heads[0], [m.value for m in at.markdown][:5]
     assert any("crypto" in t.value for t in at.text)
+    # Its events are listed only when asked for (a toggle), then all of them, as text.
+    before = [d.value for d in at.dataframe]
+    at.toggle(key="drift_topic_1").set_value(True).run()
+    _ok(at)
+    after = [d.value for d in at.dataframe]
+    assert len(after) == len(before) + 1
+    n_named = int(heads[0].split("** · ")[1].split(" sampled events")[0].replace(",", ""))
+    listed = [d for d in after if len(d) == n_named and "input_text" in d.columns]
+    assert listed and listed[0]["input_text"].str.contains("crypto").mean() > 0.5
     table = next(d.value for d in at.dataframe if "share_reference" in d.value.columns)
     with connect(analysed, read_only=True) as con:
         n_active = con.execute("SELECT count(*) FROM clusters WHERE active").fetchall()[0][0]
