@@ -12,6 +12,9 @@ NEGATIVE_SQL = (
     "((f.name = 'thumbs' AND f.value = 0) OR f.name = 'regenerated' "
     f"OR (f.name = 'edited' AND f.value >= {HEAVY_EDIT}))"
 )
+# The events list's summary of an event's feedback: its distinct names. trend_facts keeps it
+# (ingest/load/derived.py) and the list asks `feedback` the same way for events not folded yet.
+FEEDBACK_NAMES_SQL = "string_agg(DISTINCT f.name, ', ' ORDER BY f.name)"
 # A judge or code score counts as low below this (scores are normalised to 0..1).
 LOW_SCORE = 0.5
 

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from ingest.feedback_sql import FEEDBACK_NAMES_SQL
 from models.filters import EventFilter, where_sql
 
 PAGE_SIZE = 50
@@ -97,8 +98,8 @@ def page_of_events(
 def _feedback_names(con: duckdb.DuckDBPyConnection, ids: list[str]) -> list[tuple[str, str]]:
     marks = ", ".join("?" * len(ids))
     return con.execute(
-        f"SELECT event_id, string_agg(DISTINCT name, ', ' ORDER BY name) FROM feedback"
-        f" WHERE event_id IN ({marks}) GROUP BY event_id",
+        f"SELECT f.event_id, {FEEDBACK_NAMES_SQL} FROM feedback f"
+        f" WHERE f.event_id IN ({marks}) GROUP BY f.event_id",
         ids,
     ).fetchall()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.feedback_sql import FEEDBACK_CHOICES, HEAVY_EDIT, NEGATIVE_SQL
+from ingest.feedback_sql import FEEDBACK_CHOICES, FEEDBACK_NAMES_SQL, HEAVY_EDIT, NEGATIVE_SQL
 
 _NAME = "trend_facts"
 
@@ -46,7 +46,7 @@ def _facts_select(everything: bool = False) -> str:
             count(*) FILTER (WHERE f.source = 'reviewer') AS fb_reviewer,
             count(*) FILTER (WHERE f.source = 'llm_judge') AS fb_judge,
             count(*) FILTER (WHERE f.source = 'code') AS fb_code,
-            string_agg(DISTINCT f.name, ', ' ORDER BY f.name) AS names
+            {FEEDBACK_NAMES_SQL} AS names
         FROM feedback f
         {"" if everything else "WHERE f.event_id IN (SELECT event_id FROM _touched)"}
         GROUP BY f.event_id
