@@ -19,7 +19,7 @@ from ingest.errors import ReviewdeckError
 from models.drift import statistics as drf
 from models.drift import store, topics
 from models.drift.cluster_quality import events_quality
-from models.drift.novelty import MAX_PER_SIDE, NoveltyResult
+from models.drift.novelty import MAX_PER_SIDE, REFERENCE_RATIO, NoveltyResult
 
 
 class NoAnalysis(ReviewdeckError):
@@ -114,7 +114,7 @@ def compute_drift(
     ref_b, cur_b = _bounds(reference), _bounds(current)
     per_side = max(max_per_side, MAX_PER_SIDE)
     _, ref_texts, x_ref, ref_groups = store.window_sample(
-        con, run["embedder_id"], run["field"], *ref_b, per_side, seed)
+        con, run["embedder_id"], run["field"], *ref_b, REFERENCE_RATIO * per_side, seed)
     cur_ids, cur_texts, x_cur, cur_groups = store.window_sample(
         con, run["embedder_id"], run["field"], *cur_b, per_side, seed)
     ref_counts = store.window_counts(con, *ref_b)

@@ -25,6 +25,11 @@ MIN_SEED_EVENTS = 15
 # Cosine similarity above which two topic centroids are the same topic (found in two weeks).
 SAME_TOPIC = 0.9
 PER_SIDE = 2000  # events sampled a side per weekly test: enough for a 5% topic (100 events)
+# The reference is sampled to PER_SIDE too, not to the Drift page's twice the current side: a
+# seed is a cluster of its own from then on, and the fuller reference also seeds chance rises
+# of an old question (demo week 8: 'hub update stuck at 80%', 39 asks against 21-29 a week
+# before), whose clusters split their neighbours (the demo's billing questions fell into two
+# and the model switch's quality drop there lost its significance).
 PERMUTATIONS = 100
 
 
@@ -69,8 +74,8 @@ def weekly_seeds(
         if len(cur) < 2 * MIN_SEED_EVENTS or len(ref) < 2 * MIN_SEED_EVENTS:
             continue
         result = novelty.neighbourhood_test(
-            x_events[ref], x_events[cur], max_per_side=PER_SIDE, n_permutations=PERMUTATIONS,
-            seed=seed,
+            x_events[ref], x_events[cur], max_per_side=PER_SIDE, max_reference=PER_SIDE,
+            n_permutations=PERMUTATIONS, seed=seed,
             groups_reference=None if groups is None else groups[ref],
             groups_current=None if groups is None else groups[cur],
         )

@@ -129,18 +129,14 @@ def test_the_planted_topic_is_the_first_new_topic_of_its_week(demo) -> None:
         assert _topic_tag_share(con, first.event_ids, planted["tag"]) >= 0.8, first.label
 
 
-@pytest.mark.parametrize("week", [
-    5, 6,
-    pytest.param(8, marks=pytest.mark.xfail(strict=True, reason=(
-        "issue 15, open: week 8 against 4-7 names 'says link / link expired' (novelty "
-        "p = 0.005) although nothing is planted: the identical follow-up 'it says link expired' "
-        "occurs 56 times against 34-35 in each reference week (the account group's follow-up "
-        "events 193 against 128-159), a real rise in the generated text that a "
-        "label-permutation null cannot call chance"))),
-])
-def test_weeks_with_nothing_planted_show_no_new_topic(demo, week: int) -> None:
+# Week 8 at three sampling seeds: it once named "it says link expired" (a question asked 56
+# times there against 34-35 a week before) as new at seed 0 and nothing at seeds 1 and 2, the
+# verdict of a tie-break among identical texts and of a thin reference sample (novelty.py).
+@pytest.mark.parametrize(("week", "seed"), [(5, 0), (6, 0), (8, 0), (8, 1), (8, 2)])
+def test_weeks_with_nothing_planted_show_no_new_topic(demo, week: int, seed: int) -> None:
     db, truths = demo
     # (week 7 switches the model, not the questions, so it is not listed)
     with connect(db, read_only=True) as con:
-        report = compute_drift(con, _span(truths, week - 4, week - 1), _week(truths, week))
-    assert report.new_topics == [], (week, [t.label for t in report.new_topics])
+        report = compute_drift(con, _span(truths, week - 4, week - 1), _week(truths, week),
+                               seed=seed)
+    assert report.new_topics == [], (week, seed, [t.label for t in report.new_topics])

@@ -94,3 +94,47 @@ def test_one_sessions_repeats_are_not_a_new_topic() -> None:
     grouped = neighbourhood_test(ref, cur, seed=0, groups_reference=g_ref, groups_current=g_cur)
     assert plain.drifted and plain.topics  # the burst reads as a new topic
     assert not grouped.drifted and grouped.topics == []
+
+
+def _pool_with_copies(rng, copies: list[int], singles: int, dim: int = 12) -> np.ndarray:
+    """Unit rows: len(copies) distinct vectors repeated copies[i] times, then `singles` others."""
+    base = rng.normal(size=(len(copies) + singles, dim))
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    reps = np.repeat(np.arange(len(copies) + singles), copies + [1] * singles)
+    return base[rng.permutation(reps)]
+
+
+def test_identical_rows_count_at_their_expected_share() -> None:
+    """The tie-aware count equals the plain count averaged over random orders of the copies."""
+    from models.drift.novelty import _tie_aware_counts
+    from models.drift.projection import exact_knn
+
+    rng = np.random.default_rng(4)
+    z = _pool_with_copies(rng, [14, 9, 6], 40)
+    labels = rng.random(len(z)) < 0.4
+    k = 8
+
+    def knn_of(order: np.ndarray) -> np.ndarray:
+        idx, _ = exact_knn(np.ascontiguousarray(z[order]), k + 1)
+        inv = np.empty(len(z), dtype=np.int64)
+        inv[order] = np.arange(len(z))
+        return order[idx[:, 1:]][inv]
+
+    draws = [labels[knn_of(rng.permutation(len(z)))].sum(axis=1) for _ in range(3000)]
+    expected = np.mean(draws, axis=0)
+    got = _tie_aware_counts(z, knn_of(rng.permutation(len(z))))(labels[None, :])[0]
+    assert np.std(draws, axis=0).max() > 0.5  # the plain count does depend on the order
+    np.testing.assert_allclose(got, expected, atol=0.12)
+
+
+def test_a_repeated_question_is_judged_the_same_whatever_the_tie_break() -> None:
+    """A question asked 90 times, a little more often now, gives one statistic at every seed:
+    the seed only reorders the pool (nothing is subsampled), so only the tie-break moves."""
+    rng = np.random.default_rng(6)
+    pool = _pool_with_copies(rng, [90], 600, dim=16)
+    block = (pool == pool[np.argmax((pool[:, None] == pool[None]).all(-1).sum(1))]).all(1)
+    cur_mask = np.where(block, rng.random(len(pool)) < 0.45, rng.random(len(pool)) < 0.33)
+    ref, cur = pool[~cur_mask], pool[cur_mask]
+    stats = {neighbourhood_test(ref, cur, k=50, n_permutations=19, seed=s).statistic
+             for s in range(6)}
+    assert len(stats) == 1, stats
