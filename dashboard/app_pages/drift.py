@@ -137,7 +137,8 @@ for topic in report.new_topics:
             neg = qual.get("negative_rate")
             judge = qual.get("judge_mean")
             st.text(
-                f"Thumbs-up: {'n/a' if up is None else f'{up:.0%}'} of {qual['n_votes']} votes"
+                f"Thumbs-up: {'n/a' if up is None else f'{up:.0%}'} of {qual['n_votes']} "
+                f"vote{'' if qual['n_votes'] == 1 else 's'}"
                 + ("" if up is None else f" (95% {qual['up_lo']:.0%}–{qual['up_hi']:.0%})")
                 + f"\nNegative signals: {'n/a' if neg is None else f'{neg:.0%}'} of "
                 f"{qual['n']} events\nJudge score: "
