@@ -197,8 +197,11 @@ def test_an_endpoint_without_structured_output_is_asked_in_the_prompt(
     assert (c.scored, c.unparsed, c.errors, c.call_failures) == (9, 3, 0, 0)
     asked = [("response_format" in r["body"]) for r in openai_env.requests]
     rejected = sum(asked)
-    assert 1 <= rejected <= 2  # at most one rejected call per worker in flight
-    assert len(asked) == 12 + rejected and not any(asked[rejected + 1:])
+    # At most one rejected call per worker in flight. Where they land among the plain calls is
+    # the scheduler's: a worker's first request can reach the server after the other worker's
+    # retry and its next call (seen in CI as [T, F, F, T, ...]), so the order is not asserted.
+    assert 1 <= rejected <= 2
+    assert len(asked) == 12 + rejected
     assert "json" in openai_env.requests[-1]["body"]["messages"][-1]["content"].lower()
 
 
