@@ -429,18 +429,13 @@ def run_analysis(
     reference, current = drf.default_windows(latest, opts.reference_weeks)
     in_ref = _in_window(ts_us, reference)
     in_cur = _in_window(ts_us, current)
-    # Only the MMD and the share tests are kept, at their shares of alpha in the verdict, so the
-    # stored statuses match the Drift page's. The novelty test is the page's to run
+    # Only the MMD and the share tests are stored. The novelty test is the page's to run
     # (report.compute_drift, on sampled events, with their sessions): run here, it was 2-5 s of
     # each incremental analysis thrown away.
-    overall = drf.mmd_permutation_test(
-        x[ev_hash_idx[in_ref]], x[ev_hash_idx[in_cur]],
-        alpha=drf.ALPHA * drf.ALPHA_SHARES["overall"], seed=opts.seed,
-    )
-    shifts = drf.cluster_share_tests(
-        ids, np.bincount(labels_u[ev_hash_idx[in_ref]], minlength=k),
-        np.bincount(labels_u[ev_hash_idx[in_cur]], minlength=k),
-        alpha=drf.ALPHA * drf.ALPHA_SHARES["clusters"],
+    overall, shifts = drf.mmd_and_share_tests(
+        x[ev_hash_idx[in_ref]], x[ev_hash_idx[in_cur]], ids,
+        np.bincount(labels_u[ev_hash_idx[in_ref]], minlength=k),
+        np.bincount(labels_u[ev_hash_idx[in_cur]], minlength=k), seed=opts.seed,
     )
     drift_overall = {
         "reference_start": reference.start, "reference_end": reference.end,

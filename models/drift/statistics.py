@@ -208,6 +208,29 @@ class Verdict:
 ALPHA_SHARES = {"novelty": 0.7, "overall": 0.1, "clusters": 0.2}
 
 
+def mmd_and_share_tests(
+    x_reference: np.ndarray,
+    x_current: np.ndarray,
+    cluster_ids: Sequence[int],
+    n_reference: Sequence[int],
+    n_current: Sequence[int],
+    *,
+    alpha: float = ALPHA,
+    shares: dict[str, float] = ALPHA_SHARES,
+    seed: int = 0,
+    n_permutations: int = 200,
+    max_per_side: int = 1000,
+) -> tuple[OverallDrift, list[ClusterShift]]:
+    """The verdict's MMD and per-cluster share tests at their `shares` of alpha, without the
+    novelty test: what `reviewdeck analyze` stores, at the levels the Drift page tests them."""
+    overall = mmd_permutation_test(x_reference, x_current, n_permutations=n_permutations,
+                                   max_per_side=max_per_side, alpha=alpha * shares["overall"],
+                                   seed=seed)
+    shifts = cluster_share_tests(cluster_ids, n_reference, n_current,
+                                 alpha=alpha * shares["clusters"])
+    return overall, shifts
+
+
 def drift_verdict(
     x_reference: np.ndarray,
     x_current: np.ndarray,
@@ -228,11 +251,10 @@ def drift_verdict(
     part fires on unchanged traffic is at most alpha. `novelty=False` leaves the neighbourhood
     test out (then the MMD and the share tests get alpha/2 each, as before it existed)."""
     shares = ALPHA_SHARES if novelty else {"overall": 0.5, "clusters": 0.5}
-    overall = mmd_permutation_test(x_reference, x_current, n_permutations=n_permutations,
-                                   max_per_side=max_per_side, alpha=alpha * shares["overall"],
-                                   seed=seed)
-    shifts = cluster_share_tests(cluster_ids, n_reference, n_current,
-                                 alpha=alpha * shares["clusters"])
+    overall, shifts = mmd_and_share_tests(
+        x_reference, x_current, cluster_ids, n_reference, n_current, alpha=alpha, shares=shares,
+        seed=seed, n_permutations=n_permutations, max_per_side=max_per_side,
+    )
     nov = None
     if novelty:
         g_ref, g_cur = groups if groups is not None else (None, None)
